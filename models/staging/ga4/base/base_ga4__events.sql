@@ -1,0 +1,111 @@
+{%- set raw = [
+    'event_date', 'event_timestamp', 'event_name', 'user_pseudo_id', 'user_id', 'ga_session_id',
+    'ga_session_number', 'page_location', 'page_referrer', 'source', 'medium', 'campaign',
+    'device_category', 'geo_country', 'item_id', 'transaction_id', 'purchase_revenue', 'currency',
+] -%}
+{%- set devices = ['desktop', 'mobile', 'tablet'] -%}
+
+{%- set checks = [
+    required('event_date'),
+    parsed('event_date', 'event_date', 'a YYYYMMDD date'),
+    required('event_timestamp'),
+    parsed('event_timestamp', 'event_timestamp_us', 'an integer (microseconds since the epoch)'),
+    required('event_name'),
+    required('user_pseudo_id'),
+    required('ga_session_id'),
+    parsed('ga_session_id', 'ga_session_id', 'an integer'),
+    parsed('ga_session_number', 'ga_session_number', 'an integer'),
+    required('device_category'),
+    {
+        'column': 'device_category',
+        'reason': 'not one of ' ~ devices | join(', '),
+        'when': "raw_device_category not in ('" ~ devices | join("', '") ~ "')",
+    },
+    parsed('purchase_revenue', 'purchase_revenue', 'a decimal number'),
+    {
+        'column': 'event_timestamp',
+        'reason': 'exact duplicate of an earlier event (the same hit sent twice; kept once)',
+        'when': 'copy_number > 1',
+    },
+] -%}
+
+with source as (
+    select
+        *,
+        {{ source_line_number() }} as source_line
+    from {{ raw_table('ga4', 'raw_ga4_events') }}
+),
+
+typed as (
+    select
+        source_line,
+        {{ raw_columns(raw) }},
+        {{ row_hash(raw) }} as row_hash,
+        {{ parse_yyyymmdd('event_date') }} as event_date,
+        {{ dbt.safe_cast('event_timestamp', dbt.type_bigint()) }} as event_timestamp_us,
+        event_name,
+        user_pseudo_id,
+        user_id,
+        {{ dbt.safe_cast('ga_session_id', dbt.type_bigint()) }} as ga_session_id,
+        {{ dbt.safe_cast('ga_session_number', dbt.type_int()) }} as ga_session_number,
+        page_location,
+        page_referrer,
+        source,
+        medium,
+        campaign,
+        device_category,
+        geo_country,
+        item_id,
+        transaction_id,
+        {{ dbt.safe_cast('purchase_revenue', type_money()) }} as purchase_revenue,
+        upper(currency) as currency
+    from source
+),
+
+copies as (
+    select
+        *,
+        row_number() over (partition by row_hash order by source_line) as copy_number
+    from typed
+),
+
+validated as (
+    select
+        *,
+        {{ reject_columns(checks) }}
+    from copies
+),
+
+final as (
+    select
+        source_line,
+        row_hash as event_key,
+        event_date,
+        event_timestamp_us,
+        {{ micros_to_timestamptz('event_timestamp_us') }} as event_at,
+        event_name,
+        user_pseudo_id,
+        user_id,
+        ga_session_id,
+        {{ dbt.concat(['user_pseudo_id', "'-'", dbt.safe_cast('ga_session_id', dbt.type_string())]) }}
+            as session_key,
+        ga_session_number,
+        page_location,
+        page_referrer,
+        source,
+        medium,
+        campaign,
+        device_category,
+        geo_country,
+        item_id,
+        transaction_id,
+        purchase_revenue,
+        currency,
+        reject_column,
+        reject_reason,
+        reject_value,
+        case when reject_reason is not null then {{ json_record(raw, 'raw_') }} end as raw_record
+    from validated
+)
+
+select * from final

@@ -1,0 +1,70 @@
+{%- set raw = ['id', 'created_at', 'email_hash', 'accepts_marketing', 'country'] -%}
+
+{%- set checks = [
+    required('id'),
+    parsed('id', 'customer_id', 'an integer'),
+    required('created_at'),
+    parsed('created_at', 'created_at', 'an ISO-8601 timestamp with a UTC offset'),
+    required('accepts_marketing'),
+    parsed('accepts_marketing', 'accepts_marketing', 'true or false'),
+    {
+        'column': 'id',
+        'reason': 'the same customer id appears on other rows with different content',
+        'when': 'has_conflicting_copies',
+    },
+    {'column': 'id', 'reason': 'exact duplicate of an earlier row (kept once)', 'when': 'copy_number > 1'},
+] -%}
+
+with source as (
+    select
+        *,
+        {{ source_line_number() }} as source_line
+    from {{ raw_table('shopify', 'raw_shopify_customers') }}
+),
+
+typed as (
+    select
+        source_line,
+        {{ raw_columns(raw) }},
+        {{ row_hash(raw) }} as row_hash,
+        {{ dbt.safe_cast('id', dbt.type_bigint()) }} as customer_id,
+        {{ parse_timestamptz('created_at') }} as created_at,
+        email_hash,
+        {{ parse_boolean('accepts_marketing') }} as accepts_marketing,
+        country
+    from source
+),
+
+copies as (
+    select
+        *,
+        min(row_hash) over (partition by raw_id) <> max(row_hash) over (partition by raw_id)
+            as has_conflicting_copies,
+        row_number() over (partition by raw_id, row_hash order by source_line) as copy_number
+    from typed
+),
+
+validated as (
+    select
+        *,
+        {{ reject_columns(checks) }}
+    from copies
+),
+
+final as (
+    select
+        source_line,
+        row_hash,
+        customer_id,
+        created_at,
+        email_hash,
+        accepts_marketing as is_accepting_marketing,
+        country,
+        reject_column,
+        reject_reason,
+        reject_value,
+        case when reject_reason is not null then {{ json_record(raw, 'raw_') }} end as raw_record
+    from validated
+)
+
+select * from final

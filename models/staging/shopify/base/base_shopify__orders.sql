@@ -1,0 +1,128 @@
+{%- set raw = [
+    'id', 'name', 'created_at', 'customer_id', 'email_hash', 'currency', 'subtotal_price',
+    'total_discounts', 'total_tax', 'total_shipping', 'total_price', 'financial_status', 'cancelled_at',
+    'source_name', 'landing_site', 'referring_site', 'test',
+] -%}
+{%- set money = ['subtotal_price', 'total_discounts', 'total_tax', 'total_shipping', 'total_price'] -%}
+{%- set financial_statuses = [
+    'pending', 'authorized', 'paid', 'partially_paid', 'partially_refunded', 'refunded', 'voided',
+] -%}
+
+{%- set checks = [
+    required('id'),
+    parsed('id', 'order_id', 'an integer'),
+    required('name'),
+    required('created_at'),
+    parsed('created_at', 'created_at', 'an ISO-8601 timestamp with a UTC offset'),
+    parsed('customer_id', 'customer_id', 'an integer'),
+    required('currency'),
+    {
+        'column': 'currency',
+        'reason': 'currency differs from the shop currency ' ~ var('shop_currency'),
+        'when': "upper(raw_currency) <> upper('" ~ var('shop_currency') ~ "')",
+    },
+] -%}
+{%- for column in money -%}
+    {%- do checks.extend([
+        required(column),
+        parsed(column, column, 'a decimal number'),
+        {'column': column, 'reason': 'negative amount', 'when': column ~ ' < 0'},
+    ]) -%}
+{%- endfor -%}
+{%- do checks.extend([
+    required('financial_status'),
+    {
+        'column': 'financial_status',
+        'reason': 'not one of ' ~ financial_statuses | join(', '),
+        'when': "raw_financial_status not in ('" ~ financial_statuses | join("', '") ~ "')",
+    },
+    parsed('cancelled_at', 'cancelled_at', 'an ISO-8601 timestamp with a UTC offset'),
+    required('test'),
+    parsed('test', 'is_test', 'true or false'),
+    {
+        'column': 'id',
+        'reason': 'the same order id appears on other rows with different content',
+        'when': 'has_conflicting_copies',
+    },
+    {
+        'column': 'id',
+        'reason': 'exact duplicate of an earlier row (kept once)',
+        'when': 'copy_number > 1',
+    },
+]) -%}
+
+with source as (
+    select
+        *,
+        {{ source_line_number() }} as source_line
+    from {{ raw_table('shopify', 'raw_shopify_orders') }}
+),
+
+typed as (
+    select
+        source_line,
+        {{ raw_columns(raw) }},
+        {{ row_hash(raw) }} as row_hash,
+        {{ dbt.safe_cast('id', dbt.type_bigint()) }} as order_id,
+        name as order_name,
+        {{ parse_timestamptz('created_at') }} as created_at,
+        {{ dbt.safe_cast('customer_id', dbt.type_bigint()) }} as customer_id,
+        email_hash,
+        upper(currency) as currency,
+        {%- for column in money %}
+        {{ dbt.safe_cast(column, type_money()) }} as {{ column }},
+        {%- endfor %}
+        financial_status,
+        {{ parse_timestamptz('cancelled_at') }} as cancelled_at,
+        source_name,
+        landing_site,
+        referring_site,
+        {{ parse_boolean('test') }} as is_test
+    from source
+),
+
+copies as (
+    select
+        *,
+        min(row_hash) over (partition by raw_id) <> max(row_hash) over (partition by raw_id)
+            as has_conflicting_copies,
+        row_number() over (partition by raw_id, row_hash order by source_line) as copy_number
+    from typed
+),
+
+validated as (
+    select
+        *,
+        {{ reject_columns(checks) }}
+    from copies
+),
+
+final as (
+    select
+        source_line,
+        row_hash,
+        order_id,
+        order_name,
+        created_at,
+        customer_id,
+        email_hash,
+        currency,
+        subtotal_price,
+        total_discounts,
+        total_tax,
+        total_shipping,
+        total_price,
+        financial_status,
+        cancelled_at,
+        source_name,
+        landing_site,
+        referring_site,
+        is_test,
+        reject_column,
+        reject_reason,
+        reject_value,
+        case when reject_reason is not null then {{ json_record(raw, 'raw_') }} end as raw_record
+    from validated
+)
+
+select * from final

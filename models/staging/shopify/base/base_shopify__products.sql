@@ -1,0 +1,78 @@
+{%- set raw = ['id', 'title', 'product_type', 'vendor', 'status', 'created_at'] -%}
+{%- set statuses = ['active', 'draft', 'archived'] -%}
+
+{%- set checks = [
+    required('id'),
+    parsed('id', 'product_id', 'an integer'),
+    required('title'),
+    required('status'),
+    {
+        'column': 'status',
+        'reason': 'not one of ' ~ statuses | join(', '),
+        'when': "raw_status not in ('" ~ statuses | join("', '") ~ "')",
+    },
+    required('created_at'),
+    parsed('created_at', 'created_at', 'an ISO-8601 timestamp with a UTC offset'),
+    {
+        'column': 'id',
+        'reason': 'the same product id appears on other rows with different content',
+        'when': 'has_conflicting_copies',
+    },
+    {'column': 'id', 'reason': 'exact duplicate of an earlier row (kept once)', 'when': 'copy_number > 1'},
+] -%}
+
+with source as (
+    select
+        *,
+        {{ source_line_number() }} as source_line
+    from {{ raw_table('shopify', 'raw_shopify_products') }}
+),
+
+typed as (
+    select
+        source_line,
+        {{ raw_columns(raw) }},
+        {{ row_hash(raw) }} as row_hash,
+        {{ dbt.safe_cast('id', dbt.type_bigint()) }} as product_id,
+        title as product_title,
+        product_type,
+        vendor,
+        status as product_status,
+        {{ parse_timestamptz('created_at') }} as created_at
+    from source
+),
+
+copies as (
+    select
+        *,
+        min(row_hash) over (partition by raw_id) <> max(row_hash) over (partition by raw_id)
+            as has_conflicting_copies,
+        row_number() over (partition by raw_id, row_hash order by source_line) as copy_number
+    from typed
+),
+
+validated as (
+    select
+        *,
+        {{ reject_columns(checks) }}
+    from copies
+),
+
+final as (
+    select
+        source_line,
+        row_hash,
+        product_id,
+        product_title,
+        product_type,
+        vendor,
+        product_status,
+        created_at,
+        reject_column,
+        reject_reason,
+        reject_value,
+        case when reject_reason is not null then {{ json_record(raw, 'raw_') }} end as raw_record
+    from validated
+)
+
+select * from final

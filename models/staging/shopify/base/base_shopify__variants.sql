@@ -1,0 +1,88 @@
+{%- set raw = ['id', 'product_id', 'title', 'sku', 'price', 'compare_at_price'] -%}
+
+{%- set checks = [
+    required('id'),
+    parsed('id', 'variant_id', 'an integer'),
+    required('product_id'),
+    parsed('product_id', 'product_id', 'an integer'),
+    required('title'),
+    required('price'),
+    parsed('price', 'price', 'a decimal number'),
+    {'column': 'price', 'reason': 'negative amount', 'when': 'price < 0'},
+    parsed('compare_at_price', 'compare_at_price', 'a decimal number'),
+    {
+        'column': 'id',
+        'reason': 'the same variant id appears on other rows with different content',
+        'when': 'has_conflicting_copies',
+    },
+    {'column': 'id', 'reason': 'exact duplicate of an earlier row (kept once)', 'when': 'copy_number > 1'},
+    {
+        'column': 'product_id',
+        'reason': 'orphan variant: no accepted product has this id',
+        'when': 'not has_accepted_product',
+    },
+] -%}
+
+with source as (
+    select
+        *,
+        {{ source_line_number() }} as source_line
+    from {{ raw_table('shopify', 'raw_shopify_variants') }}
+),
+
+accepted_products as (
+    select product_id from {{ ref('base_shopify__products') }}
+    where reject_reason is null
+),
+
+typed as (
+    select
+        source_line,
+        {{ raw_columns(raw) }},
+        {{ row_hash(raw) }} as row_hash,
+        {{ dbt.safe_cast('id', dbt.type_bigint()) }} as variant_id,
+        {{ dbt.safe_cast('product_id', dbt.type_bigint()) }} as product_id,
+        title as variant_title,
+        sku,
+        {{ dbt.safe_cast('price', type_money()) }} as price,
+        {{ dbt.safe_cast('compare_at_price', type_money()) }} as compare_at_price
+    from source
+),
+
+copies as (
+    select
+        typed.*,
+        accepted_products.product_id is not null as has_accepted_product,
+        min(typed.row_hash) over (partition by typed.raw_id)
+            <> max(typed.row_hash) over (partition by typed.raw_id) as has_conflicting_copies,
+        row_number() over (partition by typed.raw_id, typed.row_hash order by typed.source_line) as copy_number
+    from typed
+    left join accepted_products
+        on typed.product_id = accepted_products.product_id
+),
+
+validated as (
+    select
+        *,
+        {{ reject_columns(checks) }}
+    from copies
+),
+
+final as (
+    select
+        source_line,
+        row_hash,
+        variant_id,
+        product_id,
+        variant_title,
+        sku,
+        price,
+        compare_at_price,
+        reject_column,
+        reject_reason,
+        reject_value,
+        case when reject_reason is not null then {{ json_record(raw, 'raw_') }} end as raw_record
+    from validated
+)
+
+select * from final

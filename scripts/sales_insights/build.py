@@ -1,0 +1,205 @@
+"""Build the warehouse: load raw data, run `dbt build` once, publish the new file atomically.
+
+The build writes a new DuckDB file beside the published one and replaces it with os.replace only when
+every model and test passed. An analyst who has the old file open keeps reading the old file; a failed
+build leaves the published warehouse exactly as it was. A lock file keeps two builds from overlapping.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from .config import Settings
+from .errors import SalesInsightsError
+from .load import LoadReport, load_data_dir
+from .sources import DataSource
+
+MOCK_SEEDS_SELECTOR = "path:seeds/mock"
+
+
+class BuildFailed(SalesInsightsError):
+    """dbt reported an error or a failing test; nothing was published."""
+
+
+@dataclass
+class BuildResult:
+    warehouse: Path
+    source: DataSource
+    build_id: str
+    seconds: float
+    load_report: LoadReport | None = None
+    node_statuses: dict[str, int] = field(default_factory=dict)
+    rejected_rows: dict[str, int] = field(default_factory=dict)
+
+
+def new_build_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+@contextmanager
+def build_lock(warehouse: Path) -> Iterator[None]:
+    """Held for the whole build; a second build of the same warehouse fails at once with a clear message."""
+    warehouse.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = warehouse.with_name(warehouse.name + ".lock")
+    with lock_path.open("a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise SalesInsightsError(
+                f"{warehouse}: another build holds {lock_path}; wait for it to finish"
+            ) from exc
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove_database(path: Path) -> None:
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        candidate.unlink(missing_ok=True)
+
+
+def dbt_executable() -> str:
+    beside = Path(sys.executable).with_name("dbt")
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("dbt")
+    if not found:
+        raise SalesInsightsError("dbt is not installed in this environment; run `make install`")
+    return found
+
+
+def run_dbt(
+    settings: Settings,
+    args: list[str],
+    warehouse: Path,
+    on_output: Callable[[str], None] | None = None,
+) -> tuple[int, list[dict]]:
+    """Run one dbt command against `warehouse`; returns its exit code and run_results.json's results."""
+    env = dict(os.environ)
+    env["SALES_INSIGHTS_WAREHOUSE"] = str(warehouse)
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    (settings.project_dir / "warehouse" / ".tmp").mkdir(parents=True, exist_ok=True)
+    results_path = settings.project_dir / "target" / "run_results.json"
+    results_path.unlink(missing_ok=True)
+    command = [
+        dbt_executable(), *args,
+        "--project-dir", str(settings.project_dir),
+        "--profiles-dir", str(settings.profiles_dir),
+    ]
+    if not sys.stdout.isatty():
+        command.append("--no-use-colors")
+    proc = subprocess.Popen(
+        command, cwd=settings.project_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if on_output:
+            on_output(line.rstrip("\n"))
+    code = proc.wait()
+    results = json.loads(results_path.read_text())["results"] if results_path.exists() else []
+    return code, results
+
+
+def _failure_message(code: int, results: list[dict]) -> str:
+    bad = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
+    if not bad:
+        return f"dbt exited with code {code} before running any model (see the dbt output above)"
+    lines = [f"dbt build failed: {len(bad)} node(s) did not pass; nothing was published."]
+    for r in bad[:10]:
+        message = (r.get("message") or "").strip().splitlines()
+        lines.append(f"  - {r['unique_id']}: {r['status']}: {message[0] if message else ''}")
+    if len(bad) > 10:
+        lines.append(f"  ... and {len(bad) - 10} more")
+    return "\n".join(lines)
+
+
+def _record_build(path: Path, build_id: str, source: DataSource, statuses: dict[str, int]) -> dict[str, int]:
+    con = duckdb.connect(str(path))
+    try:
+        con.execute("create schema if not exists meta")
+        con.execute(
+            "create or replace table meta.build_info as select ? as build_id, ?::timestamptz as built_at, "
+            "? as data_source, ? as data_path, ? as node_statuses",
+            [build_id, datetime.now(UTC), source.kind, str(source.path), json.dumps(statuses)],
+        )
+        rejected = dict(con.execute(
+            "select source_table, count(*) from staging.stg_rejected_rows group by 1 order by 1"
+        ).fetchall())
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    return rejected
+
+
+def build(
+    settings: Settings,
+    source: DataSource,
+    warehouse: Path | None = None,
+    on_output: Callable[[str], None] | None = None,
+) -> BuildResult:
+    """Load `source`, run dbt build into a new file, and publish it over `warehouse` if all passed."""
+    target = (warehouse or settings.warehouse).resolve()
+    started = time.monotonic()
+    build_id = new_build_id()
+    with build_lock(target):
+        staged = target.with_name(target.name + ".next")
+        _remove_database(staged)
+        try:
+            report = None
+            if source.kind == "directory":
+                con = duckdb.connect(str(staged))
+                try:
+                    report = load_data_dir(con, source.path)
+                finally:
+                    con.close()
+            args = ["build", "--vars", json.dumps({"use_mock_data": source.is_mock})]
+            if not source.is_mock:
+                args += ["--exclude", MOCK_SEEDS_SELECTOR]
+            code, results = run_dbt(settings, args, staged, on_output)
+            if code != 0:
+                raise BuildFailed(_failure_message(code, results))
+            statuses = dict(Counter(r["status"] for r in results))
+            rejected = _record_build(staged, build_id, source, statuses)
+            os.replace(staged, target)
+        finally:
+            _remove_database(staged)
+    return BuildResult(
+        warehouse=target,
+        source=source,
+        build_id=build_id,
+        seconds=time.monotonic() - started,
+        load_report=report,
+        node_statuses=statuses,
+        rejected_rows=rejected,
+    )
+
+
+def read_build_info(warehouse: Path) -> dict | None:
+    """The published warehouse's meta.build_info row, or None when there is no warehouse yet."""
+    if not warehouse.exists():
+        return None
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        row = con.execute("select * from meta.build_info").fetchone()
+        names = [d[0] for d in con.description]
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
+    return dict(zip(names, row, strict=True)) if row else None

@@ -1,0 +1,154 @@
+"""The `sales-insights` command: parses options, calls the library, prints, sets the exit code."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .build import BuildResult, build, read_build_info
+from .config import load_settings
+from .errors import SalesInsightsError
+from .generate import GeneratorConfig, generate
+from .pipeline import run_main
+from .sources import mcp_notes, resolve_source
+
+_path = click.Path(path_type=Path)
+
+
+def _fail(exc: SalesInsightsError) -> None:
+    click.secho(f"error: {exc}", fg="red", err=True)
+    sys.exit(1)
+
+
+def _echo_dbt(quiet: bool):
+    return None if quiet else (lambda line: click.echo(line, err=True))
+
+
+def _print_build(result: BuildResult) -> None:
+    for warning in result.load_report.warnings if result.load_report else []:
+        click.secho(f"warning: {warning}", fg="yellow", err=True)
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(result.node_statuses.items()))
+    click.echo(f"Built {result.warehouse} in {result.seconds:.1f}s from {result.source.description}")
+    click.echo(f"  build id {result.build_id}; dbt nodes: {statuses}")
+    if result.rejected_rows:
+        rejected = ", ".join(f"{t} {n}" for t, n in result.rejected_rows.items())
+        click.echo(f"  rejected rows kept in staging.stg_rejected_rows: {rejected}")
+    for note in result.source.notes:
+        click.secho(f"note: {note}", fg="yellow")
+
+
+def _print_query_help(warehouse: Path) -> None:
+    click.echo("")
+    click.echo(f"Warehouse: {warehouse}")
+    click.echo("Query it read-only, for example:")
+    click.echo(f"  duckdb -readonly {warehouse} \"select * from staging.stg_shopify__orders limit 5\"")
+    click.echo(
+        f"  python -c \"import duckdb; duckdb.connect('{warehouse}', read_only=True)"
+        ".sql('select * from staging.stg_rejected_rows').show()\""
+    )
+
+
+@click.group(help="Shopify orders and GA4 events turned into funnel, CLV and experiment marts.")
+@click.version_option(__version__, prog_name="sales-insights")
+def main() -> None:
+    pass
+
+
+@main.command(help="Write the seven raw-contract CSVs of a deterministic mock store into OUT.")
+@click.option("--out", "out_dir", type=_path, required=True, help="Directory for the CSVs.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Random seed: same seed, same files.")
+@click.option("--users", type=click.IntRange(min=1), default=100_000, show_default=True,
+              help="Number of GA4 visitors (browsers).")
+@click.option("--days", type=click.IntRange(min=1), default=365, show_default=True, help="Days of history.")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default="2025-06-01", show_default=True,
+              help="First day of history.")
+@click.option("--bad-rows/--no-bad-rows", default=True, show_default=True,
+              help="Plant a few contract-breaking rows for the rejects table.")
+def generate_cmd(out_dir: Path, seed: int, users: int, days: int, start, bad_rows: bool) -> None:
+    config = GeneratorConfig(seed=seed, users=users, days=days, start=date(start.year, start.month, start.day),
+                             bad_rows=bad_rows)
+    result = generate(out_dir, config)
+    for name, rows in result.row_counts.items():
+        click.echo(f"{name:26s} {rows:>12,d} rows")
+    click.echo(f"Wrote {out_dir}")
+
+
+main.add_command(generate_cmd, name="generate")
+
+
+@main.command(name="build", help="Load raw data and run dbt build; publish the warehouse only if all passed.")
+@click.option("--data-dir", type=_path, default=None,
+              help="Directory of raw-contract CSVs (default: SALES_INSIGHTS_DATA_DIR, else the mock seeds).")
+@click.option("--warehouse", type=_path, default=None,
+              help="DuckDB file to publish (default: SALES_INSIGHTS_WAREHOUSE or warehouse/sales_insights.duckdb).")
+@click.option("--quiet", is_flag=True, help="Do not show dbt's output.")
+def build_cmd(data_dir: Path | None, warehouse: Path | None, quiet: bool) -> None:
+    settings = load_settings()
+    try:
+        source = resolve_source(settings, data_dir)
+        result = build(settings, source, warehouse, _echo_dbt(quiet))
+    except SalesInsightsError as exc:
+        _fail(exc)
+    _print_build(result)
+
+
+@main.command(name="run", help="The main job: generate mock data if needed, build, and say how to query.")
+@click.option("--data-dir", type=_path, default=None, help="Directory of raw-contract CSVs instead of mocks.")
+@click.option("--warehouse", type=_path, default=None, help="DuckDB file to publish.")
+@click.option("--seed", type=int, default=42, show_default=True, help="Mock data seed.")
+@click.option("--users", type=click.IntRange(min=1), default=100_000, show_default=True, help="Mock visitors.")
+@click.option("--days", type=click.IntRange(min=1), default=365, show_default=True, help="Mock days.")
+@click.option("--quiet", is_flag=True, help="Do not show dbt's output.")
+def run_cmd(data_dir: Path | None, warehouse: Path | None, seed: int, users: int, days: int, quiet: bool) -> None:
+    settings = load_settings()
+    try:
+        result = run_main(settings, data_dir, warehouse, GeneratorConfig(seed=seed, users=users, days=days),
+                          _echo_dbt(quiet))
+    except SalesInsightsError as exc:
+        _fail(exc)
+    if result.generated:
+        click.echo(f"Generated mock data in {result.source.path}")
+    _print_build(result.build)
+    _print_query_help(result.build.warehouse)
+
+
+@main.command(help="Show the data mode, the MCP state and the last build.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+def status(as_json: bool) -> None:
+    try:
+        settings = load_settings()
+    except SalesInsightsError as exc:
+        _fail(exc)
+    info = read_build_info(settings.warehouse)
+    state = {
+        "use_mock_data": settings.use_mock_data,
+        "enable_mcp": settings.enable_mcp,
+        "mcp_blocked": settings.mcp_blocked,
+        "missing_mcp_variables": list(settings.missing_mcp_variables) if settings.enable_mcp else [],
+        "notes": list(mcp_notes(settings)),
+        "warehouse": str(settings.warehouse),
+        "last_build": {k: str(v) for k, v in info.items()} if info else None,
+    }
+    if as_json:
+        click.echo(json.dumps(state, indent=2))
+        return
+    mode = "mock data" if settings.use_mock_data else "real data"
+    click.echo(f"data mode:  {mode} (USE_MOCK_DATA={str(settings.use_mock_data).lower()}, "
+               f"ENABLE_MCP={str(settings.enable_mcp).lower()})")
+    for note in state["notes"]:
+        click.secho(f"MCP:        {note}", fg="yellow")
+    click.echo(f"warehouse:  {settings.warehouse}")
+    if info:
+        click.echo(f"last build: {info['build_id']} at {info['built_at']} from {info['data_source']} "
+                   f"({info['data_path']})")
+    else:
+        click.echo("last build: none yet (run `sales-insights run`)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""The raw-data contract (shared/RAW_CONTRACT.md) as data.
+
+Every part of the project that needs to know the raw tables reads them from here: the mock generator
+(column order), the loader (header checks), the dbt seed configuration (a test keeps it in step) and the
+Great Expectations source suites.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    # string | integer | decimal | timestamp | boolean | yyyymmdd
+    type: str
+    nullable: bool
+    accepted_values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    source: str  # the dbt source (ga4 or shopify)
+    columns: tuple[Column, ...]
+    key: str | None = None
+    may_be_empty: bool = False
+    references: dict[str, str] = field(default_factory=dict)  # column -> "table.column"
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.name}.csv"
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required_columns(self) -> list[str]:
+        # Every contract column must be present in the header, nullable or not.
+        return self.column_names
+
+
+def _c(name: str, type_: str, nullable: bool = False, accepted: tuple[str, ...] = ()) -> Column:
+    return Column(name, type_, nullable, accepted)
+
+
+FUNNEL_EVENTS = ("session_start", "page_view", "view_item", "add_to_cart", "begin_checkout", "purchase")
+DEVICE_CATEGORIES = ("desktop", "mobile", "tablet")
+FINANCIAL_STATUSES = (
+    "pending",
+    "authorized",
+    "paid",
+    "partially_paid",
+    "partially_refunded",
+    "refunded",
+    "voided",
+)
+PRODUCT_STATUSES = ("active", "draft", "archived")
+
+TABLES: tuple[Table, ...] = (
+    Table(
+        "raw_ga4_events",
+        "ga4",
+        (
+            _c("event_date", "yyyymmdd"),
+            _c("event_timestamp", "integer"),
+            _c("event_name", "string"),
+            _c("user_pseudo_id", "string"),
+            _c("user_id", "string", True),
+            _c("ga_session_id", "integer"),
+            _c("ga_session_number", "integer", True),
+            _c("page_location", "string", True),
+            _c("page_referrer", "string", True),
+            _c("source", "string", True),
+            _c("medium", "string", True),
+            _c("campaign", "string", True),
+            _c("device_category", "string", False, DEVICE_CATEGORIES),
+            _c("geo_country", "string", True),
+            _c("item_id", "string", True),
+            _c("transaction_id", "string", True),
+            _c("purchase_revenue", "decimal", True),
+            _c("currency", "string", True),
+        ),
+    ),
+    Table(
+        "raw_shopify_orders",
+        "shopify",
+        (
+            _c("id", "integer"),
+            _c("name", "string"),
+            _c("created_at", "timestamp"),
+            _c("customer_id", "integer", True),
+            _c("email_hash", "string", True),
+            _c("currency", "string"),
+            _c("subtotal_price", "decimal"),
+            _c("total_discounts", "decimal"),
+            _c("total_tax", "decimal"),
+            _c("total_shipping", "decimal"),
+            _c("total_price", "decimal"),
+            _c("financial_status", "string", False, FINANCIAL_STATUSES),
+            _c("cancelled_at", "timestamp", True),
+            _c("source_name", "string", True),
+            _c("landing_site", "string", True),
+            _c("referring_site", "string", True),
+            _c("test", "boolean"),
+        ),
+        key="id",
+    ),
+    Table(
+        "raw_shopify_order_lines",
+        "shopify",
+        (
+            _c("id", "integer"),
+            _c("order_id", "integer"),
+            _c("product_id", "integer", True),
+            _c("variant_id", "integer", True),
+            _c("sku", "string", True),
+            _c("title", "string"),
+            _c("quantity", "integer"),
+            _c("price", "decimal"),
+            _c("total_discount", "decimal"),
+        ),
+        key="id",
+        references={"order_id": "raw_shopify_orders.id"},
+    ),
+    Table(
+        "raw_shopify_refunds",
+        "shopify",
+        (
+            _c("id", "integer"),
+            _c("order_id", "integer"),
+            _c("created_at", "timestamp"),
+            _c("amount", "decimal"),
+        ),
+        key="id",
+        may_be_empty=True,
+        references={"order_id": "raw_shopify_orders.id"},
+    ),
+    Table(
+        "raw_shopify_customers",
+        "shopify",
+        (
+            _c("id", "integer"),
+            _c("created_at", "timestamp"),
+            _c("email_hash", "string", True),
+            _c("accepts_marketing", "boolean"),
+            _c("country", "string", True),
+        ),
+        key="id",
+    ),
+    Table(
+        "raw_shopify_products",
+        "shopify",
+        (
+            _c("id", "integer"),
+            _c("title", "string"),
+            _c("product_type", "string", True),
+            _c("vendor", "string", True),
+            _c("status", "string", False, PRODUCT_STATUSES),
+            _c("created_at", "timestamp"),
+        ),
+        key="id",
+    ),
+    Table(
+        "raw_shopify_variants",
+        "shopify",
+        (
+            _c("id", "integer"),
+            _c("product_id", "integer"),
+            _c("title", "string"),
+            _c("sku", "string", True),
+            _c("price", "decimal"),
+            _c("compare_at_price", "decimal", True),
+        ),
+        key="id",
+        references={"product_id": "raw_shopify_products.id"},
+    ),
+)
+
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+
+def table(name: str) -> Table:
+    return TABLES_BY_NAME[name]
+
+
+def seed_properties_yaml() -> str:
+    """seeds/mock/_mock__seeds.yml: the mock seeds load every column as text, like the raw loader."""
+    lines = [
+        "# Generated from scripts/sales_insights/contract.py (tests keep the two in step).",
+        "# Every column loads as text: typing and row checks happen in the staging models, as for raw data.",
+        "version: 2",
+        "",
+        "seeds:",
+    ]
+    for t in TABLES:
+        lines += [
+            f"  - name: {t.name}",
+            f"    description: Mock {t.name} from `sales-insights generate` (raw-data contract, as text).",
+            "    config:",
+            "      column_types:",
+        ]
+        lines += [f"        {c}: varchar" for c in t.column_names]
+    return "\n".join(lines) + "\n"

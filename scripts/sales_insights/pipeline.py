@@ -1,0 +1,47 @@
+"""The main job, end to end: make sure there is data, build the warehouse (later: contracts, exports)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .build import BuildResult, build
+from .config import Settings
+from .generate import GeneratorConfig, config_as_dict, generate, read_generated_config
+from .sources import DataSource, resolve_source
+
+
+@dataclass
+class RunResult:
+    source: DataSource
+    generated: bool
+    build: BuildResult
+
+
+def ensure_mock_data(out_dir: Path, config: GeneratorConfig) -> bool:
+    """Generate the mock set into out_dir unless a complete set made with the same settings is there.
+    Returns True when it generated."""
+    if read_generated_config(out_dir) == config_as_dict(config):
+        return False
+    generate(out_dir, config)
+    return True
+
+
+def run_main(
+    settings: Settings,
+    data_dir: Path | None = None,
+    warehouse: Path | None = None,
+    generator: GeneratorConfig | None = None,
+    on_output: Callable[[str], None] | None = None,
+) -> RunResult:
+    source = resolve_source(settings, data_dir)
+    generated = False
+    if source.is_mock:
+        # The main job runs on the full-size mock set (a year of a mid-size store), not the small seeds.
+        generated = ensure_mock_data(settings.mock_data_dir, generator or GeneratorConfig())
+        source = DataSource(
+            "directory", settings.mock_data_dir, f"generated mock data in {settings.mock_data_dir}", source.notes
+        )
+    result = build(settings, source, warehouse, on_output)
+    return RunResult(source, generated, result)

@@ -1,0 +1,229 @@
+"""Real dbt builds: staging types and dedupes, rejects keep every bad row, and publishing is atomic."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import PROJECT_DIR, write_table
+from sales_insights import build as build_module
+from sales_insights.build import BuildFailed, build, read_build_info
+from sales_insights.errors import SalesInsightsError
+from sales_insights.sources import DataSource
+
+pytestmark = pytest.mark.dbt
+
+T0 = 1_748_779_200_000_000  # 2025-06-01T12:00:00Z in microseconds
+
+
+def _event(name, ts_offset_s, session=1, **extra):
+    row = {
+        "event_date": "20250601", "event_timestamp": str(T0 + ts_offset_s * 1_000_000), "event_name": name,
+        "user_pseudo_id": "111.222", "ga_session_id": str(1_748_779_200 + session), "ga_session_number": "1",
+        "device_category": "mobile", "geo_country": "Canada",
+    }
+    row.update(extra)
+    return row
+
+
+def write_handmade_store(data_dir: Path) -> None:
+    """A store small enough to check by eye. Comments give each row's CSV line (the header is line 1)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    write_table(data_dir, "raw_ga4_events", [
+        _event("session_start", 0, page_location="https://shop.example.com/"),  # 2
+        _event("page_view", 0, page_location="https://shop.example.com/"),  # 3
+        _event("add_to_cart", 30, item_id="10"),  # 4
+        _event("begin_checkout", 60, event_timestamp="abc"),  # 5
+        _event("page_view", 0, page_location="https://shop.example.com/"),  # 6: same hit as line 3
+        _event("page_view", 5, device_category="smart-tv"),  # 7
+        _event("page_view", 6, event_date="2025-06-01"),  # 8
+        _event("purchase", 90, transaction_id="1001", purchase_revenue="64.19", currency="USD"),  # 9
+    ])
+
+    order = {
+        "name": "#1001", "created_at": "2025-06-01T08:01:30-04:00", "customer_id": "7", "currency": "USD",
+        "subtotal_price": "53.00", "total_discounts": "0.00", "total_tax": "4.24", "total_shipping": "6.95",
+        "total_price": "64.19", "financial_status": "paid", "source_name": "web", "test": "false",
+    }
+    write_table(data_dir, "raw_shopify_orders", [
+        {**order, "id": "1001"},  # 2
+        {**order, "id": "1002", "created_at": "2025-06-02 10:00:00"},  # 3: no UTC offset
+        {**order, "id": "1003", "currency": "EUR"},  # 4: not the shop currency
+        {**order, "id": "1004"},  # 5: conflicts with line 6
+        {**order, "id": "1004", "total_price": "99.00"},  # 6
+        {**order, "id": "1005", "total_tax": "-1.00"},  # 7: negative amount
+        {**order, "id": "1001"},  # 8: exact duplicate of line 2
+    ])
+    line = {"title": "Tee", "product_id": "10", "variant_id": "100", "price": "26.50", "total_discount": "0.00"}
+    write_table(data_dir, "raw_shopify_order_lines", [
+        {**line, "id": "1", "order_id": "1001", "quantity": "2"},  # 2
+        {**line, "id": "2", "order_id": "1001", "quantity": "-1"},  # 3: negative quantity
+        {**line, "id": "3", "order_id": "999", "quantity": "1"},  # 4: no such order
+        {**line, "id": "4", "order_id": "1003", "quantity": "1"},  # 5: its order was rejected
+    ])
+    write_table(data_dir, "raw_shopify_refunds", [
+        {"id": "50", "order_id": "1001", "created_at": "2025-06-05T10:00:00-04:00", "amount": "10.00"},  # 2
+        {"id": "51", "order_id": "1001", "created_at": "2025-06-06T10:00:00-04:00", "amount": "0"},  # 3
+    ])
+    write_table(data_dir, "raw_shopify_customers", [
+        {"id": "7", "created_at": "2025-05-30T10:00:00-04:00", "accepts_marketing": "true", "country": "Canada"},
+        {"id": "8", "created_at": "2025-05-30T10:00:00-04:00", "accepts_marketing": "maybe"},  # 3
+    ])
+    write_table(data_dir, "raw_shopify_products", [
+        {"id": "10", "title": "Tee", "status": "active", "created_at": "2025-01-01T00:00:00+00:00"},
+        {"id": "11", "title": "Cap", "status": "retired", "created_at": "2025-01-01T00:00:00+00:00"},  # 3
+    ])
+    write_table(data_dir, "raw_shopify_variants", [
+        {"id": "100", "product_id": "10", "title": "M", "price": "26.50"},
+        {"id": "110", "product_id": "11", "title": "One size", "price": "20.00"},  # 3: product rejected
+    ])
+
+
+EXPECTED_REJECTS = {
+    ("raw_ga4_events", 5, "event_timestamp", "not an integer (microseconds since the epoch)", "abc"),
+    ("raw_ga4_events", 6, "event_timestamp", "exact duplicate of an earlier event (the same hit sent twice; "
+                                             "kept once)", str(T0)),
+    ("raw_ga4_events", 7, "device_category", "not one of desktop, mobile, tablet", "smart-tv"),
+    ("raw_ga4_events", 8, "event_date", "not a YYYYMMDD date", "2025-06-01"),
+    ("raw_shopify_orders", 3, "created_at", "not an ISO-8601 timestamp with a UTC offset", "2025-06-02 10:00:00"),
+    ("raw_shopify_orders", 4, "currency", "currency differs from the shop currency USD", "EUR"),
+    ("raw_shopify_orders", 5, "id", "the same order id appears on other rows with different content", "1004"),
+    ("raw_shopify_orders", 6, "id", "the same order id appears on other rows with different content", "1004"),
+    ("raw_shopify_orders", 7, "total_tax", "negative amount", "-1.00"),
+    ("raw_shopify_orders", 8, "id", "exact duplicate of an earlier row (kept once)", "1001"),
+    ("raw_shopify_order_lines", 3, "quantity", "quantity must be greater than 0", "-1"),
+    ("raw_shopify_order_lines", 4, "order_id", "orphan line: no accepted order has this id", "999"),
+    ("raw_shopify_order_lines", 5, "order_id", "orphan line: no accepted order has this id", "1003"),
+    ("raw_shopify_refunds", 3, "amount", "refund amount must be greater than 0", "0"),
+    ("raw_shopify_customers", 3, "accepts_marketing", "not true or false", "maybe"),
+    ("raw_shopify_products", 3, "status", "not one of active, draft, archived", "retired"),
+    ("raw_shopify_variants", 3, "product_id", "orphan variant: no accepted product has this id", "11"),
+}
+
+
+@pytest.fixture(scope="module")
+def handmade_build(tmp_path_factory):
+    root = tmp_path_factory.mktemp("handmade")
+    write_handmade_store(root / "data")
+    os.environ["SALES_INSIGHTS_WAREHOUSE"] = str(root / "warehouse.duckdb")
+    try:
+        from sales_insights.config import load_settings
+
+        settings = load_settings()
+        result = build(settings, DataSource("directory", root / "data", "hand-made store"))
+    finally:
+        del os.environ["SALES_INSIGHTS_WAREHOUSE"]
+    con = duckdb.connect(str(result.warehouse), read_only=True)
+    yield result, con
+    con.close()
+
+
+def test_rejects_hold_every_bad_row_with_line_column_reason_and_value(handmade_build):
+    _, con = handmade_build
+    rows = set(con.execute(
+        "select source_table, source_line, column_name, reason, rejected_value from staging.stg_rejected_rows"
+    ).fetchall())
+    assert rows == EXPECTED_REJECTS
+
+
+def test_rejected_rows_keep_their_raw_text(handmade_build):
+    _, con = handmade_build
+    record = con.execute(
+        "select raw_record from staging.stg_rejected_rows where rejected_row_id = 'raw_shopify_orders:4'"
+    ).fetchone()[0]
+    assert '"currency":"EUR"' in record.replace(" ", "")
+    assert '"id":"1003"' in record.replace(" ", "")
+
+
+def test_raw_rows_equal_staged_plus_rejected(handmade_build):
+    _, con = handmade_build
+    expected_staged = {
+        "stg_ga4__events": 8 - 4, "stg_shopify__orders": 7 - 6, "stg_shopify__order_lines": 4 - 3,
+        "stg_shopify__refunds": 1, "stg_shopify__customers": 1, "stg_shopify__products": 1,
+        "stg_shopify__variants": 1,
+    }
+    for model, rows in expected_staged.items():
+        assert con.execute(f"select count(*) from staging.{model}").fetchone()[0] == rows, model
+
+
+def test_staging_types_money_as_decimal_and_timestamps_with_time_zone(handmade_build):
+    _, con = handmade_build
+    types = dict(con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = 'staging' and table_name = 'stg_shopify__orders'"
+    ).fetchall())
+    assert types["total_price"] == "DECIMAL(18,2)"
+    assert types["created_at"] == "TIMESTAMP WITH TIME ZONE"
+    assert types["is_test"] == "BOOLEAN"
+    created_utc = con.execute(
+        "select timezone('UTC', created_at) from staging.stg_shopify__orders where order_id = 1001"
+    ).fetchone()[0]
+    assert str(created_utc) == "2025-06-01 12:01:30"
+    event_utc = con.execute(
+        "select timezone('UTC', event_at), session_key from staging.stg_ga4__events where event_name = 'purchase'"
+    ).fetchone()
+    assert str(event_utc[0]) == "2025-06-01 12:01:30"
+    assert event_utc[1] == "111.222-1748779201"
+
+
+def test_build_records_its_id_and_source(handmade_build):
+    result, _ = handmade_build
+    info = read_build_info(result.warehouse)
+    assert info["build_id"] == result.build_id
+    assert info["data_source"] == "directory"
+    assert result.rejected_rows["raw_shopify_orders"] == 6
+
+
+def test_bad_input_or_failed_dbt_leaves_the_published_warehouse_untouched(tmp_path, isolated_env, monkeypatch):
+    data = tmp_path / "data"
+    write_handmade_store(data)
+    good = build(isolated_env, DataSource("directory", data, "hand-made"))
+    before = good.warehouse.read_bytes()
+
+    # a file with a missing column: refused by the loader, before dbt
+    orders = data / "raw_shopify_orders.csv"
+    text = orders.read_text()
+    orders.write_text(text.replace("total_tax,", "", 1))
+    with pytest.raises(SalesInsightsError, match="missing required column"):
+        build(isolated_env, DataSource("directory", data, "hand-made"))
+    assert good.warehouse.read_bytes() == before
+    orders.write_text(text)
+
+    # dbt itself failing (a model error or a failing test): nothing is published
+    monkeypatch.setattr(build_module, "run_dbt", lambda *a, **k: (1, [
+        {"unique_id": "model.sales_insights.stg_shopify__orders", "status": "error", "message": "boom"}
+    ]))
+    with pytest.raises(BuildFailed, match="stg_shopify__orders: error: boom"):
+        build(isolated_env, DataSource("directory", data, "hand-made"))
+    assert good.warehouse.read_bytes() == before
+    assert read_build_info(good.warehouse)["build_id"] == good.build_id
+    assert not list(good.warehouse.parent.glob("*.next*"))
+
+
+def test_a_second_build_at_the_same_time_is_refused(isolated_env):
+    warehouse = isolated_env.warehouse
+    refused = pytest.raises(SalesInsightsError, match="another build")
+    with build_module.build_lock(warehouse), refused, build_module.build_lock(warehouse):
+        pass
+
+
+def test_plain_dbt_build_on_the_committed_seeds_passes(tmp_path):
+    """What a dbt user runs after a fresh clone: `dbt build --profiles-dir profiles`."""
+    env = {**os.environ, "SALES_INSIGHTS_WAREHOUSE": str(tmp_path / "seeds.duckdb")}
+    env.pop("USE_MOCK_DATA", None)
+    dbt = Path(sys.executable).with_name("dbt")
+    proc = subprocess.run([str(dbt), "build", "--profiles-dir", "profiles"], cwd=PROJECT_DIR, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    con = duckdb.connect(str(tmp_path / "seeds.duckdb"), read_only=True)
+    raw = con.execute("select count(*) from mock.raw_ga4_events").fetchone()[0]
+    staged = con.execute("select count(*) from staging.stg_ga4__events").fetchone()[0]
+    rejected = con.execute(
+        "select count(*) from staging.stg_rejected_rows where source_table = 'raw_ga4_events'"
+    ).fetchone()[0]
+    assert raw == staged + rejected and rejected > 0

@@ -1,0 +1,137 @@
+"""Loading a directory of contract CSVs: everything as text, and clear refusals naming file, column, line."""
+
+from __future__ import annotations
+
+import shutil
+
+import duckdb
+import pytest
+
+from sales_insights.contract import TABLES, TABLES_BY_NAME
+from sales_insights.errors import SalesInsightsError
+from sales_insights.load import load_data_dir
+
+
+@pytest.fixture
+def data_dir(tmp_path, clean_generated):
+    target = tmp_path / "data"
+    shutil.copytree(clean_generated, target)
+    return target
+
+
+def _load(data_dir):
+    con = duckdb.connect()
+    try:
+        return load_data_dir(con, data_dir), con
+    except Exception:
+        con.close()
+        raise
+
+
+def _csv_rows(path) -> int:
+    import csv
+
+    with path.open(newline="") as handle:
+        return sum(1 for _ in csv.reader(handle)) - 1
+
+
+def test_loads_every_table_as_text_with_all_rows(data_dir):
+    report, con = _load(data_dir)
+    for t in TABLES:
+        assert report.row_counts[t.name] == _csv_rows(data_dir / t.file_name), t.name
+        types = {r[0]: r[1] for r in con.execute(f"describe raw.{t.name}").fetchall()}
+        assert list(types) == t.column_names
+        assert set(types.values()) == {"VARCHAR"}
+    assert report.warnings == []
+
+
+def test_rows_keep_file_order_so_line_numbers_hold(data_dir):
+    _, con = _load(data_dir)
+    first_rows = con.execute("select id from raw.raw_shopify_orders limit 3").fetchall()
+    lines = (data_dir / "raw_shopify_orders.csv").read_text().splitlines()[1:4]
+    assert [r[0] for r in first_rows] == [line.split(",")[0] for line in lines]
+
+
+def test_columns_in_another_order_load_by_name_and_extra_columns_warn(data_dir):
+    path = data_dir / "raw_shopify_products.csv"
+    con = duckdb.connect()
+    original = con.execute(f"select * from read_csv('{path}', all_varchar = true)").df()
+    reordered = original[list(reversed(original.columns))].assign(internal_note="x")
+    reordered.to_csv(path, index=False)
+    report, con = _load(data_dir)
+    assert any("raw_shopify_products.csv" in w and "internal_note" in w for w in report.warnings)
+    loaded = con.execute("select * from raw.raw_shopify_products").df()
+    assert list(loaded.columns) == TABLES_BY_NAME["raw_shopify_products"].column_names
+    assert loaded["title"].tolist() == original["title"].tolist()
+
+
+def test_missing_file_is_named(data_dir):
+    (data_dir / "raw_shopify_refunds.csv").unlink()
+    with pytest.raises(SalesInsightsError, match=r"missing file\(s\) raw_shopify_refunds.csv"):
+        _load(data_dir)
+
+
+def test_missing_column_names_file_and_column(data_dir):
+    path = data_dir / "raw_shopify_orders.csv"
+    lines = path.read_text().splitlines()
+    header = lines[0].split(",")
+    drop = header.index("total_tax")
+    path.write_text("\n".join(",".join(v for i, v in enumerate(line.split(",")) if i != drop)
+                              for line in lines[:5]) + "\n")
+    with pytest.raises(SalesInsightsError) as info:
+        _load(data_dir)
+    assert "raw_shopify_orders.csv" in str(info.value)
+    assert "missing required column(s) total_tax" in str(info.value)
+
+
+def test_empty_file_and_header_only(data_dir):
+    (data_dir / "raw_shopify_customers.csv").write_text("")
+    with pytest.raises(SalesInsightsError, match=r"raw_shopify_customers.csv: the file is empty"):
+        _load(data_dir)
+
+
+def test_header_only_is_an_error_except_for_refunds(data_dir):
+    refunds = data_dir / "raw_shopify_refunds.csv"
+    refunds.write_text(refunds.read_text().splitlines()[0] + "\n")
+    report, _ = _load(data_dir)
+    assert report.row_counts["raw_shopify_refunds"] == 0
+    products = data_dir / "raw_shopify_products.csv"
+    products.write_text(products.read_text().splitlines()[0] + "\n")
+    with pytest.raises(SalesInsightsError, match=r"raw_shopify_products.csv: has a header but no rows"):
+        _load(data_dir)
+
+
+def test_truncated_last_line_names_its_line_and_loads_nothing(data_dir):
+    path = data_dir / "raw_shopify_order_lines.csv"
+    text = path.read_text()
+    n_lines = len(text.splitlines())
+    path.write_text(text.rstrip("\n").rsplit(",", 3)[0] + "\n")
+    con = duckdb.connect()
+    with pytest.raises(SalesInsightsError) as info:
+        load_data_dir(con, data_dir)
+    message = str(info.value)
+    assert "raw_shopify_order_lines.csv" in message
+    assert f"line(s) {n_lines}" in message
+    assert "MISSING COLUMNS" in message
+    assert con.execute(
+        "select count(*) from information_schema.tables where table_name = 'raw_shopify_order_lines'"
+    ).fetchone()[0] == 0
+
+
+def test_wrong_delimiter_is_named(data_dir):
+    path = data_dir / "raw_shopify_variants.csv"
+    path.write_text(path.read_text().replace(",", ";"))
+    expected = r"raw_shopify_variants.csv: line 1 \(header\) is separated by semicolons"
+    with pytest.raises(SalesInsightsError, match=expected):
+        _load(data_dir)
+
+
+def test_text_that_is_not_utf8_is_refused_with_its_line(data_dir):
+    path = data_dir / "raw_shopify_products.csv"
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[2] = lines[2].replace(b"Running", b"R\xfcnning")  # latin-1 u-umlaut
+    path.write_bytes(b"".join(lines))
+    with pytest.raises(SalesInsightsError) as info:
+        _load(data_dir)
+    assert "raw_shopify_products.csv" in str(info.value)
+    assert "line(s) 3" in str(info.value)
