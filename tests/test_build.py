@@ -227,3 +227,14 @@ def test_plain_dbt_build_on_the_committed_seeds_passes(tmp_path):
         "select count(*) from staging.stg_rejected_rows where source_table = 'raw_ga4_events'"
     ).fetchone()[0]
     assert raw == staged + rejected and rejected > 0
+
+    # The planted leak: on mobile, checkout -> purchase converts far worse than on desktop, beyond the
+    # 95% intervals.
+    rows = dict(
+        (device, (lower, upper)) for device, lower, upper in con.execute("""
+            select breakdown_value, conversion_rate_ci_lower, conversion_rate_ci_upper
+            from marts.fct_funnel_summary
+            where breakdown = 'device_category' and step = 'purchase'
+        """).fetchall()
+    )
+    assert rows["mobile"][1] < rows["desktop"][0]

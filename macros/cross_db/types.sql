@@ -15,3 +15,8 @@
 {% macro type_money() -%}
     decimal(18, 2)
 {%- endmacro %}
+
+{#- A 64-bit float for rates (dbt.type_float() is a 32-bit float on DuckDB). -#}
+{% macro type_double() -%}
+    double
+{%- endmacro %}

@@ -1,13 +1,17 @@
 """Build the warehouse: load raw data, run `dbt build` once, publish the new file atomically.
 
 The build writes a new DuckDB file beside the published one and replaces it with os.replace only when
-every model and test passed. An analyst who has the old file open keeps reading the old file; a failed
-build leaves the published warehouse exactly as it was. A lock file keeps two builds from overlapping.
+every model and test passed. When the published warehouse was built from the same data source by the
+same project code (a fingerprint of the dbt project is kept in meta.build_info), the new file starts as a
+copy of it, so incremental models only process what is new; otherwise it starts empty (a full build).
+An analyst who has the old file open keeps reading the old file; a failed build leaves the published
+warehouse exactly as it was. A lock file keeps two builds from overlapping.
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import secrets
@@ -30,6 +34,8 @@ from .load import LoadReport, load_data_dir
 from .sources import DataSource
 
 MOCK_SEEDS_SELECTOR = "path:seeds/mock"
+# What decides the content of the warehouse besides the raw data: a change here means a full build.
+FINGERPRINTED = ("dbt_project.yml", "models", "macros", "seeds", "tests/dbt")
 
 
 class BuildFailed(SalesInsightsError):
@@ -42,9 +48,31 @@ class BuildResult:
     source: DataSource
     build_id: str
     seconds: float
+    incremental: bool = False
     load_report: LoadReport | None = None
     node_statuses: dict[str, int] = field(default_factory=dict)
     rejected_rows: dict[str, int] = field(default_factory=dict)
+
+
+def project_fingerprint(project_dir: Path) -> str:
+    """sha256 over the dbt project's files (paths and contents)."""
+    digest = hashlib.sha256()
+    for entry in FINGERPRINTED:
+        root = project_dir / entry
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            digest.update(str(path.relative_to(project_dir)).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def can_build_incrementally(previous: dict | None, fingerprint: str, source: DataSource) -> bool:
+    return bool(
+        previous
+        and previous.get("project_fingerprint") == fingerprint
+        and previous.get("data_source") == source.kind
+        and previous.get("data_path") == str(source.path)
+    )
 
 
 def new_build_id() -> str:
@@ -129,14 +157,18 @@ def _failure_message(code: int, results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _record_build(path: Path, build_id: str, source: DataSource, statuses: dict[str, int]) -> dict[str, int]:
+def _record_build(
+    path: Path, build_id: str, source: DataSource, statuses: dict[str, int], fingerprint: str, incremental: bool
+) -> dict[str, int]:
     con = duckdb.connect(str(path))
     try:
         con.execute("create schema if not exists meta")
         con.execute(
             "create or replace table meta.build_info as select ? as build_id, ?::timestamptz as built_at, "
-            "? as data_source, ? as data_path, ? as node_statuses",
-            [build_id, datetime.now(UTC), source.kind, str(source.path), json.dumps(statuses)],
+            "? as data_source, ? as data_path, ? as node_statuses, ? as project_fingerprint, "
+            "? as is_incremental",
+            [build_id, datetime.now(UTC), source.kind, str(source.path), json.dumps(statuses), fingerprint,
+             incremental],
         )
         rejected = dict(con.execute(
             "select source_table, count(*) from staging.stg_rejected_rows group by 1 order by 1"
@@ -152,15 +184,20 @@ def build(
     source: DataSource,
     warehouse: Path | None = None,
     on_output: Callable[[str], None] | None = None,
+    full_refresh: bool = False,
 ) -> BuildResult:
     """Load `source`, run dbt build into a new file, and publish it over `warehouse` if all passed."""
     target = (warehouse or settings.warehouse).resolve()
     started = time.monotonic()
     build_id = new_build_id()
+    fingerprint = project_fingerprint(settings.project_dir)
     with build_lock(target):
         staged = target.with_name(target.name + ".next")
         _remove_database(staged)
+        incremental = not full_refresh and can_build_incrementally(read_build_info(target), fingerprint, source)
         try:
+            if incremental:
+                shutil.copyfile(target, staged)
             report = None
             if source.kind == "directory":
                 con = duckdb.connect(str(staged))
@@ -175,7 +212,7 @@ def build(
             if code != 0:
                 raise BuildFailed(_failure_message(code, results))
             statuses = dict(Counter(r["status"] for r in results))
-            rejected = _record_build(staged, build_id, source, statuses)
+            rejected = _record_build(staged, build_id, source, statuses, fingerprint, incremental)
             os.replace(staged, target)
         finally:
             _remove_database(staged)
@@ -184,6 +221,7 @@ def build(
         source=source,
         build_id=build_id,
         seconds=time.monotonic() - started,
+        incremental=incremental,
         load_report=report,
         node_statuses=statuses,
         rejected_rows=rejected,

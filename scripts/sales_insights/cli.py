@@ -33,7 +33,8 @@ def _print_build(result: BuildResult) -> None:
     for warning in result.load_report.warnings if result.load_report else []:
         click.secho(f"warning: {warning}", fg="yellow", err=True)
     statuses = ", ".join(f"{n} {s}" for s, n in sorted(result.node_statuses.items()))
-    click.echo(f"Built {result.warehouse} in {result.seconds:.1f}s from {result.source.description}")
+    kind = "incremental build" if result.incremental else "full build"
+    click.echo(f"Built {result.warehouse} in {result.seconds:.1f}s ({kind}) from {result.source.description}")
     click.echo(f"  build id {result.build_id}; dbt nodes: {statuses}")
     if result.rejected_rows:
         rejected = ", ".join(f"{t} {n}" for t, n in result.rejected_rows.items())
@@ -86,12 +87,13 @@ main.add_command(generate_cmd, name="generate")
               help="Directory of raw-contract CSVs (default: SALES_INSIGHTS_DATA_DIR, else the mock seeds).")
 @click.option("--warehouse", type=_path, default=None,
               help="DuckDB file to publish (default: SALES_INSIGHTS_WAREHOUSE or warehouse/sales_insights.duckdb).")
+@click.option("--full-refresh", is_flag=True, help="Rebuild everything instead of building incrementally.")
 @click.option("--quiet", is_flag=True, help="Do not show dbt's output.")
-def build_cmd(data_dir: Path | None, warehouse: Path | None, quiet: bool) -> None:
+def build_cmd(data_dir: Path | None, warehouse: Path | None, full_refresh: bool, quiet: bool) -> None:
     settings = load_settings()
     try:
         source = resolve_source(settings, data_dir)
-        result = build(settings, source, warehouse, _echo_dbt(quiet))
+        result = build(settings, source, warehouse, _echo_dbt(quiet), full_refresh)
     except SalesInsightsError as exc:
         _fail(exc)
     _print_build(result)
@@ -103,12 +105,15 @@ def build_cmd(data_dir: Path | None, warehouse: Path | None, quiet: bool) -> Non
 @click.option("--seed", type=int, default=42, show_default=True, help="Mock data seed.")
 @click.option("--users", type=click.IntRange(min=1), default=100_000, show_default=True, help="Mock visitors.")
 @click.option("--days", type=click.IntRange(min=1), default=365, show_default=True, help="Mock days.")
+@click.option("--full-refresh", is_flag=True, help="Rebuild everything instead of building incrementally.")
 @click.option("--quiet", is_flag=True, help="Do not show dbt's output.")
-def run_cmd(data_dir: Path | None, warehouse: Path | None, seed: int, users: int, days: int, quiet: bool) -> None:
+def run_cmd(
+    data_dir: Path | None, warehouse: Path | None, seed: int, users: int, days: int, full_refresh: bool, quiet: bool
+) -> None:
     settings = load_settings()
     try:
         result = run_main(settings, data_dir, warehouse, GeneratorConfig(seed=seed, users=users, days=days),
-                          _echo_dbt(quiet))
+                          _echo_dbt(quiet), full_refresh)
     except SalesInsightsError as exc:
         _fail(exc)
     if result.generated:

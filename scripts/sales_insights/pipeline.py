@@ -34,6 +34,7 @@ def run_main(
     warehouse: Path | None = None,
     generator: GeneratorConfig | None = None,
     on_output: Callable[[str], None] | None = None,
+    full_refresh: bool = False,
 ) -> RunResult:
     source = resolve_source(settings, data_dir)
     generated = False
@@ -43,5 +44,5 @@ def run_main(
         source = DataSource(
             "directory", settings.mock_data_dir, f"generated mock data in {settings.mock_data_dir}", source.notes
         )
-    result = build(settings, source, warehouse, on_output)
+    result = build(settings, source, warehouse, on_output, full_refresh)
     return RunResult(source, generated, result)

@@ -1,0 +1,141 @@
+{#- One row per GA4 session, built from its events in one aggregation pass plus a pass over the few
+    funnel events for the closed funnel. Incremental: each run recomputes, from all their events, the
+    sessions that have an event within `session_lookback_days` of the newest session already built, so
+    late events for recent days are picked up and a re-run never double counts. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='session_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
+
+with events as (
+    select * from {{ ref('stg_ga4__events') }}
+    {% if is_incremental() %}
+    where session_key in (
+        select session_key from {{ ref('stg_ga4__events') }}
+        where event_at >= (
+            select {{ dbt.dateadd('day', -1 * var('session_lookback_days'), 'max(session_start_at)') }}
+            from {{ this }}
+        )
+    )
+    {% endif %}
+),
+
+session_events as (
+    select
+        session_key,
+        min(user_pseudo_id) as user_pseudo_id,
+        min(ga_session_id) as ga_session_id,
+        min(event_timestamp_us) as session_start_us,
+        max(event_timestamp_us) as session_end_us,
+        min(ga_session_number) as ga_session_number,
+        max(user_id) as user_id,
+        {{ first_by('device_category', 'event_timestamp_us', 'event_key') }} as device_category,
+        {{ first_by('geo_country', 'event_timestamp_us', 'event_key') }} as geo_country,
+        {{ first_by('page_location', 'event_timestamp_us', 'event_key', "event_name = 'page_view'") }}
+            as landing_page_location,
+        {{ first_by('source', 'event_timestamp_us', 'event_key', 'source is not null') }} as source,
+        {{ first_by('medium', 'event_timestamp_us', 'event_key', 'source is not null') }} as medium,
+        {{ first_by('campaign', 'event_timestamp_us', 'event_key', 'source is not null') }} as campaign,
+        count(*) as events,
+        {{ count_where("event_name = 'page_view'") }} as page_views,
+        min(case when event_name = 'add_to_cart' then event_timestamp_us end) as first_add_to_cart_us,
+        min(case when event_name = 'begin_checkout' then event_timestamp_us end) as first_begin_checkout_us,
+        min(case when event_name = 'purchase' then event_timestamp_us end) as first_purchase_us
+    from events
+    group by session_key
+),
+
+funnel_events as (
+    select
+        session_key,
+        event_name,
+        event_timestamp_us
+    from events
+    where event_name in ('add_to_cart', 'begin_checkout', 'purchase')
+),
+
+-- Closed funnel: a step counts only at or after the moment the previous step was reached.
+reached_begin_checkout as (
+    select
+        funnel_events.session_key,
+        min(funnel_events.event_timestamp_us) as reached_begin_checkout_us
+    from funnel_events
+    inner join session_events
+        on funnel_events.session_key = session_events.session_key
+    where funnel_events.event_name = 'begin_checkout'
+        and funnel_events.event_timestamp_us >= session_events.first_add_to_cart_us
+    group by funnel_events.session_key
+),
+
+reached_purchase as (
+    select
+        funnel_events.session_key,
+        min(funnel_events.event_timestamp_us) as reached_purchase_us
+    from funnel_events
+    inner join reached_begin_checkout
+        on funnel_events.session_key = reached_begin_checkout.session_key
+    where funnel_events.event_name = 'purchase'
+        and funnel_events.event_timestamp_us >= reached_begin_checkout.reached_begin_checkout_us
+    group by funnel_events.session_key
+),
+
+transactions as (
+    select
+        session_key,
+        transaction_id,
+        max(purchase_revenue) as purchase_revenue
+    from events
+    where event_name = 'purchase'
+    group by session_key, transaction_id
+),
+
+session_transactions as (
+    select
+        session_key,
+        count(transaction_id) as transactions,
+        {{ dbt.listagg('transaction_id', "','", 'order by transaction_id') }} as transaction_ids,
+        sum(purchase_revenue) as ga4_purchase_revenue
+    from transactions
+    group by session_key
+),
+
+final as (
+    select
+        session_events.session_key,
+        session_events.user_pseudo_id,
+        session_events.ga_session_id,
+        session_events.user_id,
+        {{ micros_to_timestamptz('session_events.session_start_us') }} as session_start_at,
+        {{ to_reporting_date(micros_to_timestamptz('session_events.session_start_us')) }} as session_date,
+        cast((session_events.session_end_us - session_events.session_start_us) / 1000000 as {{ dbt.type_bigint() }})
+            as session_duration_seconds,
+        session_events.ga_session_number,
+        session_events.device_category,
+        session_events.geo_country,
+        coalesce({{ url_path('session_events.landing_page_location') }}, '(not set)') as landing_page,
+        session_events.source,
+        session_events.medium,
+        session_events.campaign,
+        session_events.events,
+        session_events.page_views,
+        session_events.first_add_to_cart_us is not null as has_add_to_cart,
+        session_events.first_begin_checkout_us is not null as has_begin_checkout,
+        session_events.first_purchase_us is not null as has_purchase,
+        session_events.first_add_to_cart_us is not null as reached_add_to_cart,
+        reached_begin_checkout.session_key is not null as reached_begin_checkout,
+        reached_purchase.session_key is not null as reached_purchase,
+        coalesce(session_transactions.transactions, 0) as transactions,
+        session_transactions.transaction_ids,
+        cast(coalesce(session_transactions.ga4_purchase_revenue, 0) as {{ type_money() }}) as ga4_purchase_revenue
+    from session_events
+    left join reached_begin_checkout
+        on session_events.session_key = reached_begin_checkout.session_key
+    left join reached_purchase
+        on session_events.session_key = reached_purchase.session_key
+    left join session_transactions
+        on session_events.session_key = session_transactions.session_key
+)
+
+select * from final

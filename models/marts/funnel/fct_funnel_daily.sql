@@ -1,0 +1,51 @@
+with sessions as (
+    select * from {{ ref('fct_sessions') }}
+),
+
+daily as (
+    select
+        session_date,
+        channel_group,
+        device_category,
+        landing_page,
+        count(*) as sessions,
+        {{ count_where('reached_add_to_cart') }} as add_to_cart_sessions,
+        {{ count_where('reached_begin_checkout') }} as begin_checkout_sessions,
+        {{ count_where('reached_purchase') }} as purchase_sessions,
+        count(*) as sessions_open,
+        {{ count_where('has_add_to_cart') }} as add_to_cart_sessions_open,
+        {{ count_where('has_begin_checkout') }} as begin_checkout_sessions_open,
+        {{ count_where('has_purchase') }} as purchase_sessions_open
+    from sessions
+    group by session_date, channel_group, device_category, landing_page
+),
+
+final as (
+    select
+        {{ dbt.concat([
+            dbt.safe_cast('session_date', dbt.type_string()), "'|'", 'channel_group', "'|'",
+            'device_category', "'|'", 'landing_page',
+        ]) }} as funnel_daily_key,
+        session_date,
+        channel_group,
+        device_category,
+        landing_page,
+        sessions,
+        add_to_cart_sessions,
+        begin_checkout_sessions,
+        purchase_sessions,
+        sessions_open,
+        add_to_cart_sessions_open,
+        begin_checkout_sessions_open,
+        purchase_sessions_open,
+        {{ safe_divide('add_to_cart_sessions', 'sessions') }} as add_to_cart_rate,
+        {{ safe_divide('begin_checkout_sessions', 'add_to_cart_sessions') }} as begin_checkout_rate,
+        {{ safe_divide('purchase_sessions', 'begin_checkout_sessions') }} as purchase_rate,
+        {{ safe_divide('purchase_sessions', 'sessions') }} as session_conversion_rate,
+        sessions - add_to_cart_sessions as add_to_cart_dropoff_sessions,
+        add_to_cart_sessions - begin_checkout_sessions as begin_checkout_dropoff_sessions,
+        begin_checkout_sessions - purchase_sessions as purchase_dropoff_sessions
+    from daily
+)
+
+select * from final

@@ -1,0 +1,70 @@
+{#- Per day, Shopify's valid orders against GA4's purchase events, matched on transaction_id = order id.
+    Shopify is the truth for orders and revenue. A matched order and a Shopify-only order count on the
+    order's date; a GA4-only transaction on the date GA4 first reported it. -#}
+with orders as (
+    select * from {{ ref('fct_orders') }}
+),
+
+ga4_transactions as (
+    select * from {{ ref('int_ga4_transactions') }}
+),
+
+joined as (
+    select
+        orders.order_id,
+        orders.is_valid,
+        orders.source_name,
+        orders.net_revenue,
+        ga4_transactions.transaction_id,
+        ga4_transactions.ga4_revenue,
+        case
+            when orders.is_valid then orders.order_date
+            else ga4_transactions.reported_date
+        end as report_date,
+        case
+            when orders.is_valid and ga4_transactions.transaction_id is not null then 'matched'
+            when orders.is_valid then 'shopify_only'
+            when orders.order_id is not null then 'ga4_only_invalid_order'
+            else 'ga4_only_unknown_order'
+        end as match_status
+    from orders
+    full outer join ga4_transactions
+        on {{ dbt.safe_cast('orders.order_id', dbt.type_string()) }} = ga4_transactions.transaction_id
+    where orders.is_valid or ga4_transactions.transaction_id is not null
+),
+
+daily as (
+    select
+        report_date,
+        {{ count_where('is_valid') }} as shopify_orders,
+        {{ count_where("is_valid and source_name = 'web'") }} as shopify_web_orders,
+        sum(case when is_valid then net_revenue else 0 end) as shopify_net_revenue,
+        {{ count_where('transaction_id is not null') }} as ga4_transactions,
+        sum(coalesce(ga4_revenue, 0)) as ga4_revenue,
+        {{ count_where("match_status = 'matched'") }} as matched_orders,
+        {{ count_where("match_status = 'matched' and source_name = 'web'") }} as matched_web_orders,
+        {{ count_where("match_status = 'shopify_only'") }} as shopify_only_orders,
+        {{ count_where("match_status = 'ga4_only_invalid_order'") }} as ga4_only_invalid_orders,
+        {{ count_where("match_status = 'ga4_only_unknown_order'") }} as ga4_only_unknown_orders
+    from joined
+    group by report_date
+),
+
+final as (
+    select
+        report_date,
+        shopify_orders,
+        shopify_web_orders,
+        cast(shopify_net_revenue as {{ type_money() }}) as shopify_net_revenue,
+        ga4_transactions,
+        cast(ga4_revenue as {{ type_money() }}) as ga4_revenue,
+        matched_orders,
+        shopify_only_orders,
+        ga4_only_invalid_orders,
+        ga4_only_unknown_orders,
+        {{ safe_divide('matched_orders', 'shopify_orders') }} as tracking_coverage_rate,
+        {{ safe_divide('matched_web_orders', 'shopify_web_orders') }} as web_tracking_coverage_rate
+    from daily
+)
+
+select * from final
