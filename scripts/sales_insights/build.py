@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -112,23 +112,34 @@ def dbt_executable() -> str:
     return found
 
 
+def dbt_artefacts_dir(warehouse: Path) -> Path:
+    """Where dbt keeps run_results.json, manifest.json and its logs for builds of `warehouse`."""
+    name = warehouse.name.removesuffix(".next")
+    return warehouse.parent / f".{name}.dbt"
+
+
 def run_dbt(
     settings: Settings,
     args: list[str],
     warehouse: Path,
     on_output: Callable[[str], None] | None = None,
-) -> tuple[int, list[dict]]:
-    """Run one dbt command against `warehouse`; returns its exit code and run_results.json's results."""
+) -> tuple[int, list[dict], list[str]]:
+    """Run one dbt command against `warehouse`; returns its exit code, run_results.json's results and
+    the last lines dbt printed."""
     env = dict(os.environ)
     env["SALES_INSIGHTS_WAREHOUSE"] = str(warehouse)
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
-    (settings.project_dir / "warehouse" / ".tmp").mkdir(parents=True, exist_ok=True)
-    results_path = settings.project_dir / "target" / "run_results.json"
+    env.setdefault("SALES_INSIGHTS_TEMP_DIR", str(warehouse.parent / ".tmp"))
+    # dbt's artefacts and logs beside the warehouse, so builds of different warehouses never share them.
+    artefacts = dbt_artefacts_dir(warehouse)
+    results_path = artefacts / "target" / "run_results.json"
     results_path.unlink(missing_ok=True)
     command = [
         dbt_executable(), *args,
         "--project-dir", str(settings.project_dir),
         "--profiles-dir", str(settings.profiles_dir),
+        "--target-path", str(artefacts / "target"),
+        "--log-path", str(artefacts / "logs"),
     ]
     if not sys.stdout.isatty():
         command.append("--no-use-colors")
@@ -136,18 +147,21 @@ def run_dbt(
         command, cwd=settings.project_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     assert proc.stdout is not None
+    tail: deque[str] = deque(maxlen=15)
     for line in proc.stdout:
+        tail.append(line.rstrip("\n"))
         if on_output:
             on_output(line.rstrip("\n"))
     code = proc.wait()
     results = json.loads(results_path.read_text())["results"] if results_path.exists() else []
-    return code, results
+    return code, results, list(tail)
 
 
-def _failure_message(code: int, results: list[dict]) -> str:
+def _failure_message(code: int, results: list[dict], output_tail: list[str]) -> str:
     bad = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
     if not bad:
-        return f"dbt exited with code {code} before running any model (see the dbt output above)"
+        last_lines = "\n".join(f"  | {line}" for line in output_tail if line.strip())
+        return f"dbt exited with code {code} before running any model; nothing was published. dbt said:\n{last_lines}"
     lines = [f"dbt build failed: {len(bad)} node(s) did not pass; nothing was published."]
     for r in bad[:10]:
         message = (r.get("message") or "").strip().splitlines()
@@ -208,9 +222,9 @@ def build(
             args = ["build", "--vars", json.dumps({"use_mock_data": source.is_mock})]
             if not source.is_mock:
                 args += ["--exclude", MOCK_SEEDS_SELECTOR]
-            code, results = run_dbt(settings, args, staged, on_output)
+            code, results, output_tail = run_dbt(settings, args, staged, on_output)
             if code != 0:
-                raise BuildFailed(_failure_message(code, results))
+                raise BuildFailed(_failure_message(code, results, output_tail))
             statuses = dict(Counter(r["status"] for r in results))
             rejected = _record_build(staged, build_id, source, statuses, fingerprint, incremental)
             os.replace(staged, target)
