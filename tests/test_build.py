@@ -198,7 +198,7 @@ def test_bad_input_or_failed_dbt_leaves_the_published_warehouse_untouched(tmp_pa
     # dbt itself failing (a model error or a failing test): nothing is published
     monkeypatch.setattr(build_module, "run_dbt", lambda *a, **k: (1, [
         {"unique_id": "model.sales_insights.stg_shopify__orders", "status": "error", "message": "boom"}
-    ]))
+    ], []))
     with pytest.raises(BuildFailed, match="stg_shopify__orders: error: boom"):
         build(isolated_env, DataSource("directory", data, "hand-made"))
     assert good.warehouse.read_bytes() == before
@@ -270,3 +270,14 @@ def test_marts_on_the_handmade_store_match_a_hand_count(handmade_build):
         from marts.fct_ga4_shopify_reconciliation
     """).fetchall()
     assert reconciliation == [("2025-06-01", 1, 1, 0, 1.0)]
+
+
+def test_dbt_failing_before_any_model_shows_what_dbt_said(tmp_path, isolated_env, monkeypatch):
+    data = tmp_path / "data"
+    write_handmade_store(data)
+    monkeypatch.setattr(build_module, "run_dbt", lambda *a, **k: (
+        2, [], ["Running with dbt=1.11", "Compilation Error", "  Required var 'x' not found"]))
+    with pytest.raises(BuildFailed) as info:
+        build(isolated_env, DataSource("directory", data, "hand-made"))
+    assert "Required var 'x' not found" in str(info.value)
+    assert not isolated_env.warehouse.exists()
