@@ -1,0 +1,12 @@
+"""BG/NBD and Gamma-Gamma fitted by maximum likelihood on the customers' valid order days, on the full
+history and on the calibration period before the holdout (see sales_insights.clv_models)."""
+
+from sales_insights.clv_models import fit_parameters, read_model_inputs
+
+
+def model(dbt, session):
+    dbt.config(materialized="table")
+    order_days, observation_end, settings = read_model_inputs(
+        dbt.ref("int_customer_order_days"), dbt.ref("dim_customers"), dbt.config.get
+    )
+    return fit_parameters(order_days, observation_end, settings)

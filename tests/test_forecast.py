@@ -1,0 +1,94 @@
+"""The revenue forecast: parts add up, the backtest covers the last complete months, bad states are marked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sales_insights import clv_models, forecast
+
+CDNOW = Path(__file__).parent / "data" / "cdnow"
+
+
+@pytest.fixture(scope="module")
+def cdnow_orders() -> pd.DataFrame:
+    raw = pd.read_csv(CDNOW / "CDNOW_sample.txt", sep=r"\s+", header=None,
+                      names=["master_id", "customer_id", "date", "cds", "value"], dtype={"date": str})
+    raw["order_date"] = pd.to_datetime(raw["date"], format="%Y%m%d")
+    raw = raw.sort_values(["customer_id", "order_date"], kind="stable")
+    return pd.DataFrame({
+        "order_date": raw["order_date"],
+        "customer_id": raw["customer_id"].astype(float),
+        "net_revenue": raw["value"],
+        "is_first_order": ~raw.duplicated("customer_id"),
+    })
+
+
+@pytest.fixture(scope="module")
+def cdnow_table(cdnow_orders) -> pd.DataFrame:
+    return forecast.forecast_tables(cdnow_orders, forecast.ForecastSettings())
+
+
+def test_last_complete_month():
+    ends_on_month_end = pd.DataFrame({"order_date": pd.to_datetime(["2025-01-03", "2025-03-31"])})
+    ends_mid_month = pd.DataFrame({"order_date": pd.to_datetime(["2025-01-03", "2025-03-30"])})
+    assert forecast.last_complete_month(ends_on_month_end) == pd.Timestamp("2025-03-01")
+    assert forecast.last_complete_month(ends_mid_month) == pd.Timestamp("2025-02-01")
+
+
+def test_backtest_covers_the_last_complete_months_with_every_horizon(cdnow_table):
+    backtest = cdnow_table[cdnow_table["kind"] == "backtest"]
+    # CDNOW ends on 1998-06-30: origins April, May and June 1998, forecasting up to June.
+    assert sorted({str(d) for d in backtest["origin_month"]}) == ["1998-04-01", "1998-05-01", "1998-06-01"]
+    assert len(backtest) == 3 + 2 + 1
+    assert backtest["actual_net_revenue"].notna().all()
+    assert backtest["absolute_percentage_error"].notna().all()
+    actual_june = backtest.loc[backtest["forecast_month"].astype(str) == "1998-06-01", "actual_net_revenue"]
+    assert set(actual_june.round(2)) == {5590.87}
+
+
+def test_forecast_parts_add_up_and_the_interval_brackets_it(cdnow_table):
+    ahead = cdnow_table[cdnow_table["kind"] == "forecast"]
+    assert len(ahead) == forecast.ForecastSettings().months
+    assert str(ahead["forecast_month"].iloc[0]) == "1998-07-01"
+    parts = ahead["existing_customer_revenue"] + ahead["new_customer_revenue"] + ahead["guest_revenue"]
+    assert ((parts - ahead["forecast_net_revenue"]).abs() < 1e-6).all()
+    assert (ahead["lower_net_revenue"] <= ahead["forecast_net_revenue"]).all()
+    assert (ahead["forecast_net_revenue"] <= ahead["upper_net_revenue"]).all()
+    # CDNOW's cohort was acquired in early 1997 and has no guests: all revenue comes from existing customers
+    assert (ahead["new_customer_revenue"] == 0).all()
+    assert (ahead["guest_revenue"] == 0).all()
+    # a closed cohort decays: the last month is below the first
+    assert ahead["forecast_net_revenue"].iloc[-1] < ahead["forecast_net_revenue"].iloc[0]
+
+
+def test_new_customers_and_guests_are_added(cdnow_orders):
+    # Shift half the customers' histories by 15 months, making them new customers of April to June
+    # 1998 (inside the 6-month acquisition trend), and make some
+    # 1998 orders guest checkouts.
+    orders = cdnow_orders.copy()
+    later = orders["customer_id"] % 2 == 0
+    orders.loc[later, "order_date"] = orders.loc[later, "order_date"] + pd.DateOffset(months=15)
+    orders = orders[orders["order_date"] <= "1998-06-30"]
+    guests = (orders["customer_id"] % 10 == 3) & (orders["order_date"] >= "1998-01-01")
+    orders.loc[guests, "customer_id"] = None
+    table = forecast.forecast_tables(orders, forecast.ForecastSettings())
+    ahead = table[table["kind"] == "forecast"]
+    assert (ahead["new_customer_revenue"] > 0).all()
+    assert (ahead["guest_revenue"] > 0).all()
+
+
+def test_too_little_history_gives_marked_rows_with_nulls():
+    orders = pd.DataFrame({
+        "order_date": pd.to_datetime(["2025-01-05", "2025-02-10", "2025-03-15", "2025-03-31"]),
+        "customer_id": [1.0, 1.0, 2.0, None],
+        "net_revenue": [10.0, 20.0, 30.0, 5.0],
+        "is_first_order": [True, False, True, False],
+    })
+    table = forecast.forecast_tables(orders, forecast.ForecastSettings(clv=clv_models.ClvSettings()))
+    assert set(table["status"]) == {"insufficient_data"}
+    assert table["forecast_net_revenue"].isna().all()
+    assert str(table["forecast_net_revenue"].dtype) == "Float64"
+    assert table["message"].str.contains("repeat customers").all()
