@@ -164,8 +164,12 @@ def _failure_message(code: int, results: list[dict], output_tail: list[str]) -> 
         return f"dbt exited with code {code} before running any model; nothing was published. dbt said:\n{last_lines}"
     lines = [f"dbt build failed: {len(bad)} node(s) did not pass; nothing was published."]
     for r in bad[:10]:
-        message = (r.get("message") or "").strip().splitlines()
+        # dbt's message: its first line, then the detail (a contract mismatch table, the failing SQL's
+        # error), without the trail of macros it passed through
+        message = [m for m in (r.get("message") or "").strip().splitlines()
+                   if m.strip() and not m.strip().startswith("> ")]
         lines.append(f"  - {r['unique_id']}: {r['status']}: {message[0] if message else ''}")
+        lines.extend(f"      {m.strip()}" for m in message[1:16])
     if len(bad) > 10:
         lines.append(f"  ... and {len(bad) - 10} more")
     return "\n".join(lines)

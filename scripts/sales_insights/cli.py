@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,7 @@ from .config import load_settings
 from .errors import SalesInsightsError
 from .generate import GeneratorConfig, generate
 from .pipeline import run_main
+from .shortlist import TYPES, format_shortlist, read_shortlist
 from .sources import mcp_notes, resolve_source
 
 _path = click.Path(path_type=Path)
@@ -70,9 +72,12 @@ def main() -> None:
               help="First day of history.")
 @click.option("--bad-rows/--no-bad-rows", default=True, show_default=True,
               help="Plant a few contract-breaking rows for the rejects table.")
-def generate_cmd(out_dir: Path, seed: int, users: int, days: int, start, bad_rows: bool) -> None:
+@click.option("--planted/--no-planted", default=True, show_default=True,
+              help="Plant the opportunities (leaky mobile checkout, bad landing page, product pair); "
+                   "--no-planted makes a store where nothing differs.")
+def generate_cmd(out_dir: Path, seed: int, users: int, days: int, start, bad_rows: bool, planted: bool) -> None:
     config = GeneratorConfig(seed=seed, users=users, days=days, start=date(start.year, start.month, start.day),
-                             bad_rows=bad_rows)
+                             bad_rows=bad_rows, planted=planted)
     result = generate(out_dir, config)
     for name, rows in result.row_counts.items():
         click.echo(f"{name:26s} {rows:>12,d} rows")
@@ -153,6 +158,24 @@ def status(as_json: bool) -> None:
                    f"({info['data_path']})")
     else:
         click.echo("last build: none yet (run `sales-insights run`)")
+
+
+@main.command(help="Print the ranked experiment shortlist of the warehouse.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="How many experiments.")
+@click.option("--all", "show_all", is_flag=True, help="Every candidate, also the ones that scored zero.")
+@click.option("--type", "types", type=click.Choice(TYPES), multiple=True,
+              help="Only this experiment type (repeat for several).")
+@click.option("--warehouse", type=_path, default=None,
+              help="DuckDB file (default: SALES_INSIGHTS_WAREHOUSE or warehouse/sales_insights.duckdb).")
+@click.option("--no-hypotheses", is_flag=True, help="Only the table, not the hypothesis of each experiment.")
+def shortlist(top: int, show_all: bool, types: tuple[str, ...], warehouse: Path | None, no_hypotheses: bool) -> None:
+    try:
+        settings = load_settings()
+        frame = read_shortlist(warehouse or settings.warehouse, None if show_all else top, types)
+    except SalesInsightsError as exc:
+        _fail(exc)
+    width = shutil.get_terminal_size((120, 24)).columns
+    click.echo(format_shortlist(frame, width=width, hypotheses=not no_hypotheses))
 
 
 if __name__ == "__main__":

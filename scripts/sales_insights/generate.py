@@ -55,6 +55,10 @@ class GeneratorConfig:
     currency: str = "USD"
     store_timezone: str = "America/New_York"
     bad_rows: bool = True
+    # False: no effect anywhere (every device, channel, landing page and visit converts alike, no
+    # product pair is planted and the two backpacks are not substitutes), the null data set the
+    # experiment tests must find nothing in.
+    planted: bool = True
 
 
 @dataclass(frozen=True)
@@ -153,11 +157,14 @@ def _simulate_sessions(
     landing = rng.choice(len(catalog.LANDING_PAGES), n, p=_weights([p.weight for p in catalog.LANDING_PAGES]))
 
     device = users["device"][user]
-    step_mult = np.asarray(catalog.DEVICE_STEP_MULTIPLIERS)[device]
-    chan_mult = np.asarray([c.conversion_multiplier for c in catalog.CHANNELS])[channel]
-    page_mult = np.asarray([p.conversion_multiplier for p in catalog.LANDING_PAGES])[landing]
-    p_cart = BASE_ADD_TO_CART * step_mult[:, 0] * chan_mult * page_mult * users["propensity"][user]
-    p_cart = np.minimum(p_cart * np.where(rank > 0, RETURNING_MULTIPLIER, 1.0), 0.9)
+    if cfg.planted:
+        step_mult = np.asarray(catalog.DEVICE_STEP_MULTIPLIERS)[device]
+        chan_mult = np.asarray([c.conversion_multiplier for c in catalog.CHANNELS])[channel]
+        page_mult = np.asarray([p.conversion_multiplier for p in catalog.LANDING_PAGES])[landing]
+        visitor_mult = users["propensity"][user] * np.where(rank > 0, RETURNING_MULTIPLIER, 1.0)
+    else:
+        step_mult, chan_mult, page_mult, visitor_mult = np.ones((n, 3)), 1.0, 1.0, 1.0
+    p_cart = np.minimum(BASE_ADD_TO_CART * step_mult[:, 0] * chan_mult * page_mult * visitor_mult, 0.9)
     add_to_cart = rng.random(n) < p_cart
     begin_checkout = add_to_cart & (rng.random(n) < BASE_BEGIN_CHECKOUT * step_mult[:, 1])
     purchase = begin_checkout & (rng.random(n) < BASE_PURCHASE * step_mult[:, 2])
@@ -268,12 +275,14 @@ def _build_orders(
     has_anchor[line_order[line_product == anchor]] = True
     has_addon = np.zeros(n_orders, bool)
     has_addon[line_order[line_product == addon]] = True
-    attach = np.flatnonzero(has_anchor & ~has_addon & (rng.random(n_orders) < catalog.PAIR_ATTACH_PROBABILITY))
+    attach_probability = catalog.PAIR_ATTACH_PROBABILITY if cfg.planted else 0.0
+    attach = np.flatnonzero(has_anchor & ~has_addon & (rng.random(n_orders) < attach_probability))
     # The cheap and the dear backpack are substitutes: an order keeps one of them.
     cheap, dear = products.index(catalog.UPSELL_CHEAP), products.index(catalog.UPSELL_DEAR)
     has_cheap = np.zeros(n_orders, bool)
     has_cheap[line_order[line_product == cheap]] = True
-    line_product[(line_product == dear) & has_cheap[line_order]] = products.index(catalog.PRODUCTS[4])
+    if cfg.planted:
+        line_product[(line_product == dear) & has_cheap[line_order]] = products.index(catalog.PRODUCTS[4])
 
     line_order = np.concatenate([line_order, attach])
     line_product = np.concatenate([line_product, np.full(len(attach), addon)])

@@ -1,0 +1,81 @@
+{#- Pairs of products of the same product type where one costs at least var upsell_min_price_ratio
+    times the other: the cheaper and the dearer option. Counts include pairs never bought together,
+    the sign of substitutes. -#}
+with valid_orders as (
+    select order_id from {{ ref('fct_orders') }}
+    where is_valid
+),
+
+order_products as (
+    select distinct
+        lines.order_id,
+        lines.product_id
+    from {{ ref('stg_shopify__order_lines') }} as lines
+    inner join valid_orders
+        on lines.order_id = valid_orders.order_id
+    where lines.product_id is not null
+),
+
+products as (
+    select
+        products.product_id,
+        products.product_title,
+        products.product_type,
+        avg(lines.price) as average_unit_price,
+        count(distinct order_products.order_id) as orders
+    from {{ ref('stg_shopify__products') }} as products
+    inner join {{ ref('stg_shopify__order_lines') }} as lines
+        on products.product_id = lines.product_id
+    inner join order_products
+        on lines.order_id = order_products.order_id
+        and lines.product_id = order_products.product_id
+    where products.product_type is not null
+    group by products.product_id, products.product_title, products.product_type
+),
+
+together as (
+    select
+        a.product_id as cheaper_product_id,
+        b.product_id as dearer_product_id,
+        count(*) as orders_with_both
+    from order_products as a
+    inner join order_products as b
+        on a.order_id = b.order_id
+    group by a.product_id, b.product_id
+),
+
+period as (
+    select
+        count(*) as total_orders,
+        {{ dbt.datediff('min(order_date)', 'max(order_date)', 'day') }} + 1 as period_days
+    from {{ ref('fct_orders') }}
+    where is_valid
+),
+
+final as (
+    select
+        cheaper.product_id as cheaper_product_id,
+        cheaper.product_title as cheaper_product_title,
+        dearer.product_id as dearer_product_id,
+        dearer.product_title as dearer_product_title,
+        cheaper.product_type,
+        cast(cheaper.average_unit_price as {{ type_money() }}) as cheaper_price,
+        cast(dearer.average_unit_price as {{ type_money() }}) as dearer_price,
+        cheaper.orders as cheaper_orders,
+        dearer.orders as dearer_orders,
+        coalesce(together.orders_with_both, 0) as orders_with_both,
+        (select count(distinct order_id) from order_products) as orders_with_products,
+        period.period_days
+    from products as cheaper
+    inner join products as dearer
+        on cheaper.product_type = dearer.product_type
+        and dearer.average_unit_price >= {{ var('upsell_min_price_ratio') }} * cheaper.average_unit_price
+    cross join period
+    left join together
+        on cheaper.product_id = together.cheaper_product_id
+        and dearer.product_id = together.dearer_product_id
+    where cheaper.orders >= {{ var('cross_sell_min_orders') }}
+        and dearer.orders >= {{ var('cross_sell_min_orders') }}
+)
+
+select * from final

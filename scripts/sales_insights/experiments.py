@@ -1,0 +1,455 @@
+"""Experiment candidates from the marts: cross-sell, upsell, landing-page and funnel-step tests, each with
+its statistical evidence, the revenue at stake, and the sample size and days a test would need.
+
+Every family of candidates is tested at once, so the p-values are adjusted with Benjamini-Hochberg (false
+discovery rate) within the family: with twenty pages or two hundred product pairs, some would look
+significant by chance. A candidate counts as significant when its adjusted p-value is below alpha.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+@dataclass(frozen=True)
+class ExperimentSettings:
+    alpha: float = 0.05
+    power: float = 0.8
+    minimum_detectable_effect: float = 0.20  # relative change the test must detect
+    gross_margin: float = 0.4
+    cross_sell_uplift_share: float = 0.10
+    upsell_upgrade_share: float = 0.05
+    threshold_conversion_share: float = 0.10
+    landing_page_min_sessions: int = 500
+    max_substitute_lift: float = 0.25
+    descriptive_confidence: float = 0.3
+    # A page or step counts as an opportunity only when its rate is significantly more than this
+    # fraction below the rest of the site: a 3% shortfall, however certain, is not worth a test.
+    minimum_relevant_gap: float = 0.10
+
+    @classmethod
+    def from_config(cls, get) -> ExperimentSettings:
+        defaults = cls()
+        values = {}
+        for name, var in [
+            ("alpha", "experiment_alpha"), ("power", "experiment_power"),
+            ("minimum_detectable_effect", "experiment_minimum_detectable_effect"),
+            ("gross_margin", "experiment_gross_margin"), ("cross_sell_uplift_share", "cross_sell_uplift_share"),
+            ("upsell_upgrade_share", "upsell_upgrade_share"),
+            ("threshold_conversion_share", "free_shipping_conversion_share"),
+            ("landing_page_min_sessions", "landing_page_min_sessions"),
+            ("max_substitute_lift", "upsell_max_substitute_lift"),
+            ("descriptive_confidence", "experiment_descriptive_confidence"),
+            ("minimum_relevant_gap", "experiment_minimum_relevant_gap"),
+        ]:
+            raw = get(var)
+            kind = type(getattr(defaults, name))
+            values[name] = kind(float(raw)) if raw not in (None, "") else getattr(defaults, name)
+        return cls(**values)
+
+
+# --------------------------------------------------------------------------------------------------
+# statistics
+
+
+def benjamini_hochberg(p_values) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values), in the input order."""
+    p = np.asarray(p_values, dtype=float)
+    n = len(p)
+    if n == 0:
+        return p
+    order = np.argsort(p)
+    ranked = p[order] * n / np.arange(1, n + 1)
+    adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty(n)
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
+
+
+def two_proportion_test(x1, n1, x2, n2, alpha: float = 0.05, ratio: float = 1.0):
+    """Is rate 1 below `ratio` times rate 2? One-sided score test of H0: p1 >= ratio * p2 (Farrington and
+    Manning, 1990; with ratio = 1 it is the pooled two-proportion z-test, the square root of Pearson's
+    chi-square). Returns (z, p_value, gap, gap_ci_lower, gap_ci_upper), gap = rate1 - rate2 with its
+    unpooled (Wald) two-sided 1-alpha interval."""
+    x1, n1, x2, n2 = (np.asarray(v, dtype=float) for v in (x1, n1, x2, n2))
+    p1, p2 = x1 / n1, x2 / n2
+    # Maximum-likelihood rates under the null's boundary p1 = ratio * p2: the smaller root of
+    # ratio*N*p^2 - (ratio*n1 + x1 + n2 + ratio*x2)*p + (x1 + x2) = 0 (p = pooled rate when ratio = 1).
+    a = ratio * (n1 + n2)
+    b = ratio * n1 + x1 + n2 + ratio * x2
+    c = x1 + x2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = (b - np.sqrt(np.maximum(b * b - 4 * a * c, 0.0))) / (2 * a)
+        r1 = ratio * r2
+        z = (p1 - ratio * p2) / np.sqrt(r1 * (1 - r1) / n1 + ratio**2 * r2 * (1 - r2) / n2)
+        half = stats.norm.ppf(1 - alpha / 2) * np.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    return z, stats.norm.cdf(z), p1 - p2, p1 - p2 - half, p1 - p2 + half
+
+
+def sample_size_per_arm(baseline_rate, relative_effect: float, alpha: float, power: float) -> np.ndarray:
+    """Visitors per arm for a two-sided two-proportion test to detect baseline -> baseline*(1+effect)
+    (normal approximation, no continuity correction)."""
+    p1 = np.asarray(baseline_rate, dtype=float)
+    p2 = np.minimum(p1 * (1 + relative_effect), 0.999999)
+    p_bar = (p1 + p2) / 2
+    z_a, z_b = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spread = z_a * np.sqrt(2 * p_bar * (1 - p_bar)) + z_b * np.sqrt(p1 * (1 - p1) + p2 * (1 - p2))
+        n = spread**2 / (p2 - p1) ** 2
+    return np.ceil(n)
+
+
+def _confidence(adjusted_p, significant, observations, required, settings: ExperimentSettings) -> np.ndarray:
+    """How sure the opportunity is real, in [0, 1]: the strength of the evidence, 1 - q/alpha for a
+    significant result and 0 for one that is not (descriptive evidence gets descriptive_confidence),
+    times the adequacy of the sample behind it (observations / the sample one test arm needs, at most 1)."""
+    q = np.asarray(adjusted_p, dtype=float)
+    evidence = np.where(np.isnan(q), settings.descriptive_confidence,
+                        np.where(np.asarray(significant, dtype=bool), 1 - q / settings.alpha, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        adequacy = np.minimum(np.asarray(observations, dtype=float) / np.asarray(required, dtype=float), 1.0)
+    return np.clip(evidence * np.nan_to_num(adequacy, nan=0.0), 0.0, 1.0)
+
+
+COLUMNS = [
+    "experiment_type", "target", "hypothesis", "evidence_metric", "baseline_rate", "comparison_rate",
+    "effect", "effect_ci_lower", "effect_ci_upper", "p_value", "adjusted_p_value", "is_significant",
+    "observations", "daily_traffic", "required_sample_per_arm", "days_to_significance",
+    "expected_monthly_revenue_impact", "expected_monthly_margin_impact", "confidence",
+]
+
+
+def _finish(frame: pd.DataFrame, baseline, traffic_per_day, settings: ExperimentSettings) -> pd.DataFrame:
+    frame["required_sample_per_arm"] = sample_size_per_arm(baseline, settings.minimum_detectable_effect,
+                                                           settings.alpha, settings.power)
+    frame["daily_traffic"] = np.asarray(traffic_per_day, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["days_to_significance"] = np.ceil(2 * frame["required_sample_per_arm"] / frame["daily_traffic"])
+    frame["expected_monthly_margin_impact"] = frame["expected_monthly_revenue_impact"] * settings.gross_margin
+    frame["confidence"] = _confidence(frame["adjusted_p_value"].to_numpy(dtype=float), frame["is_significant"],
+                                      frame["observations"], frame["required_sample_per_arm"], settings)
+    return frame[COLUMNS]
+
+
+def _num(value) -> float:
+    """A number from a warehouse value; NULL (None, NaN, pd.NA) is 0."""
+    return 0.0 if value is None or pd.isna(value) else float(value)
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.1f}%"
+
+
+def _q(value: float) -> str:
+    return "q < 0.001" if value < 0.001 else f"q = {value:.3f}"
+
+
+# --------------------------------------------------------------------------------------------------
+# families
+
+
+def cross_sell(pairs: pd.DataFrame, aov: float, settings: ExperimentSettings) -> pd.DataFrame:
+    """'Show B to buyers of A' for product pairs bought together above chance (one-sided Fisher exact
+    test against independence); of the two directions of a pair, the one with the larger impact."""
+    if pairs.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    p = pairs.copy()
+    n = p["orders_with_products"].astype(float)
+    ab, a, b = (p[c].astype(float) for c in ("orders_with_both", "orders_with_a", "orders_with_b"))
+    p["confidence_a_to_b"] = ab / a
+    p["rate_b_without_a"] = (b - ab) / (n - a)
+    p["lift"] = p["confidence_a_to_b"] / (b / n)
+    p["p_value"] = [
+        stats.fisher_exact([[int(x), int(ra - x)], [int(rb - x), int(nn - ra - rb + x)]], alternative="greater")[1]
+        for x, ra, rb, nn in zip(ab, a, b, n, strict=True)
+    ]
+    # one test per unordered pair: the table is symmetric, so both directions share a p-value
+    p["pair"] = [tuple(sorted(t)) for t in zip(p["product_a_id"], p["product_b_id"], strict=True)]
+    months = p["period_days"].astype(float) / DAYS_PER_MONTH
+    without_b_per_month = (a - ab) / months
+    extra_orders = without_b_per_month * p["confidence_a_to_b"] * settings.cross_sell_uplift_share
+    p["expected_monthly_revenue_impact"] = extra_orders * p["product_b_price"].astype(float)
+    p = p.sort_values("expected_monthly_revenue_impact", ascending=False).drop_duplicates("pair")
+    p["adjusted_p_value"] = benjamini_hochberg(p["p_value"])
+    p = p[p["lift"] > 1].copy()
+    share = settings.cross_sell_uplift_share
+    out = pd.DataFrame({
+        "experiment_type": "cross_sell",
+        "target": p["product_a_title"] + " -> " + p["product_b_title"],
+        "hypothesis": [
+            f"Showing {b_t} to buyers of {a_t} raises its attach rate: {_pct(c)} of orders with {a_t} "
+            f"include it against {_pct(r)} of other orders (lift {lift:.1f}x, {_q(q)}); moving the orders with "
+            f"{a_t} alone {_pct(share)} of the way to that rate adds about {impact:,.0f} a month."
+            for a_t, b_t, c, r, lift, q, impact in zip(
+                p["product_a_title"], p["product_b_title"], p["confidence_a_to_b"], p["rate_b_without_a"], p["lift"],
+                p["adjusted_p_value"], p["expected_monthly_revenue_impact"], strict=True)
+        ],
+        "evidence_metric": "attach rate of B in orders with A vs without A",
+        "baseline_rate": p["confidence_a_to_b"],
+        "comparison_rate": p["rate_b_without_a"],
+        "effect": p["lift"],
+        "effect_ci_lower": np.nan,
+        "effect_ci_upper": np.nan,
+        "p_value": p["p_value"],
+        "adjusted_p_value": p["adjusted_p_value"],
+        "is_significant": p["adjusted_p_value"] < settings.alpha,
+        "observations": p["orders_with_a"].astype(float),
+        "expected_monthly_revenue_impact": p["expected_monthly_revenue_impact"],
+    })
+    return _finish(out, p["confidence_a_to_b"], p["orders_with_a"].astype(float) / p["period_days"], settings)
+
+
+def landing_pages(summary: pd.DataFrame, aov: float, settings: ExperimentSettings) -> pd.DataFrame:
+    """Landing pages with enough sessions whose add-to-cart conversion (what a landing page controls, and
+    a rate a test can move within weeks, unlike the purchase rate) is below the rest of the site; revenue
+    at stake if they converted like the median page: monthly sessions x the gap x the site's
+    add-to-cart-to-purchase rate x AOV."""
+    pages = summary[summary["breakdown"] == "landing_page"]
+    sessions = pages[pages["step"] == "session"].set_index("breakdown_value")["step_sessions"].astype(float)
+    carts = pages[pages["step"] == "add_to_cart"].set_index("breakdown_value")["step_sessions"].astype(float)
+    site = summary[summary["breakdown"] == "all"].set_index("step")
+    if not _has_every_step(site):
+        return pd.DataFrame(columns=COLUMNS)
+    cart_to_purchase = float(site.loc["purchase", "step_sessions"]) / float(site.loc["add_to_cart", "step_sessions"])
+    frame = pd.DataFrame({"sessions": sessions, "carts": carts.reindex(sessions.index).fillna(0)})
+    frame = frame[frame["sessions"] >= settings.landing_page_min_sessions]
+    if frame.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    days = _period_days(summary)
+    rest_n, rest_x = sessions.sum() - frame["sessions"], carts.sum() - frame["carts"]
+    z, p_value, gap, low, high = two_proportion_test(frame["carts"], frame["sessions"], rest_x, rest_n,
+                                                     settings.alpha, 1 - settings.minimum_relevant_gap)
+    frame["rate"] = frame["carts"] / frame["sessions"]
+    frame["rest_rate"] = rest_x / rest_n
+    frame["p_value"], frame["gap"], frame["low"], frame["high"] = p_value, gap, low, high
+    frame["adjusted_p_value"] = benjamini_hochberg(frame["p_value"])
+    median_rate = float(frame["rate"].median())
+    frame["impact"] = (frame["sessions"] / days * DAYS_PER_MONTH * np.maximum(median_rate - frame["rate"], 0)
+                       * cart_to_purchase * aov)
+    frame = frame[frame["rate"] < frame["rest_rate"]]
+    gap_share = settings.minimum_relevant_gap
+    out = pd.DataFrame({
+        "experiment_type": "landing_page",
+        "target": frame.index,
+        "hypothesis": [
+            f"Reworking {page} lifts its conversion: {_pct(r)} of its {int(s):,} sessions add to cart against "
+            f"{_pct(rr)} on the rest of the site (gap {100 * g:.1f} points, 95% CI {100 * lo:.1f} to "
+            f"{100 * hi:.1f}; more than {_pct(gap_share)} below it: {_q(q)}); converting like the median "
+            f"page ({_pct(median_rate)}) would bring about {impact:,.0f} a month."
+            for page, r, s, rr, g, lo, hi, q, impact in zip(
+                frame.index, frame["rate"], frame["sessions"], frame["rest_rate"], frame["gap"], frame["low"],
+                frame["high"], frame["adjusted_p_value"], frame["impact"], strict=True)
+        ],
+        "evidence_metric": "add-to-cart rate of the page's sessions vs rest of site",
+        "baseline_rate": frame["rate"],
+        "comparison_rate": frame["rest_rate"],
+        "effect": frame["gap"],
+        "effect_ci_lower": frame["low"],
+        "effect_ci_upper": frame["high"],
+        "p_value": frame["p_value"],
+        "adjusted_p_value": frame["adjusted_p_value"],
+        "is_significant": frame["adjusted_p_value"] < settings.alpha,
+        "observations": frame["sessions"],
+        "expected_monthly_revenue_impact": frame["impact"],
+    }).reset_index(drop=True)
+    return _finish(out, frame["rate"].to_numpy(), (frame["sessions"] / days).to_numpy(), settings)
+
+
+STEPS = ("add_to_cart", "begin_checkout", "purchase")
+BREAKDOWNS = ("device_category", "channel_group", "user_type")
+
+
+def funnel_steps(summary: pd.DataFrame, aov: float, settings: ExperimentSettings) -> pd.DataFrame:
+    """For each device, channel and new/returning group, the funnel step whose conversion falls furthest
+    below the rest of the site; revenue at stake = the sessions reaching the step x the gap x the site's
+    conversion from that step to purchase x AOV."""
+    days = _period_days(summary)
+    site = summary[summary["breakdown"] == "all"].set_index("step")
+    if not _has_every_step(site):
+        return pd.DataFrame(columns=COLUMNS)
+    site_rate = {s: float(site.loc[s, "step_sessions"]) / float(site.loc[s, "previous_step_sessions"]) for s in STEPS}
+    downstream = {"purchase": 1.0, "begin_checkout": site_rate["purchase"],
+                  "add_to_cart": site_rate["begin_checkout"] * site_rate["purchase"]}
+    rows = summary[summary["breakdown"].isin(BREAKDOWNS) & summary["step"].isin(STEPS)].copy()
+    if rows.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    rows["site_x"] = rows["step"].map(lambda s: float(site.loc[s, "step_sessions"]))
+    rows["site_n"] = rows["step"].map(lambda s: float(site.loc[s, "previous_step_sessions"]))
+    x, n = rows["step_sessions"].astype(float), rows["previous_step_sessions"].astype(float)
+    rows = rows[n > 0].copy()
+    x, n = rows["step_sessions"].astype(float), rows["previous_step_sessions"].astype(float)
+    z, p_value, gap, low, high = two_proportion_test(x, n, rows["site_x"] - x, rows["site_n"] - n, settings.alpha,
+                                                     1 - settings.minimum_relevant_gap)
+    rows["z"], rows["p_value"], rows["gap"], rows["low"], rows["high"] = z, p_value, gap, low, high
+    rows["rate"], rows["rest_rate"] = x / n, (rows["site_x"] - x) / (rows["site_n"] - n)
+    # every (group, step) was tested: adjust over all of them, then keep each group's worst step
+    rows["adjusted_p_value"] = benjamini_hochberg(rows["p_value"].fillna(1.0))
+    rows = rows.sort_values("z").drop_duplicates(["breakdown", "breakdown_value"])
+    rows = rows[rows["rate"] < rows["rest_rate"]]
+    rows["impact"] = (n.reindex(rows.index) / days * DAYS_PER_MONTH * (rows["rest_rate"] - rows["rate"])
+                      * rows["step"].map(downstream) * aov)
+    gap_share = settings.minimum_relevant_gap
+    out = pd.DataFrame({
+        "experiment_type": "funnel_step",
+        "target": rows["breakdown"] + " = " + rows["breakdown_value"] + ": " + rows["step"],
+        "hypothesis": [
+            f"Fixing the {step.replace('_', ' ')} step for {value} ({breakdown.replace('_', ' ')}) recovers "
+            f"sessions: {_pct(r)} of its sessions get through against {_pct(rr)} elsewhere (gap "
+            f"{100 * g:.1f} points, 95% CI {100 * lo:.1f} to {100 * hi:.1f}; more than {_pct(gap_share)} below: "
+            f"{_q(q)}), worth about {impact:,.0f} a month at the rest of the site's rate."
+            for breakdown, value, step, r, rr, g, lo, hi, q, impact in zip(
+                rows["breakdown"], rows["breakdown_value"], rows["step"], rows["rate"], rows["rest_rate"],
+                rows["gap"], rows["low"], rows["high"], rows["adjusted_p_value"], rows["impact"], strict=True)
+        ],
+        "evidence_metric": "step conversion vs rest of site",
+        "baseline_rate": rows["rate"],
+        "comparison_rate": rows["rest_rate"],
+        "effect": rows["gap"],
+        "effect_ci_lower": rows["low"],
+        "effect_ci_upper": rows["high"],
+        "p_value": rows["p_value"],
+        "adjusted_p_value": rows["adjusted_p_value"],
+        "is_significant": rows["adjusted_p_value"] < settings.alpha,
+        "observations": rows["previous_step_sessions"].astype(float),
+        "expected_monthly_revenue_impact": rows["impact"],
+    }).reset_index(drop=True)
+    return _finish(out, rows["rate"].to_numpy(), (rows["previous_step_sessions"].astype(float) / days).to_numpy(),
+                   settings)
+
+
+def upsells(substitutes: pd.DataFrame, order_values: pd.DataFrame, settings: ExperimentSettings) -> pd.DataFrame:
+    """Three kinds of upsell, each with its evidence: a cheaper product whose dearer sibling of the same
+    type is bought instead of it (bought together less than chance: one-sided Fisher test), orders just
+    under the free-shipping threshold (descriptive), and second orders larger than first ones (sign test)."""
+    frames = []
+    values = {k: _num(v) for k, v in order_values.iloc[0].items()}
+    period_days = max(values["period_days"], 1.0)
+    months = period_days / DAYS_PER_MONTH
+    if not substitutes.empty and len(substitutes):
+        s = substitutes.copy()
+        n = s["orders_with_products"].astype(float)
+        ab, a, b = (s[c].astype(float) for c in ("orders_with_both", "cheaper_orders", "dearer_orders"))
+        s["p_value"] = [
+            stats.fisher_exact([[int(x), int(ra - x)], [int(rb - x), int(nn - ra - rb + x)]], alternative="less")[1]
+            for x, ra, rb, nn in zip(ab, a, b, n, strict=True)
+        ]
+        s["adjusted_p_value"] = benjamini_hochberg(s["p_value"])
+        s["dearer_share"] = b / (a + b)
+        # Small baskets make most pairs co-occur below chance; substitutes are the ones almost never
+        # bought together.
+        s["lift"] = ab / (a * b / n)
+        s = s[s["lift"] <= settings.max_substitute_lift].copy()
+        n = s["orders_with_products"].astype(float)
+        ab, a, b = (s[c].astype(float) for c in ("orders_with_both", "cheaper_orders", "dearer_orders"))
+        gap = s["dearer_price"].astype(float) - s["cheaper_price"].astype(float)
+        impact = a / months * settings.upsell_upgrade_share * gap
+        out = pd.DataFrame({
+            "experiment_type": "upsell_substitute",
+            "target": s["cheaper_product_title"] + " -> " + s["dearer_product_title"],
+            "hypothesis": [
+                f"Offering {d_t} (+{g:.2f}) to shoppers choosing {c_t} moves some to the dearer option: "
+                f"{_pct(sh)} of {ptype} buyers of the two already pick it, and the two are bought together "
+                f"{int(both)} times where chance gives {exp:.1f} ({_q(q)})."
+                for c_t, d_t, g, sh, ptype, both, exp, q in zip(
+                    s["cheaper_product_title"], s["dearer_product_title"], gap, s["dearer_share"], s["product_type"],
+                    ab, a * b / n, s["adjusted_p_value"], strict=True)
+            ],
+            "evidence_metric": "share choosing the dearer option; co-purchase vs chance",
+            "baseline_rate": s["dearer_share"],
+            "comparison_rate": (a * b / n) / n,
+            "effect": s["lift"],
+            "effect_ci_lower": np.nan,
+            "effect_ci_upper": np.nan,
+            "p_value": s["p_value"],
+            "adjusted_p_value": s["adjusted_p_value"],
+            "is_significant": s["adjusted_p_value"] < settings.alpha,
+            "observations": a + b,
+            "expected_monthly_revenue_impact": impact,
+        })
+        frames.append(_finish(out, s["dearer_share"], (a + b) / period_days, settings))
+
+    under = values["orders_just_under_threshold"]
+    if under > 0:
+        share = under / values["valid_orders"]
+        impact = under / months * settings.threshold_conversion_share * values["average_gap_to_threshold"]
+        out = pd.DataFrame({
+            "experiment_type": ["upsell_free_shipping"],
+            "target": ["orders just under the free-shipping threshold"],
+            "hypothesis": [
+                f"A free-shipping progress bar lifts orders over the threshold: {int(under):,} orders "
+                f"({_pct(share)}) ended within reach of it, on average {values['average_gap_to_threshold']:.2f} "
+                f"short (descriptive evidence, no test)."
+            ],
+            "evidence_metric": ["share of orders just under the threshold"],
+            "baseline_rate": [share], "comparison_rate": [np.nan], "effect": [np.nan],
+            "effect_ci_lower": [np.nan], "effect_ci_upper": [np.nan],
+            "p_value": [np.nan], "adjusted_p_value": [np.nan], "is_significant": [False],
+            "observations": [under], "expected_monthly_revenue_impact": [impact],
+        })
+        frames.append(_finish(out, np.array([share]), np.array([values["valid_orders"] / period_days]),
+                              settings))
+
+    larger, smaller = values["larger_second_orders"], values["smaller_second_orders"]
+    if larger + smaller > 0:
+        p_value = stats.binomtest(int(larger), int(larger + smaller), 0.5, alternative="greater").pvalue
+        share = larger / (larger + smaller)
+        change = values["average_second_order_change"]
+        impact = values["first_orders"] / months * settings.upsell_upgrade_share * max(change, 0.0)
+        out = pd.DataFrame({
+            "experiment_type": ["upsell_second_order"],
+            "target": ["first-time buyers"],
+            "hypothesis": [
+                f"A post-purchase offer to first-time buyers grows their next order: {_pct(share)} of "
+                f"{int(larger + smaller):,} repeat customers spent more on their second order than their first "
+                f"(average change {change:+.2f}, sign test p = {p_value:.3f})."
+            ],
+            "evidence_metric": ["share of second orders larger than the first"],
+            "baseline_rate": [share], "comparison_rate": [0.5], "effect": [change],
+            "effect_ci_lower": [np.nan], "effect_ci_upper": [np.nan],
+            "p_value": [p_value], "adjusted_p_value": [p_value], "is_significant": [p_value < settings.alpha],
+            "observations": [larger + smaller], "expected_monthly_revenue_impact": [impact],
+        })
+        frames.append(_finish(out, np.array([share]), np.array([values["first_orders"] / period_days]),
+                              settings))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+
+
+def _has_every_step(site: pd.DataFrame) -> bool:
+    """The site-wide funnel has sessions at every step (else no rate can be compared with it)."""
+    steps = ("session", *STEPS)
+    return set(steps) <= set(site.index) and bool((site.loc[list(steps), "step_sessions"].astype(float) > 0).all())
+
+
+def _period_days(summary: pd.DataFrame) -> float:
+    first = pd.to_datetime(summary["first_session_date"]).min()
+    last = pd.to_datetime(summary["last_session_date"]).max()
+    return float((last - first).days + 1)
+
+
+def candidates(pairs, substitutes, order_values, funnel_summary, settings: ExperimentSettings) -> pd.DataFrame:
+    """All experiment candidates, one row each (see COLUMNS)."""
+    aov = _num(order_values.iloc[0]["average_order_value"]) if len(order_values) else 0.0
+    frames = [
+        cross_sell(pairs, aov, settings),
+        upsells(substitutes, order_values, settings),
+        landing_pages(funnel_summary, aov, settings),
+        funnel_steps(funnel_summary, aov, settings),
+    ]
+    frames = [f for f in frames if not f.empty]
+    if not frames:
+        text = ("experiment_type", "target", "hypothesis", "evidence_metric")
+        return pd.DataFrame({c: pd.Series(dtype="str" if c in text else "bool" if c == "is_significant" else "float")
+                             for c in COLUMNS})
+    table = pd.concat(frames, ignore_index=True)
+    for column in COLUMNS:
+        if column not in ("experiment_type", "target", "hypothesis", "evidence_metric", "is_significant"):
+            values = pd.Series(np.asarray(table[column], dtype=float)).astype("Float64")
+            table[column] = values.mask(values.isna() | ~np.isfinite(values.fillna(0).astype(float)))
+    table["is_significant"] = table["is_significant"].astype(bool)
+    return table

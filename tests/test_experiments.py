@@ -1,0 +1,301 @@
+"""The experiment shortlist: its statistics against scipy and published results, its families on small
+hand-made inputs and on simulated funnels, and the whole build on the default mock store (which plants
+three opportunities) and on a store generated without them (which must yield none)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from scipy import stats
+
+from sales_insights import experiments as ex
+from sales_insights.build import build
+from sales_insights.catalog import LEAKY_DEVICE, LEAKY_LANDING_PAGE, PAIR_ADDON, PAIR_ANCHOR
+from sales_insights.cli import main
+from sales_insights.config import load_settings
+from sales_insights.generate import GeneratorConfig, generate
+from sales_insights.sources import DataSource
+
+# --------------------------------------------------------------------------------------------------
+# statistics
+
+
+def test_benjamini_hochberg_matches_the_published_example_and_scipy():
+    # Benjamini and Hochberg (1995), section 4: fifteen p-values, of which the procedure at q = 0.05
+    # rejects the four smallest (Bonferroni-type procedures reject three).
+    p = np.array([0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459, 0.3240, 0.4262,
+                  0.5719, 0.6528, 0.7590, 1.0000])
+    shuffled = np.random.default_rng(3).permutation(len(p))
+    adjusted = ex.benjamini_hochberg(p[shuffled])
+    assert int((adjusted < 0.05).sum()) == 4
+    assert set(p[shuffled][adjusted < 0.05]) == {0.0001, 0.0004, 0.0019, 0.0095}
+    np.testing.assert_allclose(adjusted, stats.false_discovery_control(p[shuffled], method="bh"), rtol=1e-12)
+    assert ex.benjamini_hochberg([]).size == 0
+
+
+def test_two_proportion_test_is_the_pooled_z_test_of_pearsons_chi_square():
+    cases = [(30, 1000, 60, 1000), (120, 2400, 100, 1500), (5, 80, 9, 70), (700, 5000, 640, 5000)]
+    for x1, n1, x2, n2 in cases:
+        z, p, gap, low, high = ex.two_proportion_test(x1, n1, x2, n2)
+        chi2, p_two, _, _ = stats.chi2_contingency([[x1, n1 - x1], [x2, n2 - x2]], correction=False)
+        assert z**2 == pytest.approx(chi2, rel=1e-9)
+        # one-sided "rate 1 is below rate 2": half the two-sided p when rate 1 is lower, else the rest
+        assert p == pytest.approx(p_two / 2 if x1 / n1 < x2 / n2 else 1 - p_two / 2, rel=1e-9)
+        assert gap == pytest.approx(x1 / n1 - x2 / n2)
+        se = np.sqrt(x1 / n1 * (1 - x1 / n1) / n1 + x2 / n2 * (1 - x2 / n2) / n2)
+        assert (low, high) == pytest.approx((gap - 1.959964 * se, gap + 1.959964 * se), rel=1e-6)
+
+
+def test_shifted_null_keeps_its_size_at_the_boundary_and_rejects_a_real_shortfall():
+    """H0: p1 >= 0.9 p2. Simulated at the boundary the test rejects about alpha of the time; with no gap
+    almost never; with a 30% shortfall almost always."""
+    rng = np.random.default_rng(2026)
+    n1, n2, p2, sims = 4000, 20000, 0.08, 6000
+
+    def rejection_rate(p1: float) -> float:
+        x1, x2 = rng.binomial(n1, p1, sims), rng.binomial(n2, p2, sims)
+        return float((ex.two_proportion_test(x1, n1, x2, n2, ratio=0.9)[1] < 0.05).mean())
+
+    assert 0.035 <= rejection_rate(0.9 * p2) <= 0.065
+    assert rejection_rate(p2) < 0.005
+    assert rejection_rate(0.7 * p2) > 0.95
+
+
+def test_sample_size_per_arm_matches_the_textbook_figure_and_gives_the_power_asked_for():
+    # 10% -> 15% at alpha 0.05 (two-sided), power 0.8: 686 per arm by the normal approximation
+    # without continuity correction.
+    assert ex.sample_size_per_arm(0.10, 0.5, 0.05, 0.8) == 686
+    n = int(ex.sample_size_per_arm(0.04, 0.25, 0.05, 0.8))
+    # Simulated two-sided pooled z-tests with n per arm detect the 4% -> 5% change about 80% of the time.
+    rng = np.random.default_rng(11)
+    x1, x2 = rng.binomial(n, 0.04, 4000), rng.binomial(n, 0.05, 4000)
+    p_one_sided = ex.two_proportion_test(x1, n, x2, n)[1]
+    power = float((np.minimum(p_one_sided, 1 - p_one_sided) * 2 < 0.05).mean())
+    assert 0.77 <= power <= 0.83
+    # a smaller effect needs more visitors, a higher power too
+    assert ex.sample_size_per_arm(0.04, 0.1, 0.05, 0.8) > n
+    assert ex.sample_size_per_arm(0.04, 0.25, 0.05, 0.9) > n
+
+
+# --------------------------------------------------------------------------------------------------
+# families on small inputs
+
+SETTINGS = ex.ExperimentSettings()
+
+
+def test_cross_sell_evidence_and_impact_by_hand():
+    # 1000 orders over 365 days: 100 with A, 80 with B, 40 with both; B costs 50.
+    pairs = pd.DataFrame([
+        {"product_a_id": 1, "product_a_title": "A", "product_b_id": 2, "product_b_title": "B", "product_b_price": 50.0,
+         "orders_with_a": 100, "orders_with_b": 80, "orders_with_both": 40, "orders_with_products": 1000,
+         "period_days": 365},
+        {"product_a_id": 2, "product_a_title": "B", "product_b_id": 1, "product_b_title": "A", "product_b_price": 10.0,
+         "orders_with_a": 80, "orders_with_b": 100, "orders_with_both": 40, "orders_with_products": 1000,
+         "period_days": 365},
+    ])
+    out = ex.cross_sell(pairs, aov=60.0, settings=SETTINGS)
+    assert len(out) == 1  # one candidate per pair: the direction worth more
+    row = out.iloc[0]
+    assert row["target"] == "A -> B"
+    assert row["baseline_rate"] == pytest.approx(0.4)           # confidence A -> B
+    assert row["comparison_rate"] == pytest.approx(40 / 900)    # B among orders without A
+    assert row["effect"] == pytest.approx(0.4 / 0.08)           # lift
+    p_fisher = stats.fisher_exact([[40, 60], [40, 860]], alternative="greater")[1]
+    assert row["p_value"] == pytest.approx(p_fisher)
+    # 60 orders with A but not B a year; 10% of them move to the 40% attach rate; B at 50
+    assert row["expected_monthly_revenue_impact"] == pytest.approx(60 / (365 / (365.25 / 12)) * 0.4 * 0.1 * 50)
+    assert row["expected_monthly_margin_impact"] == pytest.approx(row["expected_monthly_revenue_impact"] * 0.4)
+    assert bool(row["is_significant"])
+    assert "A" in row["hypothesis"] and "40.0%" in row["hypothesis"]
+
+
+def _funnel_summary(rng, sessions_per_cell: int, effects: dict[tuple[str, str], tuple[float, float, float]]):
+    """A fct_funnel_summary-shaped frame simulated from cells of device x channel x user type x landing
+    page, every cell converting at the same base rates times the multipliers in `effects`, keyed by
+    (breakdown, value) with one multiplier per step."""
+    dims = {
+        "device_category": ["desktop", "mobile", "tablet"],
+        "channel_group": ["Direct", "Email", "Organic Search", "Paid Search", "Paid Social", "Referral"],
+        "user_type": ["new", "returning"],
+        "landing_page": ["/", "/a", "/b", "/c", "/d", "/e", "/f", "/g"],
+    }
+    grid = pd.MultiIndex.from_product(dims.values(), names=dims.keys()).to_frame(index=False)
+    base = np.array([0.08, 0.45, 0.55])
+    mult = np.ones((len(grid), 3))
+    for (breakdown, value), m in effects.items():
+        mult[grid[breakdown].to_numpy() == value] *= np.asarray(m)
+    n = rng.poisson(sessions_per_cell, len(grid))
+    atc = rng.binomial(n, base[0] * mult[:, 0])
+    bc = rng.binomial(atc, base[1] * mult[:, 1])
+    pur = rng.binomial(bc, base[2] * mult[:, 2])
+    grid["session"], grid["add_to_cart"], grid["begin_checkout"], grid["purchase"] = n, atc, bc, pur
+    rows = []
+    for breakdown in ["all", *dims]:
+        groups = grid.assign(all="all sessions").groupby(breakdown)
+        for value, g in groups:
+            counts = [int(g[s].sum()) for s in ("session", "add_to_cart", "begin_checkout", "purchase")]
+            for i, step in enumerate(("session", "add_to_cart", "begin_checkout", "purchase")):
+                rows.append({"breakdown": breakdown, "breakdown_value": value, "step": step,
+                             "step_sessions": counts[i], "previous_step_sessions": counts[i - 1] if i else None,
+                             "first_session_date": "2025-01-01", "last_session_date": "2025-12-31"})
+    return pd.DataFrame(rows)
+
+
+def _significant(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[frame["is_significant"].astype(bool)]
+
+
+@pytest.mark.parametrize("gap", [0.0, 0.1])
+def test_funnels_without_effects_rarely_yield_a_significant_page_or_step(gap):
+    """Across simulated stores where nothing differs, the share with any significant candidate of a family
+    stays under alpha (Benjamini-Hochberg controls the family-wise error under the complete null), and
+    with the default relevant gap it is about nil. Without the adjustment most stores would show one."""
+    rng = np.random.default_rng(99)
+    settings = ex.ExperimentSettings(minimum_relevant_gap=gap, landing_page_min_sessions=100)
+    runs, pages, steps, unadjusted = 300, 0, 0, 0
+    for _ in range(runs):
+        summary = _funnel_summary(rng, 120, {})
+        page_rows, step_rows = ex.landing_pages(summary, 80.0, settings), ex.funnel_steps(summary, 80.0, settings)
+        pages += int(len(_significant(page_rows)) > 0)
+        steps += int(len(_significant(step_rows)) > 0)
+        unadjusted += int((pd.concat([page_rows, step_rows])["p_value"] < 0.05).any())
+    limit = 0.08 if gap == 0 else 0.01  # alpha plus two standard errors of a share of 300 runs
+    assert pages / runs <= limit and steps / runs <= limit
+    if gap == 0:
+        assert unadjusted / runs > 0.5
+
+
+def test_planted_page_and_step_are_found_and_ranked_first_of_their_family():
+    rng = np.random.default_rng(5)
+    planted = {("landing_page", "/c"): (0.4, 1, 1), ("device_category", "mobile"): (1, 1, 0.5)}
+    summary = _funnel_summary(rng, 120, planted)
+    pages = ex.landing_pages(summary, 80.0, SETTINGS)
+    assert list(_significant(pages)["target"]) == ["/c"]
+    steps = ex.funnel_steps(summary, 80.0, SETTINGS)
+    assert list(_significant(steps)["target"]) == ["device_category = mobile: purchase"]
+    mobile = steps.set_index("target").loc["device_category = mobile: purchase"]
+    # revenue at stake: monthly sessions reaching the step x gap to the rest x AOV (purchase is the last step)
+    assert mobile["expected_monthly_revenue_impact"] == pytest.approx(
+        mobile["observations"] / 365 * (365.25 / 12) * (mobile["comparison_rate"] - mobile["baseline_rate"]) * 80.0)
+    assert mobile["days_to_significance"] == np.ceil(2 * mobile["required_sample_per_arm"] / mobile["daily_traffic"])
+
+
+def test_a_shortfall_inside_the_relevant_gap_is_not_significant_however_large_the_sample():
+    summary = _funnel_summary(np.random.default_rng(8), 4000, {("landing_page", "/c"): (0.95, 1, 1)})
+    assert _significant(ex.landing_pages(summary, 80.0, SETTINGS)).empty
+    assert not _significant(ex.landing_pages(summary, 80.0, ex.ExperimentSettings(minimum_relevant_gap=0))).empty
+
+
+# --------------------------------------------------------------------------------------------------
+# the build on the default mock store and on one without planted opportunities
+
+
+def _build_store(root, config: GeneratorConfig):
+    generate(root / "data", config)
+    result = build(load_settings(), DataSource("directory", root / "data", "generated"), root / "warehouse.duckdb")
+    with duckdb.connect(str(result.warehouse), read_only=True) as con:
+        shortlist = con.sql("select * from marts.fct_experiment_shortlist order by rank").df()
+    return result.warehouse, shortlist
+
+
+@pytest.fixture(scope="module")
+def planted_store(tmp_path_factory):
+    return _build_store(tmp_path_factory.mktemp("planted"), GeneratorConfig())
+
+
+@pytest.fixture(scope="module")
+def null_store(tmp_path_factory):
+    return _build_store(tmp_path_factory.mktemp("null"), GeneratorConfig(planted=False))
+
+
+@pytest.mark.dbt
+def test_the_planted_opportunities_are_in_the_top_ten_with_significant_evidence(planted_store):
+    _, shortlist = planted_store
+    top = shortlist[shortlist["rank"] <= 10].set_index("target")
+    anchor, addon = PAIR_ANCHOR.title, PAIR_ADDON.title
+    planted = [f"device_category = {LEAKY_DEVICE}: purchase", LEAKY_LANDING_PAGE]
+    pair = [t for t in top.index if set(t.split(" -> ")) == {anchor, addon}]
+    assert len(pair) == 1, top.index.tolist()
+    for target in [*planted, pair[0]]:
+        assert target in top.index, (target, top.index.tolist())
+        assert bool(top.loc[target, "is_significant"]) and top.loc[target, "adjusted_p_value"] < 0.001
+        assert top.loc[target, "expected_monthly_revenue_impact"] > 0
+    assert top.loc[planted[0], "experiment_type"] == "funnel_step"
+    assert top.loc[planted[1], "experiment_type"] == "landing_page"
+    assert top.loc[pair[0], "experiment_type"] == "cross_sell"
+
+
+@pytest.mark.dbt
+def test_a_store_without_planted_effects_yields_no_significant_candidate(null_store):
+    _, shortlist = null_store
+    tested = shortlist[shortlist["experiment_type"].isin(
+        ["cross_sell", "landing_page", "funnel_step", "upsell_substitute"])]
+    assert len(tested) >= 10  # the candidates were there and tested...
+    assert _significant(tested).empty, _significant(tested)[["target", "adjusted_p_value"]]  # ...and none held up
+    assert (shortlist.loc[shortlist["experiment_type"] != "upsell_free_shipping", "confidence"] == 0).all()
+
+
+@pytest.mark.dbt
+def test_shortlist_rows_are_scored_by_the_documented_formula(planted_store):
+    _, s = planted_store
+    assert list(s["rank"]) == list(range(1, len(s) + 1))
+    assert s["priority_score"].is_monotonic_decreasing
+    time_factor = np.minimum(1.0, 42 / s["days_to_significance"].astype(float))
+    expected = s["expected_monthly_margin_impact"].astype(float) * s["confidence"] * time_factor / s["effort_days"]
+    np.testing.assert_allclose(s["priority_score"], expected, rtol=1e-6, atol=0.01)
+    for row in s.itertuples():
+        digest = hashlib.md5(f"{row.experiment_type}|{row.target}".encode()).hexdigest()[:12]
+        assert row.experiment_id == f"exp_{digest}"
+    assert s["effort_days"].notna().all() and s["hypothesis"].str.len().gt(40).all()
+
+
+@pytest.mark.dbt
+def test_experiment_ids_are_stable_across_stores(planted_store, null_store):
+    both = planted_store[1].merge(null_store[1], on=["experiment_type", "target"], suffixes=("_a", "_b"))
+    assert len(both) >= 3 and f"device_category = {LEAKY_DEVICE}: purchase" in set(both["target"])
+    assert (both["experiment_id_a"] == both["experiment_id_b"]).all()
+
+
+@pytest.mark.dbt
+def test_shortlist_command_prints_the_ranked_table(planted_store):
+    warehouse, shortlist = planted_store
+    runner = CliRunner()
+    result = runner.invoke(main, ["shortlist", "--warehouse", str(warehouse), "--top", "3"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split()[:3] == ["rank", "type", "target"]
+    ranked = [line for line in lines[2:] if line.strip() and line.split()[0].isdigit()][:3]
+    assert [int(line.split()[0]) for line in ranked] == [1, 2, 3]
+    assert shortlist.loc[0, "experiment_id"] in result.output  # the hypotheses follow with their ids
+
+    result = runner.invoke(main, ["shortlist", "--warehouse", str(warehouse), "--type", "landing_page", "--all",
+                                  "--no-hypotheses"])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines()[2:] if line.strip()]
+    assert len(rows) == int((shortlist["experiment_type"] == "landing_page").sum())
+    assert all(" landing_page " in line for line in rows)
+
+    bad = runner.invoke(main, ["shortlist", "--warehouse", str(warehouse), "--type", "upsale"])
+    assert bad.exit_code == 2 and "upsale" in bad.output
+    missing = runner.invoke(main, ["shortlist", "--warehouse", str(warehouse.parent / "none.duckdb")])
+    assert missing.exit_code == 1 and "no warehouse at" in missing.output
+
+
+def test_a_store_too_small_for_any_candidate_gives_an_empty_table_not_an_error():
+    summary = _funnel_summary(np.random.default_rng(1), 2, {})
+    summary.loc[summary["step"] != "session", "step_sessions"] = 0
+    empty_pairs = pd.DataFrame(columns=["product_a_id", "product_b_id", "orders_with_products", "orders_with_both",
+                                        "orders_with_a", "orders_with_b", "period_days"])
+    empty_substitutes = pd.DataFrame(columns=["orders_with_products", "orders_with_both", "cheaper_orders",
+                                              "dearer_orders"])
+    no_orders = pd.DataFrame([{"valid_orders": 0, "period_days": None, "average_order_value": None,
+                               "orders_just_under_threshold": None, "average_gap_to_threshold": None,
+                               "larger_second_orders": None, "smaller_second_orders": None,
+                               "average_second_order_change": None, "first_orders": 0}])
+    table = ex.candidates(empty_pairs, empty_substitutes, no_orders, summary, SETTINGS)
+    assert table.empty and list(table.columns) == ex.COLUMNS
