@@ -47,6 +47,7 @@ def isolated_env(tmp_path, monkeypatch):
     """Settings pointing the warehouse and the generated mock data into tmp_path."""
     monkeypatch.setenv("SALES_INSIGHTS_WAREHOUSE", str(tmp_path / "wh" / "warehouse.duckdb"))
     monkeypatch.setenv("SALES_INSIGHTS_MOCK_DIR", str(tmp_path / "mock"))
+    monkeypatch.setenv("SALES_INSIGHTS_EXPORT_DIR", str(tmp_path / "exports"))
     for name in ("USE_MOCK_DATA", "ENABLE_MCP", "SALES_INSIGHTS_DATA_DIR"):
         monkeypatch.delenv(name, raising=False)
     return load_settings()

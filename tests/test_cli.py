@@ -9,7 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import PROJECT_DIR
+from sales_insights.build import read_build_info
 from sales_insights.cli import main
+from sales_insights.config import load_project_config
 from sales_insights.contract import TABLES, seed_properties_yaml
 
 
@@ -58,8 +60,18 @@ def test_run_generates_builds_and_says_how_to_query(runner, isolated_env):
     assert f"Warehouse: {isolated_env.warehouse}" in result.output
     assert "duckdb -readonly" in result.output
     assert (isolated_env.mock_data_dir / "generator.json").is_file()
+    # the main job ends with the CSV exports of the configured marts, `latest` pointing at them
+    latest = isolated_env.export_dir / "latest"
+    manifest = json.loads((latest / "manifest.json").read_text())
+    assert manifest["build_id"] == read_build_info(isolated_env.warehouse)["build_id"]
+    assert manifest["marts"] == list(load_project_config(isolated_env.project_dir).export_marts)
+    assert "fct_experiment_shortlist" in manifest["marts"]
+    assert all((latest / f["file"]).is_file() for f in manifest["files"])
     again = runner.invoke(main, ["run", "--users", "600", "--days", "40", "--quiet"])
     assert again.exit_code == 0 and "Generated mock data" not in again.output
+    # a new build, a new export folder; both kept
+    assert (isolated_env.export_dir / "latest").resolve() != latest.parent / manifest["build_id"]
+    assert len([p for p in isolated_env.export_dir.iterdir() if p.is_dir() and not p.is_symlink()]) == 2
 
 
 def test_bad_input_exits_non_zero_with_file_and_column(runner, isolated_env, clean_generated, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from datetime import date
@@ -12,8 +13,9 @@ import click
 
 from . import __version__
 from .build import BuildResult, build, read_build_info
-from .config import load_settings
+from .config import load_project_config, load_settings
 from .errors import SalesInsightsError
+from .export import ExportResult, export_marts
 from .generate import GeneratorConfig, generate
 from .pipeline import run_main
 from .shortlist import TYPES, format_shortlist, read_shortlist
@@ -43,6 +45,22 @@ def _print_build(result: BuildResult) -> None:
         click.echo(f"  rejected rows kept in staging.stg_rejected_rows: {rejected}")
     for note in result.source.notes:
         click.secho(f"note: {note}", fg="yellow")
+
+
+def _progress(line: str) -> None:
+    """Progress for a person at a terminal; nothing when piped or in CI."""
+    if sys.stderr.isatty() and not os.environ.get("CI"):
+        click.echo(line, err=True)
+
+
+def _print_export(result: ExportResult) -> None:
+    rows = sum(f["rows"] for f in result.files)
+    verb = "Export already up to date" if result.reused else "Exported"
+    click.echo(f"{verb}: {len(result.files)} marts, {rows:,} rows in {result.run_dir} (build {result.build_id})")
+    if result.is_complete:
+        click.echo(f"  latest -> {result.run_dir.name}")
+    for old in result.removed:
+        click.echo(f"  removed old export {old.name}")
 
 
 def _print_query_help(warehouse: Path) -> None:
@@ -118,12 +136,13 @@ def run_cmd(
     settings = load_settings()
     try:
         result = run_main(settings, data_dir, warehouse, GeneratorConfig(seed=seed, users=users, days=days),
-                          _echo_dbt(quiet), full_refresh)
+                          _echo_dbt(quiet), full_refresh, _progress)
     except SalesInsightsError as exc:
         _fail(exc)
     if result.generated:
         click.echo(f"Generated mock data in {result.source.path}")
     _print_build(result.build)
+    _print_export(result.export)
     _print_query_help(result.build.warehouse)
 
 
@@ -158,6 +177,25 @@ def status(as_json: bool) -> None:
                    f"({info['data_path']})")
     else:
         click.echo("last build: none yet (run `sales-insights run`)")
+
+
+@main.command(name="export", help="Write the marts of the warehouse's build as CSV, with a manifest.")
+@click.option("--out", "out_dir", type=_path, default=None,
+              help="Export directory (default: SALES_INSIGHTS_EXPORT_DIR or exports/).")
+@click.option("--mart", "marts", multiple=True,
+              help="Only this mart (repeat for several); default: the marts listed in sales_insights.toml.")
+@click.option("--warehouse", type=_path, default=None,
+              help="DuckDB file (default: SALES_INSIGHTS_WAREHOUSE or warehouse/sales_insights.duckdb).")
+def export_cmd(out_dir: Path | None, marts: tuple[str, ...], warehouse: Path | None) -> None:
+    try:
+        settings = load_settings()
+        config = load_project_config(settings.project_dir)
+        result = export_marts(warehouse or settings.warehouse, out_dir or settings.export_dir,
+                              list(config.export_marts), list(marts) or None, config.keep_export_runs, _progress,
+                              config.export_order_by)
+    except SalesInsightsError as exc:
+        _fail(exc)
+    _print_export(result)
 
 
 @main.command(help="Print the ranked experiment shortlist of the warehouse.")

@@ -1,4 +1,6 @@
-"""The main job, end to end: make sure there is data, build the warehouse (later: contracts, exports)."""
+"""The main job, end to end: make sure there is data, build the warehouse, export the marts (later: contract
+checks between build and export). A step that fails stops the job: a failed build publishes nothing and
+exports nothing."""
 
 from __future__ import annotations
 
@@ -7,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .build import BuildResult, build
-from .config import Settings
+from .config import Settings, load_project_config
+from .export import ExportResult, export_marts
 from .generate import GeneratorConfig, config_as_dict, generate, read_generated_config
 from .sources import DataSource, resolve_source
 
@@ -17,6 +20,7 @@ class RunResult:
     source: DataSource
     generated: bool
     build: BuildResult
+    export: ExportResult
 
 
 def ensure_mock_data(out_dir: Path, config: GeneratorConfig) -> bool:
@@ -35,7 +39,9 @@ def run_main(
     generator: GeneratorConfig | None = None,
     on_output: Callable[[str], None] | None = None,
     full_refresh: bool = False,
+    on_progress: Callable[[str], None] | None = None,
 ) -> RunResult:
+    config = load_project_config(settings.project_dir)  # a broken config fails before the long steps
     source = resolve_source(settings, data_dir)
     generated = False
     if source.is_mock:
@@ -45,4 +51,7 @@ def run_main(
             "directory", settings.mock_data_dir, f"generated mock data in {settings.mock_data_dir}", source.notes
         )
     result = build(settings, source, warehouse, on_output, full_refresh)
-    return RunResult(source, generated, result)
+    exported = export_marts(result.warehouse, settings.export_dir, list(config.export_marts),
+                            keep_runs=config.keep_export_runs, on_progress=on_progress,
+                            order_by=config.export_order_by)
+    return RunResult(source, generated, result, exported)
