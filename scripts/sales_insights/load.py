@@ -96,12 +96,13 @@ def load_table(
     ).fetchall()
     if bad:
         con.execute(f"drop table {target}")
-        lines = [int(r[0]) for r in bad]
+        # DuckDB lists a row once per problem (a truncated row once per missing column): count lines.
+        lines = sorted({int(r[0]) for r in bad})
         kinds = sorted({r[2] for r in bad})
         first_line, column, _, message = bad[0]
         where = f", column {column}" if column else ""
         raise SalesInsightsError(
-            f"{path}: {len(bad)} malformed row(s) at line(s) {format_rows(lines)} ({', '.join(kinds)}); "
+            f"{path}: {len(lines)} malformed row(s) at line(s) {format_rows(lines)} ({', '.join(kinds)}); "
             f"first, line {first_line}{where}: {message}. Nothing was loaded; fix the file and load again."
         )
     rows = con.execute(f"select count(*) from {target}").fetchone()[0]
