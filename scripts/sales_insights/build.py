@@ -32,6 +32,7 @@ from .config import Settings
 from .errors import SalesInsightsError
 from .load import LoadReport, load_data_dir
 from .sources import DataSource
+from .validate import ContractsFailed, ValidationReport, failure_message, record_results, validate_build
 
 MOCK_SEEDS_SELECTOR = "path:seeds/mock"
 # What decides the content of the warehouse besides the raw data: a change here means a full build.
@@ -52,6 +53,7 @@ class BuildResult:
     load_report: LoadReport | None = None
     node_statuses: dict[str, int] = field(default_factory=dict)
     rejected_rows: dict[str, int] = field(default_factory=dict)
+    contracts: ValidationReport | None = None
 
 
 def project_fingerprint(project_dir: Path) -> str:
@@ -176,11 +178,14 @@ def _failure_message(code: int, results: list[dict], output_tail: list[str]) -> 
 
 
 def _record_build(
-    path: Path, build_id: str, source: DataSource, statuses: dict[str, int], fingerprint: str, incremental: bool
+    path: Path, build_id: str, source: DataSource, statuses: dict[str, int], fingerprint: str, incremental: bool,
+    contracts: ValidationReport | None,
 ) -> dict[str, int]:
     con = duckdb.connect(str(path))
     try:
         con.execute("create schema if not exists meta")
+        if contracts is not None:
+            record_results(con, contracts, build_id)
         con.execute(
             "create or replace table meta.build_info as select ? as build_id, ?::timestamptz as built_at, "
             "? as data_source, ? as data_path, ? as node_statuses, ? as project_fingerprint, "
@@ -203,8 +208,11 @@ def build(
     warehouse: Path | None = None,
     on_output: Callable[[str], None] | None = None,
     full_refresh: bool = False,
+    contracts: bool = True,
+    on_progress: Callable[[str], None] | None = None,
 ) -> BuildResult:
-    """Load `source`, run dbt build into a new file, and publish it over `warehouse` if all passed."""
+    """Load `source`, run dbt build into a new file, check the contracts (Great Expectations) on it, and
+    publish it over `warehouse` only if every model, test and contract passed."""
     target = (warehouse or settings.warehouse).resolve()
     started = time.monotonic()
     build_id = new_build_id()
@@ -216,11 +224,11 @@ def build(
         try:
             if incremental:
                 shutil.copyfile(target, staged)
-            report = None
+            load_report = None
             if source.kind == "directory":
                 con = duckdb.connect(str(staged))
                 try:
-                    report = load_data_dir(con, source.path)
+                    load_report = load_data_dir(con, source.path)
                 finally:
                     con.close()
             args = ["build", "--vars", json.dumps({"use_mock_data": source.is_mock})]
@@ -230,7 +238,14 @@ def build(
             if code != 0:
                 raise BuildFailed(_failure_message(code, results, output_tail))
             statuses = dict(Counter(r["status"] for r in results))
-            rejected = _record_build(staged, build_id, source, statuses, fingerprint, incremental)
+            report = None
+            if contracts:
+                if on_progress:
+                    on_progress("checking the contracts (Great Expectations suites)")
+                report = validate_build(settings, staged, source.kind)
+                if not report.success:
+                    raise ContractsFailed(failure_message(report) + "\nNothing was published.")
+            rejected = _record_build(staged, build_id, source, statuses, fingerprint, incremental, report)
             os.replace(staged, target)
         finally:
             _remove_database(staged)
@@ -240,9 +255,10 @@ def build(
         build_id=build_id,
         seconds=time.monotonic() - started,
         incremental=incremental,
-        load_report=report,
+        load_report=load_report,
         node_statuses=statuses,
         rejected_rows=rejected,
+        contracts=report,
     )
 
 

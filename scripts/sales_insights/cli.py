@@ -20,6 +20,7 @@ from .generate import GeneratorConfig, generate
 from .pipeline import run_main
 from .shortlist import TYPES, format_shortlist, read_shortlist
 from .sources import mcp_notes, resolve_source
+from .validate import ERROR, format_report, suite_names, validate_build
 
 _path = click.Path(path_type=Path)
 
@@ -43,6 +44,10 @@ def _print_build(result: BuildResult) -> None:
     if result.rejected_rows:
         rejected = ", ".join(f"{t} {n}" for t, n in result.rejected_rows.items())
         click.echo(f"  rejected rows kept in staging.stg_rejected_rows: {rejected}")
+    if result.contracts:
+        report = result.contracts
+        click.echo(f"  contracts: {report.count('passed')}/{report.expectations} expectations passed in "
+                   f"{len(report.suites)} suites ({report.seconds:.1f}s); Data Docs: {report.data_docs}")
     for note in result.source.notes:
         click.secho(f"note: {note}", fg="yellow")
 
@@ -177,6 +182,28 @@ def status(as_json: bool) -> None:
                    f"({info['data_path']})")
     else:
         click.echo("last build: none yet (run `sales-insights run`)")
+
+
+@main.command(help="Check the warehouse against the Great Expectations suites (gx/expectations): every raw table "
+                   "and mart. Exit code 1 when data breaks a contract, 3 when a check could not be evaluated.")
+@click.option("--suite", "suites", multiple=True, type=click.Choice(suite_names()), metavar="NAME",
+              help="Only this suite (repeat for several); a suite is named after its table.")
+@click.option("--warehouse", type=_path, default=None,
+              help="DuckDB file (default: SALES_INSIGHTS_WAREHOUSE or warehouse/sales_insights.duckdb).")
+@click.option("--verbose", "-v", is_flag=True, help="List every expectation, not only the ones that failed.")
+def validate(suites: tuple[str, ...], warehouse: Path | None, verbose: bool) -> None:
+    try:
+        settings = load_settings()
+        target = (warehouse or settings.warehouse).resolve()
+        info = read_build_info(target)
+        if info is None:
+            raise SalesInsightsError(f"no built warehouse at {target}: run `sales-insights build` first")
+        report = validate_build(settings, target, str(info["data_source"]), list(suites) or None)
+    except SalesInsightsError as exc:
+        _fail(exc)
+    click.echo(format_report(report, verbose=verbose))
+    if not report.success:
+        sys.exit(3 if report.count(ERROR) else 1)
 
 
 @main.command(name="export", help="Write the marts of the warehouse's build as CSV, with a manifest.")

@@ -49,6 +49,8 @@ class Settings:
     mock_data_dir: Path
     # Where `export` (and `run`) write the CSV exports.
     export_dir: Path
+    # SALES_INSIGHTS_DATA_DOCS_DIR: where the Great Expectations Data Docs go (default: beside the warehouse).
+    data_docs_override: Path | None = None
 
     @property
     def profiles_dir(self) -> Path:
@@ -57,6 +59,11 @@ class Settings:
     @property
     def seeds_dir(self) -> Path:
         return self.project_dir / "seeds" / "mock"
+
+    def data_docs_dir(self, warehouse: Path | None = None) -> Path:
+        """The Data Docs of the contract checks of `warehouse`: SALES_INSIGHTS_DATA_DOCS_DIR, else
+        data_docs/ beside the warehouse file."""
+        return self.data_docs_override or (warehouse or self.warehouse).resolve().parent / "data_docs"
 
     @property
     def mcp_blocked(self) -> bool:
@@ -78,10 +85,22 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         missing_mcp_variables=tuple(v for v in MCP_VARIABLES if not env.get(v)),
         mock_data_dir=Path(env.get("SALES_INSIGHTS_MOCK_DIR") or project_dir / "data" / "mock").resolve(),
         export_dir=Path(env.get("SALES_INSIGHTS_EXPORT_DIR") or project_dir / "exports").resolve(),
+        data_docs_override=Path(env["SALES_INSIGHTS_DATA_DOCS_DIR"]).resolve()
+        if env.get("SALES_INSIGHTS_DATA_DOCS_DIR") else None,
     )
 
 
 PROJECT_CONFIG = "sales_insights.toml"
+
+
+@dataclass(frozen=True)
+class ContractsConfig:
+    """How many rows of a raw table may break one row rule of the contract before validation fails:
+    the larger of a share of the table's rows and a number of rows. (The rows are kept in
+    staging.stg_rejected_rows either way.)"""
+
+    max_bad_row_share: float = 0.001
+    max_bad_rows: int = 5
 
 
 @dataclass(frozen=True)
@@ -90,6 +109,20 @@ class ProjectConfig:
     keep_export_runs: int
     # mart -> the columns its CSV is sorted by (default: every column, left to right)
     export_order_by: dict[str, tuple[str, ...]]
+    contracts: ContractsConfig = ContractsConfig()
+
+
+def _contracts_config(path: Path, data: dict) -> ContractsConfig:
+    contracts = data.get("contracts", {})
+    default = ContractsConfig()
+    share = contracts.get("max_bad_row_share", default.max_bad_row_share)
+    rows = contracts.get("max_bad_rows", default.max_bad_rows)
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share < 1:
+        raise SalesInsightsError(f"{path}: [contracts] max_bad_row_share must be a number in [0, 1), not {share!r}")
+    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
+        raise SalesInsightsError(f"{path}: [contracts] max_bad_rows must be a whole number of at least 0, "
+                                 f"not {rows!r}")
+    return ContractsConfig(float(share), rows)
 
 
 def load_project_config(project_dir: Path) -> ProjectConfig:
@@ -114,4 +147,16 @@ def load_project_config(project_dir: Path) -> ProjectConfig:
     ):
         raise SalesInsightsError(f"{path}: [exports.order_by] must map a mart to a list of column names")
     return ProjectConfig(export_marts=tuple(dict.fromkeys(marts)), keep_export_runs=keep,
-                         export_order_by={k: tuple(v) for k, v in order_by.items()})
+                         export_order_by={k: tuple(v) for k, v in order_by.items()},
+                         contracts=_contracts_config(path, data))
+
+
+def dbt_var(project_dir: Path, name: str) -> object:
+    """A var's default from dbt_project.yml (what a build without --vars uses)."""
+    import yaml
+
+    path = project_dir / "dbt_project.yml"
+    try:
+        return (yaml.safe_load(path.read_text(encoding="utf-8")).get("vars") or {})[name]
+    except (OSError, yaml.YAMLError, KeyError, AttributeError) as exc:
+        raise SalesInsightsError(f"{path}: cannot read the dbt var {name}: {exc}") from exc

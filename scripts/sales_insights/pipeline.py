@@ -1,6 +1,6 @@
-"""The main job, end to end: make sure there is data, build the warehouse, export the marts (later: contract
-checks between build and export). A step that fails stops the job: a failed build publishes nothing and
-exports nothing."""
+"""The main job, end to end: make sure there is data, build the warehouse (dbt build, then the Great
+Expectations contracts on the new file), publish it, export the marts. A step that fails stops the job: a
+build whose models, tests or contracts fail publishes nothing and exports nothing."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def run_main(
         source = DataSource(
             "directory", settings.mock_data_dir, f"generated mock data in {settings.mock_data_dir}", source.notes
         )
-    result = build(settings, source, warehouse, on_output, full_refresh)
+    result = build(settings, source, warehouse, on_output, full_refresh, on_progress=on_progress)
     exported = export_marts(result.warehouse, settings.export_dir, list(config.export_marts),
                             keep_runs=config.keep_export_runs, on_progress=on_progress,
                             order_by=config.export_order_by)

@@ -1,0 +1,216 @@
+"""The Great Expectations contracts: suite files, the DuckDB connection fix, what a failure and an error
+report, the tolerance of raw row rules, and the build gate."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from sales_insights import gx_duckdb
+from sales_insights.build import build
+from sales_insights.cli import main
+from sales_insights.config import ContractsConfig, load_settings
+from sales_insights.contract import TABLES
+from sales_insights.sources import DataSource
+from sales_insights.suites import SUITES_DIR, all_suites, render, suite_file
+from sales_insights.validate import ERROR, FAILED, PASSED, row_rules_mostly, validate_build, validate_warehouse
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, clean_generated):
+    """A warehouse built (and checked) from a small generated store without bad rows."""
+    root = tmp_path_factory.mktemp("contracts")
+    settings = load_settings({"SALES_INSIGHTS_WAREHOUSE": str(root / "wh" / "warehouse.duckdb")})
+    result = build(settings, DataSource("directory", clean_generated, "test store"), settings.warehouse)
+    return settings, result
+
+
+def _copy_warehouse(built, tmp_path: Path) -> Path:
+    settings, result = built
+    copy = tmp_path / "wh" / "warehouse.duckdb"
+    copy.parent.mkdir(parents=True)
+    shutil.copyfile(result.warehouse, copy)
+    return copy
+
+
+def _validate(warehouse: Path, suites: list[str], project_dir: Path = PROJECT_DIR,
+              contracts: ContractsConfig | None = None):
+    return validate_warehouse(warehouse, project_dir, "raw", contracts or ContractsConfig(), "USD",
+                              warehouse.parent / "docs", suites)
+
+
+def _outcome(report, description_start: str):
+    found = [o for s in report.suites for o in s.outcomes if o.description.startswith(description_start)]
+    assert len(found) == 1, [o.description for s in report.suites for o in s.outcomes]
+    return found[0]
+
+
+def test_committed_suite_files_are_the_definitions():
+    directory = PROJECT_DIR / SUITES_DIR
+    suites = all_suites()
+    assert sorted(p.name for p in directory.glob("*.json")) == sorted(f"{s.name}.json" for s in suites)
+    for suite in suites:
+        assert suite_file(PROJECT_DIR, suite.name).read_text(encoding="utf-8") == render(suite), (
+            f"{suite.name}: run `python -m sales_insights.suites` to rewrite gx/expectations"
+        )
+
+
+def test_every_raw_table_and_mart_has_a_suite_covering_the_contract():
+    by_name = {s.name: s for s in all_suites()}
+    con = duckdb.connect()
+    for table in TABLES:
+        kinds = {(e["type"], e["kwargs"].get("column")) for e in by_name[table.name].expectations}
+        assert ("expect_table_columns_to_match_set", None) in kinds
+        for column in table.columns:
+            if not column.nullable:
+                assert ("expect_column_values_to_not_be_null", column.name) in kinds
+            if column.type != "string":
+                assert any(c and c.startswith(f"{column.name}__not_") for _, c in kinds), column
+            if column.accepted_values:
+                assert ("expect_column_values_to_be_in_set", column.name) in kinds
+        if table.key:
+            assert ("expect_column_values_to_be_unique", table.key) in kinds
+        for column in table.references:
+            assert any(c and c.startswith(f"{column}__not_in_") for _, c in kinds)
+        # The rule SQL runs in DuckDB as written, and holds no "?" (GE would take it for a bind parameter).
+        for e in by_name[table.name].expectations:
+            sql = e["meta"].get("rule_sql")
+            if sql:
+                assert "?" not in sql
+                con.execute("select " + sql.replace("{column}", "'x'").replace("{shop_currency}", "USD")
+                            .replace("{schema}.", "").replace('"raw_shopify_orders"', "(select 1 as id)")
+                            .replace('"raw_shopify_products"', "(select 1 as id)"))
+    marts = [s.name for s in all_suites() if s.layer == "mart"]
+    assert len(marts) == 18 and "fct_experiment_shortlist" in marts and "fct_customer_cohorts" in marts
+
+
+def test_the_dialect_keeps_a_result_after_its_connection_is_returned(tmp_path):
+    path = tmp_path / "t.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute("create table t as select range as id from range(10)")
+    con.close()
+    plain = sa.create_engine(f"duckdb:///{path}")
+    with plain.connect() as connection:
+        lost = connection.execute(sa.text("select count(*) from t"))
+    # The trap this dialect exists for: plain duckdb-engine hands back an empty result.
+    assert lost.fetchall() == []
+    plain.dispose()
+    fixed = sa.create_engine(gx_duckdb.connection_url(str(path)))
+    with fixed.connect() as connection:
+        kept = connection.execute(sa.text("select count(*) from t"))
+    assert kept.fetchall() == [(10,)]
+    fixed.dispose()
+    gx_duckdb.close_all()
+    duckdb.connect(str(path)).close()  # nothing left open: the file opens read-write again
+
+
+def test_the_generated_store_passes_every_contract_with_no_error(built):
+    settings, result = built
+    report = result.contracts
+    assert report is not None and report.success
+    assert report.count(ERROR) == 0 and report.count(FAILED) == 0
+    assert len(report.suites) == 25 and all(len(s.outcomes) >= 4 for s in report.suites)
+    con = duckdb.connect(str(result.warehouse), read_only=True)
+    statuses = con.execute("select status, count(*) from meta.contract_results group by 1").fetchall()
+    con.close()
+    assert statuses == [(PASSED, report.expectations)]
+    index = settings.data_docs_dir(result.warehouse) / "index.html"
+    assert index.is_file() and "fct_funnel_daily" in index.read_text(encoding="utf-8")
+
+
+def test_an_expectation_that_errors_is_reported_as_an_error_never_as_data(built, tmp_path):
+    warehouse = _copy_warehouse(built, tmp_path)
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT_DIR / SUITES_DIR, project / SUITES_DIR)
+    path = project / SUITES_DIR / "fct_orders.json"
+    suite = json.loads(path.read_text())
+    suite["expectations"].append({"type": "expect_column_values_to_be_between", "description": "a broken check",
+                                  "kwargs": {"column": "no_such_column", "min_value": 0}, "meta": {}})
+    path.write_text(json.dumps(suite))
+    report = _validate(warehouse, ["fct_orders"], project)
+    broken = _outcome(report, "a broken check")
+    assert broken.status == ERROR and "no_such_column" in broken.error
+    assert report.suites[0].status == ERROR and not report.success
+    assert report.count(FAILED) == 0  # the data broke nothing
+
+
+def test_on_plain_duckdb_engine_every_check_errors_and_none_passes_or_fails(built, tmp_path, monkeypatch):
+    """The known trap: without the dialect GE's metrics come back empty. That must show as errors."""
+    warehouse = _copy_warehouse(built, tmp_path)
+    monkeypatch.setattr(gx_duckdb, "connection_url", lambda path, read_only=True: f"duckdb:///{path}")
+    report = _validate(warehouse, ["fct_orders", "raw_shopify_refunds"])
+    assert not report.success and report.count(FAILED) == 0
+    not_errored = [o for s in report.suites for o in s.outcomes if o.status != ERROR]
+    # Only a check on metadata survives (column names come with the cursor, not its rows), and it is right.
+    assert [o.expectation_type for o in not_errored] == ["expect_table_columns_to_match_set"]
+    assert {"id", "order_id", "created_at", "amount"} <= set(not_errored[0].observed)
+
+
+def test_a_mart_that_breaks_its_contract_fails_with_the_rows_and_the_cli_says_so(built, tmp_path, monkeypatch):
+    warehouse = _copy_warehouse(built, tmp_path)
+    con = duckdb.connect(str(warehouse))
+    con.execute("""update marts.fct_funnel_daily set purchase_sessions = begin_checkout_sessions + 1
+                   where funnel_daily_key in (select funnel_daily_key from marts.fct_funnel_daily
+                                              order by funnel_daily_key limit 3)""")
+    con.close()
+    report = _validate(warehouse, ["fct_funnel_daily"])
+    broken = _outcome(report, "begin_checkout_sessions >= purchase_sessions")
+    assert broken.status == FAILED and broken.unexpected_count == 3
+    assert report.suites[0].status == FAILED and report.count(ERROR) == 0
+
+    monkeypatch.setenv("SALES_INSIGHTS_WAREHOUSE", str(warehouse))
+    result = CliRunner().invoke(main, ["validate", "--suite", "fct_funnel_daily"])
+    assert result.exit_code == 1, result.output
+    assert "FAILED fct_funnel_daily" in result.output
+    assert "begin_checkout_sessions >= purchase_sessions" in result.output and "3 of " in result.output
+
+
+def test_raw_rules_tolerate_a_few_bad_rows_but_not_a_flood(built, tmp_path):
+    warehouse = _copy_warehouse(built, tmp_path)
+    con = duckdb.connect(str(warehouse))
+    rows = con.execute("select count(*) from raw.raw_ga4_events").fetchone()[0]
+    con.execute("update raw.raw_ga4_events set device_category = 'phone' where rowid < 3")
+    con.close()
+    few = _validate(warehouse, ["raw_ga4_events"])
+    device = _outcome(few, "device_category is one of")
+    assert few.success and device.status == PASSED and device.unexpected_count == 3
+
+    con = duckdb.connect(str(warehouse))
+    con.execute("update raw.raw_ga4_events set device_category = 'phone' where rowid % 10 = 0")
+    flooded = con.execute("select count(*) from raw.raw_ga4_events where device_category = 'phone'").fetchone()[0]
+    con.close()
+    many = _validate(warehouse, ["raw_ga4_events"])
+    device = _outcome(many, "device_category is one of")
+    assert device.status == FAILED and device.unexpected_count == flooded and device.element_count == rows
+    assert device.examples and set(device.examples) == {"phone"}
+
+
+def test_row_rules_mostly_is_the_larger_of_the_share_and_the_row_count():
+    contracts = ContractsConfig(max_bad_row_share=0.001, max_bad_rows=5)
+    assert row_rules_mostly(1_000, contracts) == pytest.approx(0.995)  # 5 rows
+    assert row_rules_mostly(1_000_000, contracts) == pytest.approx(0.999)  # 1,000 rows
+    assert row_rules_mostly(3, contracts) == 0.0  # a tiny table: its few rows are all tolerated
+    assert row_rules_mostly(0, contracts) == 1.0
+    assert row_rules_mostly(100, ContractsConfig(0.0, 0)) == 1.0
+
+
+def test_validate_on_the_published_warehouse_picks_the_raw_schema_of_its_source(built):
+    settings, result = built
+    report = validate_build(settings, result.warehouse, "directory", ["raw_shopify_orders"])
+    assert report.success and report.suites[0].outcomes[0].element_count is None  # the column-set check
+    assert any(o.element_count for o in report.suites[0].outcomes)
+
+
+def test_unknown_suite_is_a_clear_error(built, monkeypatch):
+    settings, result = built
+    monkeypatch.setenv("SALES_INSIGHTS_WAREHOUSE", str(result.warehouse))
+    outcome = CliRunner().invoke(main, ["validate", "--suite", "fct_nope"])
+    assert outcome.exit_code == 2 and "fct_nope" in outcome.output
