@@ -204,7 +204,10 @@ def test_row_rules_mostly_is_the_larger_of_the_share_and_the_row_count():
 
 def test_validate_on_the_published_warehouse_picks_the_raw_schema_of_its_source(built):
     settings, result = built
+    docs = settings.data_docs_dir(result.warehouse)
+    (docs / "notes.txt").write_text("mine")  # a file of the user's in the docs folder survives
     report = validate_build(settings, result.warehouse, "directory", ["raw_shopify_orders"])
+    assert (docs / "notes.txt").read_text() == "mine" and (docs / "index.html").is_file()
     assert report.success and report.suites[0].outcomes[0].element_count is None  # the column-set check
     assert any(o.element_count for o in report.suites[0].outcomes)
 

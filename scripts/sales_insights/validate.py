@@ -262,7 +262,13 @@ def validate_build(settings: Settings, warehouse: Path, data_source: str,
     the Data Docs replace the previous ones."""
     config = load_project_config(settings.project_dir)
     docs = settings.data_docs_dir(warehouse)
-    shutil.rmtree(docs, ignore_errors=True)
+    # Only what a Data Docs site writes: the folder may be one the user named (SALES_INSIGHTS_DATA_DOCS_DIR).
+    for entry in ("index.html", "validations", "expectations", "static"):
+        target = docs / entry
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
     return validate_warehouse(warehouse, settings.project_dir, raw_schema_of(data_source), config.contracts,
                               str(dbt_var(settings.project_dir, "shop_currency")), docs, suite_filter)
 
