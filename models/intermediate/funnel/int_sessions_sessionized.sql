@@ -10,7 +10,19 @@
 ) }}
 
 with events as (
-    select * from {{ ref('stg_ga4__events') }}
+    select
+        session_key,
+        user_pseudo_id,
+        ga_session_id,
+        ga_session_number,
+        user_id,
+        event_name,
+        event_timestamp_us,
+        source,
+        source_line,
+        transaction_id,
+        purchase_revenue
+    from {{ ref('stg_ga4__events') }}
     {% if is_incremental() %}
     where session_key in (
         select session_key from {{ ref('stg_ga4__events') }}
@@ -31,13 +43,15 @@ session_events as (
         max(event_timestamp_us) as session_end_us,
         min(ga_session_number) as ga_session_number,
         max(user_id) as user_id,
-        {{ first_by('device_category', 'event_timestamp_us', 'event_key') }} as device_category,
-        {{ first_by('geo_country', 'event_timestamp_us', 'event_key') }} as geo_country,
-        {{ first_by('page_location', 'event_timestamp_us', 'event_key', "event_name = 'page_view'") }}
-            as landing_page_location,
-        {{ first_by('source', 'event_timestamp_us', 'event_key', 'source is not null') }} as source,
-        {{ first_by('medium', 'event_timestamp_us', 'event_key', 'source is not null') }} as medium,
-        {{ first_by('campaign', 'event_timestamp_us', 'event_key', 'source is not null') }} as campaign,
+        -- The first event, the first page view and the first event with a traffic source: their lines,
+        -- ties broken by the line in the raw file. Their values are looked up by line below; carrying
+        -- six string values through the aggregation made it spill (measured at 10M events, 3 GB:
+        -- 23.5 s against 13.9 s).
+        {{ first_by('source_line', 'event_timestamp_us', 'source_line') }} as first_event_line,
+        {{ first_by('source_line', 'event_timestamp_us', 'source_line', "event_name = 'page_view'") }}
+            as first_page_view_line,
+        {{ first_by('source_line', 'event_timestamp_us', 'source_line', 'source is not null') }}
+            as first_sourced_line,
         count(*) as events,
         {{ count_where("event_name = 'page_view'") }} as page_views,
         min(case when event_name = 'add_to_cart' then event_timestamp_us end) as first_add_to_cart_us,
@@ -112,12 +126,12 @@ final as (
         cast((session_events.session_end_us - session_events.session_start_us) / 1000000 as {{ dbt.type_bigint() }})
             as session_duration_seconds,
         session_events.ga_session_number,
-        session_events.device_category,
-        session_events.geo_country,
-        coalesce({{ url_path('session_events.landing_page_location') }}, '(not set)') as landing_page,
-        session_events.source,
-        session_events.medium,
-        session_events.campaign,
+        first_event.device_category,
+        first_event.geo_country,
+        coalesce({{ url_path('first_page_view.page_location') }}, '(not set)') as landing_page,
+        first_sourced.source,
+        first_sourced.medium,
+        first_sourced.campaign,
         session_events.events,
         session_events.page_views,
         session_events.first_add_to_cart_us is not null as has_add_to_cart,
@@ -130,6 +144,12 @@ final as (
         session_transactions.transaction_ids,
         cast(coalesce(session_transactions.ga4_purchase_revenue, 0) as {{ type_money() }}) as ga4_purchase_revenue
     from session_events
+    inner join {{ ref('stg_ga4__events') }} as first_event
+        on session_events.first_event_line = first_event.source_line
+    left join {{ ref('stg_ga4__events') }} as first_page_view
+        on session_events.first_page_view_line = first_page_view.source_line
+    left join {{ ref('stg_ga4__events') }} as first_sourced
+        on session_events.first_sourced_line = first_sourced.source_line
     left join reached_begin_checkout
         on session_events.session_key = reached_begin_checkout.session_key
     left join reached_purchase

@@ -5,6 +5,7 @@ with base as (
 accepted as (
     select
         event_key,
+        source_line,
         event_date,
         event_timestamp_us,
         event_at,

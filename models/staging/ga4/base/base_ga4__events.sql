@@ -36,11 +36,29 @@ with source as (
     from {{ raw_table('ga4', 'raw_ga4_events') }}
 ),
 
-typed as (
+-- Exact copies are found on two narrow columns, then joined back by line: a window over the whole
+-- typed rows carried every column through its sort (measured at 10M events: 35 s against 20 s).
+hashed as (
     select
         source_line,
+        {{ row_hash(raw) }} as row_hash
+    from source
+),
+
+copies as (
+    select
+        source_line,
+        row_hash,
+        row_number() over (partition by row_hash order by source_line) as copy_number
+    from hashed
+),
+
+typed as (
+    select
+        source.source_line,
         {{ raw_columns(raw) }},
-        {{ row_hash(raw) }} as row_hash,
+        copies.row_hash,
+        copies.copy_number,
         {{ parse_yyyymmdd('event_date') }} as event_date,
         {{ dbt.safe_cast('event_timestamp', dbt.type_bigint()) }} as event_timestamp_us,
         event_name,
@@ -60,20 +78,15 @@ typed as (
         {{ dbt.safe_cast('purchase_revenue', type_money()) }} as purchase_revenue,
         upper(currency) as currency
     from source
-),
-
-copies as (
-    select
-        *,
-        row_number() over (partition by row_hash order by source_line) as copy_number
-    from typed
+    inner join copies
+        on source.source_line = copies.source_line
 ),
 
 validated as (
     select
         *,
         {{ reject_columns(checks) }}
-    from copies
+    from typed
 ),
 
 final as (
