@@ -120,22 +120,14 @@ def dbt_artefacts_dir(warehouse: Path) -> Path:
     return warehouse.parent / f".{name}.dbt"
 
 
-def run_dbt(
-    settings: Settings,
-    args: list[str],
-    warehouse: Path,
-    on_output: Callable[[str], None] | None = None,
-) -> tuple[int, list[dict], list[str]]:
-    """Run one dbt command against `warehouse`; returns its exit code, run_results.json's results and
-    the last lines dbt printed."""
+def dbt_command(settings: Settings, args: list[str], warehouse: Path) -> tuple[list[str], dict[str, str]]:
+    """The dbt command line and environment that run `args` against `warehouse`."""
     env = dict(os.environ)
     env["SALES_INSIGHTS_WAREHOUSE"] = str(warehouse)
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     env.setdefault("SALES_INSIGHTS_TEMP_DIR", str(warehouse.parent / ".tmp"))
     # dbt's artefacts and logs beside the warehouse, so builds of different warehouses never share them.
     artefacts = dbt_artefacts_dir(warehouse)
-    results_path = artefacts / "target" / "run_results.json"
-    results_path.unlink(missing_ok=True)
     command = [
         dbt_executable(), *args,
         "--project-dir", str(settings.project_dir),
@@ -145,6 +137,20 @@ def run_dbt(
     ]
     if not sys.stdout.isatty():
         command.append("--no-use-colors")
+    return command, env
+
+
+def run_dbt(
+    settings: Settings,
+    args: list[str],
+    warehouse: Path,
+    on_output: Callable[[str], None] | None = None,
+) -> tuple[int, list[dict], list[str]]:
+    """Run one dbt command against `warehouse`; returns its exit code, run_results.json's results and
+    the last lines dbt printed."""
+    command, env = dbt_command(settings, args, warehouse)
+    results_path = dbt_artefacts_dir(warehouse) / "target" / "run_results.json"
+    results_path.unlink(missing_ok=True)
     proc = subprocess.Popen(
         command, cwd=settings.project_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )

@@ -48,6 +48,8 @@ def _print_build(result: BuildResult) -> None:
         report = result.contracts
         click.echo(f"  contracts: {report.count('passed')}/{report.expectations} expectations passed in "
                    f"{len(report.suites)} suites ({report.seconds:.1f}s); Data Docs: {report.data_docs}")
+    else:
+        click.secho("  contracts: not checked (--no-contracts); run `sales-insights validate`", fg="yellow")
     for note in result.source.notes:
         click.secho(f"note: {note}", fg="yellow")
 
@@ -117,11 +119,15 @@ main.add_command(generate_cmd, name="generate")
               help="DuckDB file to publish (default: SALES_INSIGHTS_WAREHOUSE or warehouse/sales_insights.duckdb).")
 @click.option("--full-refresh", is_flag=True, help="Rebuild everything instead of building incrementally.")
 @click.option("--quiet", is_flag=True, help="Do not show dbt's output.")
-def build_cmd(data_dir: Path | None, warehouse: Path | None, full_refresh: bool, quiet: bool) -> None:
+@click.option("--no-contracts", is_flag=True,
+              help="Publish after dbt build without the Great Expectations check (for timing it apart: "
+                   "run `sales-insights validate` after).")
+def build_cmd(data_dir: Path | None, warehouse: Path | None, full_refresh: bool, quiet: bool,
+              no_contracts: bool) -> None:
     settings = load_settings()
     try:
         source = resolve_source(settings, data_dir)
-        result = build(settings, source, warehouse, _echo_dbt(quiet), full_refresh)
+        result = build(settings, source, warehouse, _echo_dbt(quiet), full_refresh, contracts=not no_contracts)
     except SalesInsightsError as exc:
         _fail(exc)
     _print_build(result)
@@ -241,6 +247,30 @@ def shortlist(top: int, show_all: bool, types: tuple[str, ...], warehouse: Path 
         _fail(exc)
     width = shutil.get_terminal_size((120, 24)).columns
     click.echo(format_shortlist(frame, width=width, hypotheses=not no_hypotheses))
+
+
+@main.command(help="Benchmark the pipeline at N GA4 events: generate, full and one-day incremental build, validate, "
+                   "export, and dbt against the same SQL run raw. Prints a table and writes JSON.")
+@click.option("--events", "sizes", type=click.IntRange(min=1000), multiple=True, metavar="N",
+              help="GA4 events (repeat for a scaling table). Default: 10,000,000.")
+@click.option("--runs", type=click.IntRange(min=1), default=3, show_default=True,
+              help="Runs of each step; the median is reported.")
+@click.option("--out", type=_path, default=Path("bench/results.json"), show_default=True, help="JSON results.")
+@click.option("--work-dir", type=_path, default=Path("bench/work"), show_default=True,
+              help="Where the data, warehouses and the log go (several GiB at 10M events).")
+def bench(sizes: tuple[int, ...], runs: int, out: Path, work_dir: Path) -> None:
+    from .bench import format_table, format_targets, run_bench
+
+    settings = load_settings()
+    try:
+        results = run_bench(settings, list(sizes) or [10_000_000], runs, out, work_dir,
+                            on_progress=lambda line: click.echo(line, err=True))
+    except SalesInsightsError as exc:
+        _fail(exc)
+    click.echo(format_table(results))
+    for result in results:
+        click.echo(format_targets(result))
+    click.echo(f"Results: {out}")
 
 
 if __name__ == "__main__":
