@@ -58,6 +58,8 @@ TARGETS = {
     "export_seconds": ("export", 10.0, "s"),
 }
 TARGET_EVENTS = 10_000_000
+# profiles/profiles.yml's default for SALES_INSIGHTS_MEMORY_LIMIT
+PROFILE_MEMORY_LIMIT = "3GB"
 
 
 class BenchError(SalesInsightsError):
@@ -149,7 +151,7 @@ def split_last_day(full_dir: Path, before_dir: Path, after_dir: Path) -> str:
             columns = ", ".join(f'"{c}"' for c in _header(full_dir / (name + ".csv")))
             con.execute(f"copy (select {columns} from t where not _new) to '{before_dir / (name + '.csv')}' "
                         f"(format csv, header true)")
-            con.execute(f"copy (select {columns} from t order by _new) to '{after_dir / (name + '.csv')}' "
+            con.execute(f"copy (select {columns} from t order by _new, rowid) to '{after_dir / (name + '.csv')}' "
                         f"(format csv, header true)")
     finally:
         con.close()
@@ -198,7 +200,11 @@ def run_raw_sql(warehouse: Path, target_dir: Path, dbt_warehouse: Path) -> dict:
     """Run every SQL model's compiled code in one DuckDB connection, in dependency order. Python models
     have no SQL: their tables are copied from `dbt_warehouse` (before the clock starts) for the SQL
     models that read them, and they are listed in the result."""
-    con = duckdb.connect(str(warehouse))
+    # The dbt profile's DuckDB settings, so both sides run under the same memory limit.
+    con = duckdb.connect(str(warehouse), config={
+        "memory_limit": os.environ.get("SALES_INSIGHTS_MEMORY_LIMIT", PROFILE_MEMORY_LIMIT),
+        "temp_directory": str(warehouse.parent / ".tmp"),
+    })
     skipped, ran = [], []
     models = _compiled_models(target_dir)
     try:
@@ -262,7 +268,10 @@ def bench_size(settings: Settings, events: int, runs: int, work: Path, log: Path
         record("generate", measure([*cli, "generate", "--out", str(full), "--users", str(users),
                                     "--days", str(DAYS + 1)], log, env))
         if run == 0:
-            split_last_day(full, before, after)
+            # In a child process: a child's peak RSS counts its parent's at the fork, so the benchmark's
+            # own process must stay small.
+            measure([sys.executable, "-m", "sales_insights.bench", "--split", str(full), str(before), str(after)],
+                    log, env)
             con = duckdb.connect()
             try:
                 result.events = int(con.execute(
@@ -312,11 +321,7 @@ def _dbt_against_raw(settings: Settings, data_dir: Path, floor: Path, log: Path,
     loaded, dbt_wh, raw_wh = floor / "loaded" / "w.duckdb", floor / "dbt" / "w.duckdb", floor / "raw" / "w.duckdb"
     for path in (loaded, dbt_wh, raw_wh):
         path.parent.mkdir(parents=True)
-    con = duckdb.connect(str(loaded))
-    try:
-        load_data_dir(con, data_dir)
-    finally:
-        con.close()
+    measure([sys.executable, "-m", "sales_insights.bench", "--load", str(data_dir), str(loaded)], log, env)
     vars_ = ["--vars", json.dumps({"use_mock_data": False})]
     command, dbt_env = dbt_command(settings, ["seed", "--exclude", "path:seeds/mock", *vars_], loaded)
     measure(command, log, {**env, **dbt_env}, cwd=settings.project_dir)
@@ -385,7 +390,7 @@ def machine() -> dict:
         "duckdb": duckdb.__version__,
         "dbt_core": version("dbt-core"),
         "dbt_duckdb": version("dbt-duckdb"),
-        "duckdb_memory_limit": os.environ.get("SALES_INSIGHTS_MEMORY_LIMIT", "3GB (the profile default)"),
+        "duckdb_memory_limit": os.environ.get("SALES_INSIGHTS_MEMORY_LIMIT", PROFILE_MEMORY_LIMIT),
     }
 
 
@@ -451,8 +456,23 @@ def _raw_sql_main(argv: list[str]) -> None:
     (warehouse.parent / "raw_sql.json").write_text(json.dumps(info))
 
 
+def _load_main(argv: list[str]) -> None:
+    con = duckdb.connect(argv[1])
+    try:
+        load_data_dir(con, Path(argv[0]))
+    finally:
+        con.close()
+
+
+# The heavy steps the benchmark runs in child processes.
+_STEPS = {
+    "--raw-sql": (3, _raw_sql_main, "WAREHOUSE DBT_TARGET_DIR DBT_WAREHOUSE"),
+    "--split": (3, lambda argv: split_last_day(*map(Path, argv)), "FULL_DIR BEFORE_DIR AFTER_DIR"),
+    "--load": (2, _load_main, "DATA_DIR WAREHOUSE"),
+}
+
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--raw-sql":
-        _raw_sql_main(sys.argv[2:])
-    else:
-        sys.exit("usage: python -m sales_insights.bench --raw-sql WAREHOUSE DBT_TARGET_DIR DBT_WAREHOUSE")
+    step = _STEPS.get(sys.argv[1] if len(sys.argv) > 1 else "")
+    if step is None or len(sys.argv) != step[0] + 2:
+        sys.exit("usage: python -m sales_insights.bench " + " | ".join(f"{k} {v[2]}" for k, v in _STEPS.items()))
+    step[1](sys.argv[2:])

@@ -1,0 +1,82 @@
+"""The benchmark at a tiny size: it runs end to end, its data split is a true append, and its raw-SQL
+floor computes the same tables as dbt. (Timings are printed by the benchmark, never asserted here.)"""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pytest
+
+from sales_insights.bench import TARGETS, format_table, run_bench, split_last_day
+from sales_insights.contract import TABLES
+from sales_insights.generate import GeneratorConfig, generate
+
+
+def _rows(path):
+    con = duckdb.connect()
+    try:
+        return con.execute(f"select * from read_csv('{path}', all_varchar = true, header = true)").fetchall()
+    finally:
+        con.close()
+
+
+def test_split_last_day_appends_one_day_to_the_same_rows(tmp_path):
+    full = tmp_path / "full"
+    generate(full, GeneratorConfig(seed=3, users=400, days=20))
+    day = split_last_day(full, tmp_path / "before", tmp_path / "after")
+    assert day == "2025-06-20"
+    for table in TABLES:
+        name = f"{table.name}.csv"
+        before = (tmp_path / "before" / name).read_bytes()
+        after = (tmp_path / "after" / name).read_bytes()
+        # the file after is the file before with the new day's rows appended, nothing else changed
+        assert after.startswith(before), table.name
+        assert sorted(_rows(tmp_path / "after" / name)) == sorted(_rows(full / name)), table.name
+    events = _rows(tmp_path / "after" / "raw_ga4_events.csv")
+    new = [r for r in events[len(_rows(tmp_path / "before" / "raw_ga4_events.csv")):]]
+    assert new and all(r[0] == "20250620" for r in new)
+    assert not any(r[0] == "20250620" for r in _rows(tmp_path / "before" / "raw_ga4_events.csv"))
+    before_orders = _rows(tmp_path / "before" / "raw_shopify_orders.csv")
+    assert len(before_orders) < len(_rows(full / "raw_shopify_orders.csv"))
+
+
+@pytest.mark.dbt
+def test_bench_runs_end_to_end_and_its_floor_matches_dbt(isolated_env, tmp_path):
+    out = tmp_path / "results.json"
+    work = tmp_path / "work"
+    results = run_bench(isolated_env, [15_000], 1, out, work)
+
+    report = json.loads(out.read_text())
+    size = report["sizes"][0]
+    assert size["events"] == results[0].events > 10_000
+    steps = {"generate", "build_full", "build_incremental", "validate", "export", "dbt_run", "raw_sql"}
+    assert set(size["runs"]) == steps
+    for step, runs in size["runs"].items():
+        assert len(runs) == 1 and runs[0]["seconds"] > 0 and runs[0]["peak_rss_mib"] > 50, step
+    summary = size["summary"]
+    assert set(TARGETS) <= set(summary)
+    assert summary["incremental_share"] == pytest.approx(
+        size["runs"]["build_incremental"][0]["dbt_elapsed"] / size["runs"]["build_full"][0]["dbt_elapsed"])
+    assert format_table(results).count("\n") == 2
+    assert report["table"] == format_table(results)
+
+    # The raw-SQL floor built every model dbt built, with the same rows.
+    floor = work / "n15000" / "floor"
+    dbt_con = duckdb.connect(str(floor / "dbt" / "w.duckdb"), read_only=True)
+    raw_con = duckdb.connect(str(floor / "raw" / "w.duckdb"), read_only=True)
+    try:
+        query = ("select table_schema, table_name from information_schema.tables "
+                 "where table_schema in ('staging', 'intermediate', 'marts') order by 1, 2")
+        relations = dbt_con.execute(query).fetchall()
+        assert len(relations) > 40
+        assert raw_con.execute(query).fetchall() == relations
+        for schema, name in relations:
+            sql = f'select count(*) from "{schema}"."{name}"'
+            assert raw_con.execute(sql).fetchone() == dbt_con.execute(sql).fetchone(), name
+        checked = ("marts", "fct_funnel_summary")
+        sql = f'select * from "{checked[0]}"."{checked[1]}" order by all'
+        assert raw_con.execute(sql).fetchall() == dbt_con.execute(sql).fetchall()
+    finally:
+        dbt_con.close()
+        raw_con.close()
