@@ -31,15 +31,16 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
+from importlib.metadata import version
 from pathlib import Path
 
 import duckdb
 
-from .build import dbt_artefacts_dir, dbt_command
+from .build import dbt_artefacts_dir, dbt_command, read_build_info
 from .config import Settings
 from .contract import TABLES
 from .errors import SalesInsightsError
-from .load import load_data_dir
+from .load import load_data_dir, read_header
 
 # GA4 events per simulated visitor with the generator's defaults (1,449,000 events from 100,000
 # visitors over 365 days; 9,957,716 from 690,000).
@@ -57,7 +58,6 @@ TARGETS = {
     "validate_rss_gib": ("validate peak RSS", 1.0, "GiB"),
     "export_seconds": ("export", 10.0, "s"),
 }
-TARGET_EVENTS = 10_000_000
 # profiles/profiles.yml's default for SALES_INSIGHTS_MEMORY_LIMIT
 PROFILE_MEMORY_LIMIT = "3GB"
 
@@ -128,9 +128,12 @@ def split_last_day(full_dir: Path, before_dir: Path, after_dir: Path) -> str:
         d.mkdir(parents=True)
     con = duckdb.connect()
     try:
+        headers = {t.name: read_header(full_dir / t.file_name, t) for t in TABLES}
+
         def reader(table: str) -> str:
+            columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in headers[table]) + "}"
             return (f"read_csv('{full_dir / (table + '.csv')}', header = true, all_varchar = true, "
-                    f"auto_detect = false, columns = {_columns(full_dir / (table + '.csv'))})")
+                    f"auto_detect = false, columns = {columns})")
 
         last = con.execute(
             f"select max(event_date) from {reader('raw_ga4_events')} where regexp_full_match(event_date, '[0-9]{{8}}')"
@@ -148,7 +151,7 @@ def split_last_day(full_dir: Path, before_dir: Path, after_dir: Path) -> str:
             else:
                 is_new = "false"
             con.execute(f"create or replace temp table t as select *, {is_new} as _new from {reader(name)}")
-            columns = ", ".join(f'"{c}"' for c in _header(full_dir / (name + ".csv")))
+            columns = ", ".join(f'"{c}"' for c in headers[name])
             con.execute(f"copy (select {columns} from t where not _new) to '{before_dir / (name + '.csv')}' "
                         f"(format csv, header true)")
             con.execute(f"copy (select {columns} from t order by _new, rowid) to '{after_dir / (name + '.csv')}' "
@@ -156,15 +159,6 @@ def split_last_day(full_dir: Path, before_dir: Path, after_dir: Path) -> str:
     finally:
         con.close()
     return last_iso
-
-
-def _header(path: Path) -> list[str]:
-    with path.open(encoding="utf-8") as handle:
-        return handle.readline().strip().split(",")
-
-
-def _columns(path: Path) -> str:
-    return "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in _header(path)) + "}"
 
 
 def _replace_dir(source: Path, target: Path) -> None:
@@ -217,11 +211,7 @@ def run_raw_sql(warehouse: Path, target_dir: Path, dbt_warehouse: Path) -> dict:
                             f'select * from dbt_built."{node["schema"]}"."{node["alias"]}"')
         con.execute("detach dbt_built")
         con.execute("checkpoint")
-    except BaseException:
-        con.close()
-        raise
-    started = time.perf_counter()
-    try:
+        started = time.perf_counter()
         for node in models:
             if node.get("language") == "python":
                 continue
@@ -272,13 +262,9 @@ def bench_size(settings: Settings, events: int, runs: int, work: Path, log: Path
             # own process must stay small.
             measure([sys.executable, "-m", "sales_insights.bench", "--split", str(full), str(before), str(after)],
                     log, env)
-            con = duckdb.connect()
-            try:
-                result.events = int(con.execute(
-                    f"select count(*) from read_csv('{after / 'raw_ga4_events.csv'}', all_varchar = true)"
-                ).fetchone()[0])
-            finally:
-                con.close()
+            # the split keeps every row: the events are the generated ones
+            generated = json.loads((full / "generator.json").read_text())
+            result.events = int(generated["row_counts"]["raw_ga4_events"])
 
         shutil.rmtree(wh_dir, ignore_errors=True)
         _replace_dir(before, data)
@@ -291,12 +277,7 @@ def bench_size(settings: Settings, events: int, runs: int, work: Path, log: Path
         m = measure([*cli, "build", "--data-dir", str(data), "--warehouse", str(warehouse), "--quiet",
                      "--no-contracts"], log, env)
         m.dbt_elapsed = _dbt_elapsed(warehouse)
-        con = duckdb.connect(str(warehouse), read_only=True)
-        try:
-            incremental = con.execute("select is_incremental from meta.build_info").fetchone()[0]
-        finally:
-            con.close()
-        if not incremental:
+        if not read_build_info(warehouse)["is_incremental"]:
             raise BenchError(f"the build after appending a day was not incremental; see {log}")
         record("build_incremental", m)
 
@@ -380,8 +361,6 @@ def machine() -> dict:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-    from importlib.metadata import version
-
     return {
         "cpus": os.cpu_count(),
         "cpu": cpu,

@@ -27,12 +27,12 @@ import duckdb
 
 from .config import ContractsConfig, Settings, dbt_var, load_project_config
 from .errors import SalesInsightsError
+from .export import MART_SCHEMA
 from .load import RAW_SCHEMA
 from .suites import MART, SOURCE, Suite, load_suite_file, mostly_parameter, raw_checked_query, suite_file
 from .suites import all_suites as defined_suites
 
 PASSED, FAILED, ERROR = "passed", "failed", "error"
-MART_SCHEMA = "marts"
 EXAMPLES = 5
 
 
