@@ -135,3 +135,84 @@ def test_text_that_is_not_utf8_is_refused_with_its_line(data_dir):
         _load(data_dir)
     assert "raw_shopify_products.csv" in str(info.value)
     assert "line(s) 3" in str(info.value)
+
+
+# --------------------------------------------------------------------------------------------------
+# a file that grew by appending: only its new lines are read
+
+
+def _split_events(data_dir, keep: int) -> list[bytes]:
+    """Keep the header and the first `keep` rows of the events file; return the rows taken off."""
+    path = data_dir / "raw_ga4_events.csv"
+    lines = path.read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[: keep + 1]))
+    return lines[keep + 1:]
+
+
+def _table(con, name):
+    return con.execute(f"select * from raw.{name} order by rowid").fetchall()
+
+
+def test_an_appended_file_loads_only_its_new_lines_and_ends_as_a_full_load_would(data_dir, tmp_path):
+    events = data_dir / "raw_ga4_events.csv"
+    rest = _split_events(data_dir, 500)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    first = load_data_dir(con, data_dir)
+    assert first.appended_rows == {}
+    with events.open("ab") as handle:
+        handle.write(b"".join(rest))
+    second = load_data_dir(con, data_dir)
+    # every other file is unchanged: an append of nothing
+    unchanged = {t.name: 0 for t in TABLES if t.name != "raw_ga4_events"}
+    assert second.appended_rows == {"raw_ga4_events": len(rest), **unchanged}
+    assert second.row_counts["raw_ga4_events"] == 500 + len(rest)
+    fresh = duckdb.connect()
+    load_data_dir(fresh, data_dir)
+    for t in TABLES:
+        assert _table(con, t.name) == _table(fresh, t.name), t.name
+    state = con.execute("select size, lines, sha256 from meta.raw_files where table_name = 'raw_ga4_events'").fetchone()
+    import hashlib
+
+    content = events.read_bytes()
+    assert state == (len(content), content.count(b"\n"), hashlib.sha256(content).hexdigest())
+
+
+@pytest.mark.parametrize("change", ["rewritten_row", "shorter", "no_final_newline"])
+def test_a_file_changed_other_than_by_appending_is_loaded_whole(data_dir, tmp_path, change):
+    events = data_dir / "raw_ga4_events.csv"
+    rest = _split_events(data_dir, 500)
+    if change == "no_final_newline":
+        events.write_bytes(events.read_bytes().rstrip(b"\n"))
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    load_data_dir(con, data_dir)
+    content = events.read_bytes()
+    if change == "rewritten_row":
+        # one byte of an early row changes and a day is appended: the early row must be reloaded
+        lines = content.splitlines(keepends=True)
+        lines[3] = lines[3].replace(b"page_view", b"PAGE_VIEW", 1)
+        assert lines[3] != content.splitlines(keepends=True)[3]
+        events.write_bytes(b"".join(lines) + b"".join(rest))
+    elif change == "shorter":
+        events.write_bytes(b"".join(content.splitlines(keepends=True)[:400]))
+    else:
+        # the last line loaded grows: appending onto a line with no line break
+        events.write_bytes(content + b"x\n" + b"".join(rest))
+    report = load_data_dir(con, data_dir)
+    assert "raw_ga4_events" not in report.appended_rows
+    fresh = duckdb.connect()
+    load_data_dir(fresh, data_dir)
+    assert _table(con, "raw_ga4_events") == _table(fresh, "raw_ga4_events")
+
+
+def test_a_malformed_appended_line_is_named_by_its_line_in_the_file_and_nothing_is_appended(data_dir, tmp_path):
+    events = data_dir / "raw_ga4_events.csv"
+    rest = _split_events(data_dir, 500)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    load_data_dir(con, data_dir)
+    rest[2] = b"only,three,fields\n"
+    with events.open("ab") as handle:
+        handle.write(b"".join(rest[:5]))
+    # header + 500 rows, then the appended rows: the third is line 504
+    with pytest.raises(SalesInsightsError, match=r"raw_ga4_events\.csv: 1 malformed row\(s\) at line\(s\) 504 "):
+        load_data_dir(con, data_dir)
+    assert con.execute("select count(*) from raw.raw_ga4_events").fetchone()[0] == 500

@@ -237,7 +237,15 @@ def build(
                     load_report = load_data_dir(con, source.path)
                 finally:
                     con.close()
-            args = ["build", "--vars", json.dumps({"use_mock_data": source.is_mock})]
+            dbt_vars: dict[str, object] = {"use_mock_data": source.is_mock}
+            if incremental and load_report is not None:
+                # Raw tables holding the published build's rows plus new ones: the models process only the
+                # new rows, from the source_line of the first (row n is line n + 1, the header being line 1).
+                dbt_vars["appended_from_line"] = {
+                    name: load_report.row_counts[name] - appended + 2
+                    for name, appended in load_report.appended_rows.items()
+                }
+            args = ["build", "--vars", json.dumps(dbt_vars)]
             if not source.is_mock:
                 args += ["--exclude", MOCK_SEEDS_SELECTOR]
             code, results, output_tail = run_dbt(settings, args, staged, on_output)

@@ -6,14 +6,24 @@ a missing file, a missing column, a header that is not the contract's, an empty 
 fields do not line up with the header (wrong delimiter, a stray quote, a truncated last line) or text
 that is not UTF-8. Each refusal names the file, the column and the line numbers. Columns may come in any
 order; extra columns are left out with a warning.
+
+A file that grew by appending (the way a daily extract grows) is not read again: the loader keeps, in
+`meta.raw_files`, each table's file size, line count and sha256. When the file on disk starts with
+exactly the bytes loaded before and those ended with a line break, only the new lines are read and
+appended to the raw table; any other change (a rewritten row, a shorter file, a new header) reloads the
+whole file. The report names the tables loaded by appending, so the build can process only their new rows.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import tempfile
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 import duckdb
 
@@ -21,7 +31,10 @@ from .contract import TABLES, Table
 from .errors import SalesInsightsError, format_rows
 
 RAW_SCHEMA = "raw"
+# What the loader read from each file, to recognise an append next time.
+FILES_TABLE = "meta.raw_files"
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
+_CHUNK = 1 << 23
 
 
 @dataclass
@@ -29,10 +42,43 @@ class LoadReport:
     data_dir: Path
     row_counts: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Tables loaded by appending the file's new lines to the rows already loaded: rows appended.
+    appended_rows: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FileState:
+    """What was loaded from a file: its first `size` bytes, holding `lines` line breaks, and their sha256."""
+
+    size: int
+    lines: int
+    sha256: str
 
 
 def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def _hash_prefix(path: Path, size: int) -> tuple[hashlib._Hash, int]:
+    """A sha256 of the first `size` bytes of `path`, not finalised (more may be added), and their line breaks."""
+    digest = hashlib.sha256()
+    lines = 0
+    with path.open("rb") as handle:
+        remaining = size
+        while remaining > 0:
+            chunk = handle.read(min(_CHUNK, remaining))
+            if not chunk:
+                raise SalesInsightsError(f"{path}: changed while it was being read")
+            digest.update(chunk)
+            lines += chunk.count(b"\n")
+            remaining -= len(chunk)
+    return digest, lines
+
+
+def file_state(path: Path) -> FileState:
+    size = path.stat().st_size
+    digest, lines = _hash_prefix(path, size)
+    return FileState(size=size, lines=lines, sha256=digest.hexdigest())
 
 
 def read_header(path: Path, table: Table) -> list[str]:
@@ -69,47 +115,160 @@ def read_header(path: Path, table: Table) -> list[str]:
     return header
 
 
+def _reader(path: Path, header: list[str], rejects: str) -> str:
+    columns = "{" + ", ".join(f"{_sql_string(h)}: 'VARCHAR'" for h in header) + "}"
+    return (
+        f"read_csv({_sql_string(str(path))}, header = true, auto_detect = false, columns = {columns}, "
+        f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
+        f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{rejects}_scan')"
+    )
+
+
+def _check_rejects(con: duckdb.DuckDBPyConnection, path: Path, rejects: str, line_offset: int) -> None:
+    """Raise, naming the file's lines, if the CSV reader set rows aside as malformed."""
+    bad = con.execute(
+        f"select line, column_name, error_type, error_message from {rejects} order by line"
+    ).fetchall()
+    if not bad:
+        return
+    # DuckDB lists a row once per problem (a truncated row once per missing column): count lines.
+    lines = sorted({int(r[0]) + line_offset for r in bad})
+    kinds = sorted({r[2] for r in bad})
+    first_line, column, _, message = bad[0]
+    where = f", column {column}" if column else ""
+    raise SalesInsightsError(
+        f"{path}: {len(lines)} malformed row(s) at line(s) {format_rows(lines)} ({', '.join(kinds)}); "
+        f"first, line {int(first_line) + line_offset}{where}: {message}. Nothing was loaded; fix the file and "
+        f"load again."
+    )
+
+
+def _previous_state(con: duckdb.DuckDBPyConnection, table: Table, target: str) -> tuple[FileState, int] | None:
+    """The file state and row count of the last load of `table`, if its rows are all still in `target`."""
+    try:
+        row = con.execute(
+            f"select size, lines, sha256, rows from {FILES_TABLE} where table_name = ?", [table.name]
+        ).fetchone()
+        if row is None:
+            return None
+        rows = con.execute(f"select count(*) from {target}").fetchone()[0]
+    except duckdb.CatalogException:
+        return None
+    size, lines, sha256, loaded_rows = row
+    if rows != loaded_rows:
+        return None
+    return FileState(size=size, lines=lines, sha256=sha256), loaded_rows
+
+
+def _record_state(con: duckdb.DuckDBPyConnection, table: Table, path: Path, state: FileState, rows: int) -> None:
+    con.execute("create schema if not exists meta")
+    con.execute(
+        f"create table if not exists {FILES_TABLE} (table_name varchar primary key, file_path varchar, "
+        f"size bigint, lines bigint, sha256 varchar, rows bigint, loaded_at timestamptz)"
+    )
+    con.execute(f"delete from {FILES_TABLE} where table_name = ?", [table.name])
+    con.execute(
+        f"insert into {FILES_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
+        [table.name, str(path.resolve()), state.size, state.lines, state.sha256, rows, datetime.now(UTC)],
+    )
+
+
+def _matching_prefix(path: Path, previous: FileState) -> hashlib._Hash | None:
+    """When `path` starts with exactly the bytes loaded as `previous` and they end with a line break (so
+    the file only grew by whole lines), the running sha256 of those bytes; else None."""
+    if previous.size == 0 or path.stat().st_size < previous.size:
+        return None
+    with path.open("rb") as handle:
+        handle.seek(previous.size - 1)
+        if handle.read(1) != b"\n":
+            return None
+    digest, _ = _hash_prefix(path, previous.size)
+    return digest if digest.hexdigest() == previous.sha256 else None
+
+
+def _copy_tail(path: Path, offset: int, out: IO[bytes], digest: hashlib._Hash) -> tuple[int, int]:
+    """Copy `path` from byte `offset` to its end into `out`, adding it to `digest`; returns (bytes, line breaks)."""
+    size = lines = 0
+    with path.open("rb") as handle:
+        handle.seek(offset)
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+            out.write(chunk)
+            size += len(chunk)
+            lines += chunk.count(b"\n")
+    return size, lines
+
+
 def load_table(
     con: duckdb.DuckDBPyConnection, path: Path, table: Table, schema: str = RAW_SCHEMA
-) -> tuple[int, list[str]]:
-    """Load one CSV as text columns in contract order; returns (rows, warnings)."""
+) -> tuple[int, list[str], int | None]:
+    """Load one CSV as text columns in contract order; returns (rows, warnings, rows appended), the last
+    None when the whole file was loaded."""
     header = read_header(path, table)
     warnings = []
     extra = [h for h in header if h not in table.column_names]
     if extra:
         warnings.append(f"{path}: extra column(s) {', '.join(extra)} ignored (not in the raw-data contract)")
-    columns = "{" + ", ".join(f"{_sql_string(h)}: 'VARCHAR'" for h in header) + "}"
     rejects = f"_load_rejects_{table.name}"
-    reader = (
-        f"read_csv({_sql_string(str(path))}, header = true, auto_detect = false, columns = {columns}, "
-        f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
-        f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{rejects}_scan')"
-    )
     select = ", ".join(f'"{c}"' for c in table.column_names)
     target = f'"{schema}"."{table.name}"'
-    try:
-        con.execute(f"create or replace table {target} as select {select} from {reader}")
-    except duckdb.Error as exc:
-        raise SalesInsightsError(f"{path}: could not be read as CSV: {exc}") from exc
-    bad = con.execute(
-        f"select line, column_name, error_type, error_message from {rejects} order by line"
-    ).fetchall()
-    if bad:
-        con.execute(f"drop table {target}")
-        # DuckDB lists a row once per problem (a truncated row once per missing column): count lines.
-        lines = sorted({int(r[0]) for r in bad})
-        kinds = sorted({r[2] for r in bad})
-        first_line, column, _, message = bad[0]
-        where = f", column {column}" if column else ""
-        raise SalesInsightsError(
-            f"{path}: {len(lines)} malformed row(s) at line(s) {format_rows(lines)} ({', '.join(kinds)}); "
-            f"first, line {first_line}{where}: {message}. Nothing was loaded; fix the file and load again."
-        )
-    rows = con.execute(f"select count(*) from {target}").fetchone()[0]
+    previous = _previous_state(con, table, target)
+    digest = _matching_prefix(path, previous[0]) if previous else None
+    if previous is not None and digest is not None:
+        state, appended = _append(con, path, header, previous[0], digest, target, select, rejects)
+        rows = previous[1] + appended
+    else:
+        state = file_state(path)
+        appended = None
+        try:
+            con.execute(f"create or replace table {target} as select {select} from {_reader(path, header, rejects)}")
+        except duckdb.Error as exc:
+            raise SalesInsightsError(f"{path}: could not be read as CSV: {exc}") from exc
+        try:
+            _check_rejects(con, path, rejects, 0)
+        except SalesInsightsError:
+            con.execute(f"drop table {target}")
+            raise
+        rows = con.execute(f"select count(*) from {target}").fetchone()[0]
     if rows == 0 and not table.may_be_empty:
         con.execute(f"drop table {target}")
         raise SalesInsightsError(f"{path}: has a header but no rows; {table.name} must have at least one row")
-    return rows, warnings
+    _record_state(con, table, path, state, rows)
+    return rows, warnings, appended
+
+
+def _append(
+    con: duckdb.DuckDBPyConnection, path: Path, header: list[str], before: FileState, digest: hashlib._Hash,
+    target: str, select: str, rejects: str,
+) -> tuple[FileState, int]:
+    """Append the rows past what was loaded as `before` (whose running sha256 is `digest`) to `target`, in
+    one transaction; returns the file's new state and the rows appended."""
+    with path.open("rb") as handle:
+        first_line = handle.readline()
+    with tempfile.NamedTemporaryFile(prefix=f"{path.stem}.", suffix=".csv") as part:
+        part.write(first_line)
+        size, lines = _copy_tail(path, before.size, part, digest)
+        part.flush()
+        state = FileState(size=before.size + size, lines=before.lines + lines, sha256=digest.hexdigest())
+        if size == 0:
+            return state, 0
+        con.execute("begin transaction")
+        try:
+            try:
+                appended = con.execute(
+                    f"insert into {target} select {select} from {_reader(Path(part.name), header, rejects)}"
+                ).fetchone()[0]
+            except duckdb.Error as exc:
+                raise SalesInsightsError(
+                    f"{path}: its lines after line {before.lines} could not be read as CSV: {exc}"
+                ) from exc
+            # the part's line 2 is the file's line before.lines + 1
+            _check_rejects(con, path, rejects, before.lines - 1)
+        except BaseException:
+            con.execute("rollback")
+            raise
+        con.execute("commit")
+    return state, appended
 
 
 def load_data_dir(con: duckdb.DuckDBPyConnection, data_dir: Path | str, schema: str = RAW_SCHEMA) -> LoadReport:
@@ -126,7 +285,9 @@ def load_data_dir(con: duckdb.DuckDBPyConnection, data_dir: Path | str, schema: 
     report = LoadReport(data_dir)
     con.execute(f'create schema if not exists "{schema}"')
     for t in TABLES:
-        rows, warnings = load_table(con, data_dir / t.file_name, t, schema)
+        rows, warnings, appended = load_table(con, data_dir / t.file_name, t, schema)
         report.row_counts[t.name] = rows
         report.warnings.extend(warnings)
+        if appended is not None:
+            report.appended_rows[t.name] = appended
     return report

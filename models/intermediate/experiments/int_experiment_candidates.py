@@ -1,14 +1,15 @@
 """Experiment candidates with their statistical evidence, impact and sizing (sales_insights.experiments)."""
 
 from sales_insights.experiments import ExperimentSettings, candidates
+from sales_insights.relations import ordered_df
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     return candidates(
-        dbt.ref("int_experiment_product_pairs").df(),
-        dbt.ref("int_experiment_substitutes").df(),
-        dbt.ref("int_experiment_order_values").df(),
-        dbt.ref("fct_funnel_summary").df(),
+        ordered_df(dbt.ref("int_experiment_product_pairs")),
+        ordered_df(dbt.ref("int_experiment_substitutes")),
+        ordered_df(dbt.ref("int_experiment_order_values")),
+        ordered_df(dbt.ref("fct_funnel_summary")),
         ExperimentSettings.from_config(dbt.config.get),
     )

@@ -1,7 +1,9 @@
 {#- One row per GA4 session, built from its events in one aggregation pass plus a pass over the few
     funnel events for the closed funnel. Incremental: each run recomputes, from all their events, the
-    sessions that have an event within `session_lookback_days` of the newest session already built, so
-    late events for recent days are picked up and a re-run never double counts. -#}
+    sessions that gained an event. When the raw events were appended to (see appended_from_line) those are
+    exactly the sessions of the new rows, however late; otherwise the sessions with an event within
+    `session_lookback_days` of the newest session already built, so late events for recent days are
+    picked up. Either way a re-run never double counts. -#}
 {{ config(
     materialized='incremental',
     unique_key='session_key',
@@ -26,10 +28,14 @@ with events as (
     {% if is_incremental() %}
     where session_key in (
         select session_key from {{ ref('stg_ga4__events') }}
+        {%- if appended_from_line('raw_ga4_events') %}
+        where source_line >= {{ appended_from_line('raw_ga4_events') }}
+        {%- else %}
         where event_at >= (
             select {{ dbt.dateadd('day', -1 * var('session_lookback_days'), 'max(session_start_at)') }}
             from {{ this }}
         )
+        {%- endif %}
     )
     {% endif %}
 ),

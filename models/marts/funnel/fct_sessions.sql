@@ -1,9 +1,26 @@
+{#- Incremental when the raw events were appended to (see appended_from_line): the sessions of the new
+    rows are replaced, as int_sessions_sessionized recomputed them. Otherwise, a full build. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='session_key',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    full_refresh=(none if appended_from_line('raw_ga4_events') else true),
+) }}
+-- depends_on: {{ ref('stg_ga4__events') }}
+
 with sessions as (
     select * from {{ ref('int_sessions_sessionized') }}
+    {%- if is_incremental() %}
+    where session_key in (
+        select session_key from {{ ref('stg_ga4__events') }}
+        where source_line >= {{ appended_from_line('raw_ga4_events') }}
+    )
+    {%- endif %}
 ),
 
 channel_groups as (
-    {{ classify_channels(ref('int_sessions_sessionized')) }}
+    {{ classify_channels('sessions') }}
 ),
 
 final as (
