@@ -37,7 +37,7 @@ from pathlib import Path
 import duckdb
 
 from .build import dbt_artefacts_dir, dbt_command, read_build_info
-from .config import Settings
+from .config import Settings, duckdb_memory_limit
 from .contract import TABLES
 from .errors import SalesInsightsError
 from .load import load_data_dir, read_header
@@ -58,8 +58,6 @@ TARGETS = {
     "validate_rss_gib": ("validate peak RSS", 1.0, "GiB"),
     "export_seconds": ("export", 10.0, "s"),
 }
-# profiles/profiles.yml's default for SALES_INSIGHTS_MEMORY_LIMIT
-PROFILE_MEMORY_LIMIT = "3GB"
 
 
 class BenchError(SalesInsightsError):
@@ -196,7 +194,7 @@ def run_raw_sql(warehouse: Path, target_dir: Path, dbt_warehouse: Path) -> dict:
     models that read them, and they are listed in the result."""
     # The dbt profile's DuckDB settings, so both sides run under the same memory limit.
     con = duckdb.connect(str(warehouse), config={
-        "memory_limit": os.environ.get("SALES_INSIGHTS_MEMORY_LIMIT", PROFILE_MEMORY_LIMIT),
+        "memory_limit": duckdb_memory_limit(),
         "temp_directory": str(warehouse.parent / ".tmp"),
     })
     skipped, ran = [], []
@@ -369,7 +367,7 @@ def machine() -> dict:
         "duckdb": duckdb.__version__,
         "dbt_core": version("dbt-core"),
         "dbt_duckdb": version("dbt-duckdb"),
-        "duckdb_memory_limit": os.environ.get("SALES_INSIGHTS_MEMORY_LIMIT", PROFILE_MEMORY_LIMIT),
+        "duckdb_memory_limit": duckdb_memory_limit(),
     }
 
 

@@ -16,6 +16,15 @@ _FALSE = {"0", "false", "no", "n", "off", ""}
 MCP_VARIABLES = ("SALES_INSIGHTS_MCP_GA4_COMMAND", "SALES_INSIGHTS_MCP_SHOPIFY_COMMAND")
 
 
+# DuckDB's memory limit for the heavy work (dbt's profile, the generator, the benchmark's raw SQL); above
+# it, large sorts and joins spill to a temp directory instead of failing.
+DEFAULT_MEMORY_LIMIT = "3GB"
+
+
+def duckdb_memory_limit() -> str:
+    return os.environ.get("SALES_INSIGHTS_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT)
+
+
 def env_flag(name: str, default: bool, environ: dict[str, str] | None = None) -> bool:
     env = os.environ if environ is None else environ
     raw = env.get(name)

@@ -19,6 +19,7 @@ What the data holds, on purpose:
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from . import catalog
+from .config import duckdb_memory_limit
 from .contract import TABLES, TABLES_BY_NAME
 
 DAY_US = 86_400_000_000
@@ -749,7 +751,10 @@ def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> Gene
         picks = rng.choice(len(events), size=2 * n_bad, replace=False)
         bad = {"bad_timestamp": picks[:n_bad], "bad_device": picks[n_bad:]}
 
-    con = duckdb.connect()
+    # The events are written in file order by one sort of every row: bounded, so a large store spills to
+    # disk instead of holding the whole file's text in memory.
+    spill = out / ".generate.tmp"
+    con = duckdb.connect(config={"memory_limit": duckdb_memory_limit(), "temp_directory": str(spill)})
     try:
         con.execute(f"set TimeZone = '{cfg.store_timezone}'")
         con.execute("set preserve_insertion_order = true")
@@ -759,6 +764,7 @@ def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> Gene
                                      cfg.bad_rows, rng))
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
     (out / "generator.json").write_text(
         json.dumps({"generator": config_as_dict(cfg), "row_counts": {t.name: counts[t.name] for t in TABLES}},
