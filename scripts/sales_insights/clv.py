@@ -108,9 +108,15 @@ def fit_bgnbd(x, t_x, T, min_repeat_customers: int = 0) -> BgNbdParams:
             f"BG/NBD needs at least {max(min_repeat_customers, 1)} repeat customers to fit; the data has {repeaters}"
         )
 
+    # Customers with the same history (x, t_x, T) add the same term: the sum runs over the distinct
+    # histories, each weighted by its customers (the same likelihood; with daily data about a sixth of
+    # the evaluations).
+    histories, customers = np.unique(np.column_stack([x, t_x, T]), axis=0, return_counts=True)
+    hx, ht_x, hT = histories.T
+
     def negative_ll(log_params):
         r, alpha, a, b = np.exp(log_params)
-        return -bgnbd_log_likelihood_terms(r, alpha, a, b, x, t_x, T).sum()
+        return -(customers * bgnbd_log_likelihood_terms(r, alpha, a, b, hx, ht_x, hT)).sum()
 
     # Start from a scale that matches the time unit: alpha is in the units of T.
     start = np.log([1.0, max(float(np.mean(T)), 1e-3), 1.0, 1.0])

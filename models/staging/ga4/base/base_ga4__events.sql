@@ -39,7 +39,7 @@
     },
 ] -%}
 
-with source as (
+with source as {{ not_materialized() }} (
     select
         *,
         {{ source_line_number() }} as source_line
