@@ -47,7 +47,8 @@ from .load import load_data_dir, read_header
 EVENTS_PER_USER = 14.43
 DAYS = 365
 
-# The targets of the scale issue at 10 million events on a 2-core machine: (figure, limit, unit).
+# The targets of the scale issue, set at 10 million events on a 2-core machine: (figure, limit, unit).
+TARGET_EVENTS = 10_000_000
 TARGETS = {
     "generate_seconds": ("generate", 60.0, "s"),
     "build_full_seconds": ("full build", 60.0, "s"),
@@ -407,6 +408,8 @@ def format_table(results: list[SizeResult]) -> str:
 
 
 def format_targets(result: SizeResult) -> str:
+    if result.events_requested != TARGET_EVENTS:
+        return f"(The targets are set at {TARGET_EVENTS:,} events; {result.events:,} is not compared.)"
     lines = [f"Targets at {result.events:,} events:"]
     for label, value, limit, unit, ok in target_rows(result.summary):
         lines.append(f"  {'met   ' if ok else 'MISSED'} {label}: {value:.2f} {unit} (target <= {limit:g} {unit})")

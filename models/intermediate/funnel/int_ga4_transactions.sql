@@ -1,9 +1,27 @@
 {#- One row per transaction_id that GA4 saw a purchase event for: when and in which session it was
-    first reported, and the revenue reported (the largest, when a purchase was sent more than once). -#}
+    first reported, and the revenue reported (the largest, when a purchase was sent more than once).
+    A table, so the marts that read it do not each scan every event for the purchases. Incremental when
+    the raw events were appended to (see appended_from_line): the transactions with a purchase event among
+    the new rows are recomputed from all their events. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='transaction_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    full_refresh=(none if appended_from_line('raw_ga4_events') else true),
+) }}
+
 with purchases as (
     select * from {{ ref('stg_ga4__events') }}
     where event_name = 'purchase'
         and transaction_id is not null
+        {%- if is_incremental() %}
+        and transaction_id in (
+            select transaction_id from {{ ref('stg_ga4__events') }}
+            where source_line >= {{ appended_from_line('raw_ga4_events') }}
+                and event_name = 'purchase'
+        )
+        {%- endif %}
 ),
 
 transactions as (

@@ -11,7 +11,9 @@
     on_schema_change='fail',
 ) }}
 
-with events as {{ not_materialized() }} (
+{#- Every event in a full build: read by each step below rather than copied (a copy of 10M events
+    spilled). In an incremental build, the few events of the sessions to recompute: found once. -#}
+with events as {{ not_materialized() if not is_incremental() }} (
     select
         session_key,
         user_pseudo_id,
