@@ -63,10 +63,14 @@ def test_incremental_build_with_late_events_equals_full_refresh(tmp_path, isolat
     sessions_before = con.execute("select count(*) from marts.fct_sessions").fetchone()[0]
     con.close()
 
-    # The next day lands, with the late events of the day before.
+    # The next day lands, with the late events of the day before, in a file written anew (not appended to):
+    # any old event may have changed, so the sessions are rebuilt in full.
     shutil.copy(full_dir / "raw_ga4_events.csv", data_dir / "raw_ga4_events.csv")
     second = build(isolated_env, DataSource("directory", data_dir, "one more day"))
     assert second.incremental
+    assert "raw_ga4_events" not in second.load_report.appended_rows
+    compiled = dbt_artefacts_dir(second.warehouse) / "target" / "compiled"
+    assert "session_key in (" not in next(compiled.rglob("int_sessions_sessionized.sql")).read_text()
 
     refreshed = build(isolated_env, DataSource("directory", data_dir, "same data"),
                       warehouse=tmp_path / "refresh.duckdb", full_refresh=True)

@@ -216,3 +216,26 @@ def test_a_malformed_appended_line_is_named_by_its_line_in_the_file_and_nothing_
     with pytest.raises(SalesInsightsError, match=r"raw_ga4_events\.csv: 1 malformed row\(s\) at line\(s\) 504 "):
         load_data_dir(con, data_dir)
     assert con.execute("select count(*) from raw.raw_ga4_events").fetchone()[0] == 500
+
+
+def test_a_file_that_changes_while_it_is_loaded_is_refused_and_its_state_not_kept(data_dir, tmp_path, monkeypatch):
+    from sales_insights import load
+
+    seen = []
+    real_stat = load._stat
+
+    def stat(path):
+        size, mtime = real_stat(path)
+        if path.name == "raw_shopify_orders.csv":
+            seen.append(path)
+            # the second look (after the load) sees a file that grew meanwhile
+            return size + (len(seen) > 1), mtime
+        return size, mtime
+
+    monkeypatch.setattr(load, "_stat", stat)
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    with pytest.raises(SalesInsightsError, match=r"raw_shopify_orders\.csv: changed while it was being loaded"):
+        load_data_dir(con, data_dir)
+    # the events, loaded before, are recorded; the orders are not, so the next load reads them whole
+    recorded = {r[0] for r in con.execute("select table_name from meta.raw_files").fetchall()}
+    assert "raw_ga4_events" in recorded and "raw_shopify_orders" not in recorded

@@ -37,8 +37,9 @@ from .validate import ContractsFailed, ValidationReport, failure_message, record
 
 MOCK_SEEDS_SELECTOR = "path:seeds/mock"
 UNIT_TESTS_SELECTOR = "test_type:unit"
-# What decides the content of the warehouse besides the raw data: a change here means a full build.
-FINGERPRINTED = ("dbt_project.yml", "models", "macros", "seeds", "tests/dbt")
+# What decides the content of the warehouse besides the raw data (the package holds the loader and the
+# Python models' code): a change here means a full build.
+FINGERPRINTED = ("dbt_project.yml", "models", "macros", "seeds", "tests/dbt", "scripts/sales_insights")
 FINGERPRINTED_PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb")
 
 
@@ -67,7 +68,8 @@ def project_fingerprint(project_dir: Path) -> str:
         digest.update(f"{package}=={version(package)}".encode())
     for entry in FINGERPRINTED:
         root = project_dir / entry
-        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        files = [root] if root.is_file() else sorted(
+            p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
         for path in files:
             digest.update(str(path.relative_to(project_dir)).encode())
             digest.update(hashlib.sha256(path.read_bytes()).digest())
@@ -259,6 +261,10 @@ def build(
                 excluded.append(UNIT_TESTS_SELECTOR)
             if excluded:
                 args += ["--exclude", " ".join(excluded)]
+            if incremental and load_report is not None and "raw_ga4_events" not in load_report.appended_rows:
+                # The GA4 file changed other than by appending: any old event may have changed, so the
+                # sessions cannot be patched from a window of recent ones.
+                args.append("--full-refresh")
             code, results, output_tail = run_dbt(settings, args, staged, on_output)
             if code != 0:
                 raise BuildFailed(_failure_message(code, results, output_tail))

@@ -60,6 +60,11 @@ def _sql_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _stat(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns
+
+
 def _hash_prefix(path: Path, size: int) -> tuple[hashlib._Hash, int]:
     """A sha256 of the first `size` bytes of `path`, not finalised (more may be added), and their line breaks."""
     digest = hashlib.sha256()
@@ -206,6 +211,7 @@ def load_table(
     """Load one CSV as text columns in contract order; returns (rows, warnings, rows appended), the last
     None when the whole file was loaded."""
     header = read_header(path, table)
+    unchanged = _stat(path)
     warnings = []
     extra = [h for h in header if h not in table.column_names]
     if extra:
@@ -240,8 +246,17 @@ def load_table(
     if rows == 0 and not table.may_be_empty:
         con.execute(f"drop table {target}")
         raise SalesInsightsError(f"{path}: has a header but no rows; {table.name} must have at least one row")
+    if _stat(path) != unchanged:
+        # the rows loaded and the bytes hashed may not be the same: neither can be trusted
+        raise SalesInsightsError(f"{path}: changed while it was being loaded; load again once it is complete")
     _record_state(con, table, path, state, rows)
     return rows, warnings, appended
+
+
+def _scratch_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
+    """The directory of the database file (room like the warehouse's), or None (the system's) in memory."""
+    path = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
+    return Path(path).parent if path else None
 
 
 def _append(
@@ -252,7 +267,7 @@ def _append(
     one transaction; returns the file's new state and the rows appended."""
     with path.open("rb") as handle:
         first_line = handle.readline()
-    with tempfile.NamedTemporaryFile(prefix=f"{path.stem}.", suffix=".csv") as part:
+    with tempfile.NamedTemporaryFile(prefix=f".{path.stem}.", suffix=".csv", dir=_scratch_dir(con)) as part:
         part.write(first_line)
         size, lines = _copy_tail(path, before.size, part, digest)
         part.flush()

@@ -1,9 +1,10 @@
 {#- One row per GA4 session, built from its events in one aggregation pass plus a pass over the few
     funnel events for the closed funnel. Incremental: each run recomputes, from all their events, the
-    sessions that gained an event. When the raw events were appended to (see appended_from_line) those are
-    exactly the sessions of the new rows, however late; otherwise the sessions with an event within
-    `session_lookback_days` of the newest session already built, so late events for recent days are
-    picked up. Either way a re-run never double counts. -#}
+    sessions that may have changed. When the raw events were appended to (see appended_from_line) those are
+    exactly the sessions of the new rows, however late. Without the var (a plain dbt build) they are the
+    sessions with an event within `session_lookback_days` of the newest session already built, so late
+    events for recent days are picked up. (`sales-insights build` rebuilds the sessions in full when the
+    GA4 file was rewritten rather than appended to.) Either way a re-run never double counts. -#}
 {{ config(
     materialized='incremental',
     unique_key='session_key',
