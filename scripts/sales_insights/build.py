@@ -261,10 +261,6 @@ def build(
                 excluded.append(UNIT_TESTS_SELECTOR)
             if excluded:
                 args += ["--exclude", " ".join(excluded)]
-            if incremental and load_report is not None and "raw_ga4_events" not in load_report.appended_rows:
-                # The GA4 file changed other than by appending: any old event may have changed, so the
-                # sessions cannot be patched from a window of recent ones.
-                args.append("--full-refresh")
             code, results, output_tail = run_dbt(settings, args, staged, on_output)
             if code != 0:
                 raise BuildFailed(_failure_message(code, results, output_tail))

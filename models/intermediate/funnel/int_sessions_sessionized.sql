@@ -3,13 +3,14 @@
     sessions that may have changed. When the raw events were appended to (see appended_from_line) those are
     exactly the sessions of the new rows, however late. Without the var (a plain dbt build) they are the
     sessions with an event within `session_lookback_days` of the newest session already built, so late
-    events for recent days are picked up. (`sales-insights build` rebuilds the sessions in full when the
-    GA4 file was rewritten rather than appended to.) Either way a re-run never double counts. -#}
+    events for recent days are picked up. When the build reloaded a rewritten GA4 file whole, any old event
+    may have changed: the sessions are rebuilt in full. Either way a re-run never double counts. -#}
 {{ config(
     materialized='incremental',
     unique_key='session_key',
     incremental_strategy='delete+insert',
     on_schema_change='fail',
+    full_refresh=(true if raw_table_reloaded('raw_ga4_events') else none),
 ) }}
 
 {#- Every event in a full build: read by each step below rather than copied (a copy of 10M events
