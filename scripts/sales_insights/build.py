@@ -134,6 +134,9 @@ def dbt_command(settings: Settings, args: list[str], warehouse: Path) -> tuple[l
     env["SALES_INSIGHTS_WAREHOUSE"] = str(warehouse)
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     env.setdefault("SALES_INSIGHTS_TEMP_DIR", str(warehouse.parent / ".tmp"))
+    # dbt's log file at info level: the debug level (every statement run) cost about 5% of an incremental
+    # build at 10M events. DBT_LOG_LEVEL_FILE=debug brings the statements back.
+    env.setdefault("DBT_LOG_LEVEL_FILE", "info")
     # dbt's artefacts and logs beside the warehouse, so builds of different warehouses never share them.
     artefacts = dbt_artefacts_dir(warehouse)
     command = [
