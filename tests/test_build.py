@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -13,7 +14,14 @@ import pytest
 
 from conftest import PROJECT_DIR, write_table
 from sales_insights import build as build_module
-from sales_insights.build import BuildFailed, build, read_build_info
+from sales_insights.build import (
+    BuildFailed,
+    build,
+    dbt_artefacts_dir,
+    dbt_command,
+    read_build_attempt,
+    read_build_info,
+)
 from sales_insights.errors import SalesInsightsError
 from sales_insights.sources import DataSource
 
@@ -185,6 +193,10 @@ def test_bad_input_or_failed_dbt_leaves_the_published_warehouse_untouched(tmp_pa
     write_handmade_store(data)
     good = build(isolated_env, DataSource("directory", data, "hand-made"))
     before = good.warehouse.read_bytes()
+    attempt = read_build_attempt(good.warehouse)
+    assert attempt["outcome"] == "published" and attempt["build_id"] == good.build_id
+    assert attempt["dbt_tests"]["passed"] == attempt["dbt_tests"]["total"] > 0
+    assert attempt["contracts"] == {"passed": good.contracts.count("passed"), "total": good.contracts.expectations}
 
     # a file with a missing column: refused by the loader, before dbt
     orders = data / "raw_shopify_orders.csv"
@@ -194,6 +206,10 @@ def test_bad_input_or_failed_dbt_leaves_the_published_warehouse_untouched(tmp_pa
         build(isolated_env, DataSource("directory", data, "hand-made"))
     assert good.warehouse.read_bytes() == before
     orders.write_text(text)
+    # the failed attempt is recorded (for `status` and the SLOs) beside the published build
+    attempt = read_build_attempt(good.warehouse)
+    assert attempt["outcome"] == "failed" and "missing required column" in attempt["error"]
+    assert attempt["build_id"] != good.build_id and attempt["seconds"] > 0 and attempt["dbt_tests"] is None
 
     # dbt itself failing (a model error or a failing test): nothing is published
     monkeypatch.setattr(build_module, "run_dbt", lambda *a, **k: (1, [
@@ -204,6 +220,17 @@ def test_bad_input_or_failed_dbt_leaves_the_published_warehouse_untouched(tmp_pa
     assert good.warehouse.read_bytes() == before
     assert read_build_info(good.warehouse)["build_id"] == good.build_id
     assert not list(good.warehouse.parent.glob("*.next*"))
+
+    # stopped while dbt runs (SIGTERM becomes a SystemExit in the CLI): the attempt is recorded, nothing published
+    def stopped(*args, **kwargs):
+        raise SystemExit("terminated (SIGTERM)")
+
+    monkeypatch.setattr(build_module, "run_dbt", stopped)
+    with pytest.raises(SystemExit):
+        build(isolated_env, DataSource("directory", data, "hand-made"))
+    attempt = read_build_attempt(good.warehouse)
+    assert (attempt["outcome"], attempt["error"]) == ("failed", "terminated (SIGTERM)")
+    assert good.warehouse.read_bytes() == before and not list(good.warehouse.parent.glob("*.next*"))
 
 
 def test_a_second_build_at_the_same_time_is_refused(isolated_env):
@@ -281,3 +308,81 @@ def test_dbt_failing_before_any_model_shows_what_dbt_said(tmp_path, isolated_env
         build(isolated_env, DataSource("directory", data, "hand-made"))
     assert "Required var 'x' not found" in str(info.value)
     assert not isolated_env.warehouse.exists()
+
+
+READER = """
+import json, os, sys, time
+import duckdb
+mode, path, stop = sys.argv[1:]
+def observe(con):
+    build_id = con.execute("select build_id from meta.build_info").fetchone()[0]
+    orders = con.execute("select count(*) from marts.fct_orders").fetchone()[0]
+    events = con.execute("select sum(events) from marts.fct_sessions").fetchone()[0]
+    return [build_id, orders, int(events)]
+if mode == "hold":  # an analyst's session, open for the whole build
+    held = duckdb.connect(path, read_only=True)
+    print(json.dumps(observe(held)), flush=True)
+    while not os.path.exists(stop):
+        time.sleep(0.05)
+    print(json.dumps(observe(held)), flush=True)
+else:  # analysts connecting while the build runs and publishes (in a process of their own: DuckDB shares
+    # one open database among a process's connections to a file)
+    print(json.dumps([]), flush=True)
+    seen = []
+    while True:
+        done = os.path.exists(stop)  # the build has returned: the next connection must see the new one
+        con = duckdb.connect(path, read_only=True)
+        seen.append(observe(con))
+        con.close()
+        if done:
+            break
+        time.sleep(0.05)
+    print(json.dumps(seen), flush=True)
+"""
+
+
+def test_analysts_reading_during_a_build_never_block_it_nor_see_half_a_warehouse(tmp_path, isolated_env):
+    data = tmp_path / "data"
+    write_handmade_store(data)
+    first = build(isolated_env, DataSource("directory", data, "hand-made"))
+    # one more day of data, so the next build differs: order 1002 of 2025-06-02 becomes valid
+    orders = data / "raw_shopify_orders.csv"
+    orders.write_text(orders.read_text().replace("2025-06-02 10:00:00", "2025-06-02T10:00:00+00:00"))
+    stop = tmp_path / "stop"
+    readers = [subprocess.Popen([sys.executable, "-c", READER, mode, str(first.warehouse), str(stop)],
+                                stdout=subprocess.PIPE, text=True) for mode in ("hold", "poll")]
+    try:
+        started = [json.loads(reader.stdout.readline()) for reader in readers]
+        second = build(isolated_env, DataSource("directory", data, "hand-made"))
+        stop.touch()
+        outputs = [json.loads(reader.communicate(timeout=60)[0]) for reader in readers]
+    finally:
+        for reader in readers:
+            reader.kill()
+    assert [reader.returncode for reader in readers] == [0, 0]
+    old, new = started[0], [second.build_id, 2, started[0][2]]  # the events are the same
+    assert old[:2] == [first.build_id, 1]
+    # the session held open kept reading the build it opened, unchanged
+    assert outputs[0] == old
+    # every new connection saw one whole build, the old or the new, never a mix; the last one the new build
+    assert {tuple(v) for v in outputs[1]} <= {tuple(old), tuple(new)}
+    assert outputs[1][-1] == new
+
+
+def test_dbt_source_freshness_is_configured_for_the_raw_tables(tmp_path, isolated_env):
+    data = tmp_path / "data"
+    write_handmade_store(data)
+    built = build(isolated_env, DataSource("directory", data, "hand-made"), contracts=False)
+    command, env = dbt_command(isolated_env, ["source", "freshness", "--vars", '{"use_mock_data": false}'],
+                               built.warehouse)
+    proc = subprocess.run(command, cwd=PROJECT_DIR, env=env, capture_output=True, text=True)
+    # the hand-made store is from June 2025: stale, and dbt says so with a non-zero exit
+    assert proc.returncode == 1, proc.stdout[-3000:]
+    sources = json.loads((dbt_artefacts_dir(built.warehouse) / "target" / "sources.json").read_text())
+    results = {r["unique_id"].split(".")[-1]: r for r in sources["results"]}
+    assert set(results) == {"raw_ga4_events", "raw_shopify_orders"}
+    assert all(r["status"] == "error" for r in results.values())
+    # the newest event (+90 s after 2025-06-01T12:00Z; the one whose timestamp is not a number is ignored)
+    assert results["raw_ga4_events"]["max_loaded_at"].startswith("2025-06-01T12:01:30")
+    # the newest order as it arrived (line 3: staging rejects it for its missing offset, but it came in)
+    assert results["raw_shopify_orders"]["max_loaded_at"].startswith("2025-06-02T10:00:00")

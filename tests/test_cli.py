@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
+import subprocess
+import sys
 
 import duckdb
 import pytest
@@ -13,6 +17,8 @@ from sales_insights.build import read_build_info
 from sales_insights.cli import main
 from sales_insights.config import load_project_config
 from sales_insights.contract import TABLES, seed_properties_yaml
+from sales_insights.errors import SalesInsightsError
+from sales_insights.pipeline import run_main
 
 
 @pytest.fixture
@@ -40,6 +46,7 @@ def test_build_from_a_data_dir_then_status(runner, isolated_env, clean_generated
     result = runner.invoke(main, ["build", "--data-dir", str(clean_generated), "--quiet"])
     assert result.exit_code == 0, result.output
     assert f"Built {isolated_env.warehouse}" in result.output
+    assert "loading the raw files" not in result.output  # no progress lines when not at a terminal
     con = duckdb.connect(str(isolated_env.warehouse), read_only=True)
     orders = con.execute("select count(*) from staging.stg_shopify__orders").fetchone()[0]
     raw_orders = sum(1 for _ in (clean_generated / "raw_shopify_orders.csv").open()) - 1
@@ -50,6 +57,18 @@ def test_build_from_a_data_dir_then_status(runner, isolated_env, clean_generated
     state = json.loads(status.output)
     assert state["use_mock_data"] is True and state["mcp_blocked"] is False
     assert state["last_build"]["data_source"] == "directory"
+    assert state["last_build_attempt"]["outcome"] == "published"
+    assert state["last_validation"]["build_id"] == state["last_build"]["build_id"]
+    assert state["last_export"] is None
+    slo = {r["name"]: r["status"] for r in state["slo"]}
+    # a fresh build of old data: built in time, every check passed, but the data is stale and not exported
+    assert slo == {"ga4_freshness": "breach", "shopify_freshness": "breach", "build_duration": "pass",
+                   "contract_pass_rate": "pass", "export_delivery": "breach", "tracking_coverage": "pass"}
+    text = runner.invoke(main, ["status"]).output
+    validation = state["last_validation"]
+    assert f"contracts:    {validation['passed']}/{validation['expectations']} expectations passed" in text
+    assert "last export:  none" in text
+    assert "SLOs:         3 of 6 met; breached: ga4_freshness, shopify_freshness, export_delivery" in text
 
 
 @pytest.mark.dbt
@@ -112,8 +131,101 @@ def test_mcp_enabled_but_unconfigured_is_reported_as_blocked(runner, isolated_en
     assert "blocked on MCP data" in result.output and "USE_MOCK_DATA=true" in result.output
 
 
+def test_status_in_mock_mode_before_anything_ran(runner, isolated_env):
+    text = runner.invoke(main, ["status"])
+    assert text.exit_code == 0, text.output
+    assert "data mode:    mock data (USE_MOCK_DATA=true, ENABLE_MCP=false)" in text.output
+    assert "MCP extracts: none in" in text.output
+    assert "last build:   none yet" in text.output
+    assert "SLOs:         0 of 6 met" in text.output
+    state = json.loads(runner.invoke(main, ["status", "--json"]).output)
+    assert state["mcp_blocked"] is False and state["notes"] == []
+    assert state["last_build"] is None and state["last_build_attempt"] is None and state["last_export"] is None
+    assert {r["status"] for r in state["slo"]} == {"breach"}
+
+
+def test_mcp_configured_without_extracts_is_still_blocked(runner, isolated_env, monkeypatch, tmp_path):
+    monkeypatch.setenv("ENABLE_MCP", "true")
+    monkeypatch.setenv("SALES_INSIGHTS_MCP_GA4_COMMAND", "ga4-mcp")
+    monkeypatch.setenv("SALES_INSIGHTS_MCP_SHOPIFY_COMMAND", "shopify-mcp")
+    monkeypatch.setenv("SALES_INSIGHTS_EXTRACT_DIR", str(tmp_path / "extracts"))
+    state = json.loads(runner.invoke(main, ["status", "--json"]).output)
+    assert state["mcp_blocked"] is True and state["missing_mcp_variables"] == []
+    assert "no MCP extract has landed yet" in state["notes"][0]
+    assert state["mcp_extracts"] == {"directory": str(tmp_path / "extracts"), "present": False, "files": 0,
+                                     "newest": None}
+    (tmp_path / "extracts" / "2026-11-24").mkdir(parents=True)
+    (tmp_path / "extracts" / "2026-11-24" / "raw_shopify_orders.csv").write_text("id\n1\n")
+    text = runner.invoke(main, ["status"]).output
+    assert "MCP extracts: 1 file(s), newest" in text and "blocked on MCP data" in text
+
+
+def test_a_second_run_is_refused_while_one_runs(isolated_env, tmp_path):
+    lock = isolated_env.warehouse.with_name(isolated_env.warehouse.name + ".job.lock")
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from sales_insights.locks import exclusive_lock\n"
+         "with exclusive_lock(Path(sys.argv[1]), 'sales-insights run'):\n print('locked', flush=True); "
+         "time.sleep(30)", str(lock)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(SalesInsightsError, match=r"another sales-insights run is running \(pid \d+ since "):
+            run_main(isolated_env)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not isolated_env.warehouse.exists()  # refused before doing anything
+
+
 def test_a_flag_that_is_not_a_boolean_is_an_error(runner, monkeypatch):
     monkeypatch.setenv("USE_MOCK_DATA", "sometimes")
     result = runner.invoke(main, ["status"])
     assert result.exit_code == 1
     assert "USE_MOCK_DATA='sometimes'" in result.output
+
+
+def _cli_lines(block: str) -> list[list[str]]:
+    """The sales-insights invocations in a shell line or a unit file, as argument lists."""
+    invocations = []
+    for part in re.split(r"&&|;|\n|>>", block):
+        words = shlex.split(part.split("=", 1)[1] if part.strip().startswith("Exec") else part)
+        if words and (words[0] == "sales-insights" or words[0].endswith("/bin/sales-insights")):
+            invocations.append(words[1:])
+    return invocations
+
+
+def test_the_readme_schedules_commands_the_cli_accepts():
+    readme = (PROJECT_DIR / "README.md").read_text()
+    cron = re.search(r"```cron\n(.*?)```", readme, re.S).group(1).strip().splitlines()
+    units = re.search(r"```ini\n(.*?)```", readme, re.S).group(1)
+    times, invocations = [], []
+    for line in cron:
+        minute, hour, day, month, weekday, command = line.split(maxsplit=5)
+        assert 0 <= int(minute) < 60 and 0 <= int(hour) < 24 and (day, month, weekday) == ("*", "*", "*")
+        times.append(f"{int(hour):02d}:{int(minute):02d}")
+        invocations += _cli_lines(command)
+    assert re.findall(r"^OnCalendar=\*-\*-\* (\d\d:\d\d):00 UTC$", units, re.M) == times
+    assert units.count("Type=oneshot") == 2 and units.count("WantedBy=timers.target") == 2
+    invocations += _cli_lines("\n".join(line for line in units.splitlines() if line.startswith("ExecStart")))
+    assert [args[0] for args in invocations] == ["run", "slo", "run", "slo"]
+    for args in invocations:  # options and values the CLI accepts (parsed, not run)
+        name, command_obj, rest = main.resolve_command(main.make_context("sales-insights", list(args)), list(args))
+        command_obj.make_context(name, rest)
+    # the job runs before the export deadline the SLOs check, and the check after it
+    deadline = load_project_config(PROJECT_DIR).slo.export_deadline
+    assert times[0] < deadline <= times[1]
+
+
+def test_progress_is_shown_at_a_terminal_and_quiet_when_piped_or_in_ci(monkeypatch, capsys):
+    from sales_insights import cli
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    cli._progress("dbt build (full)")
+    assert capsys.readouterr().err == "dbt build (full)\n"
+    monkeypatch.setenv("CI", "true")
+    cli._progress("dbt build (full)")
+    monkeypatch.delenv("CI")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
+    cli._progress("dbt build (full)")
+    assert capsys.readouterr().err == ""

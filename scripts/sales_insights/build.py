@@ -10,7 +10,6 @@ warehouse exactly as it was. A lock file keeps two builds from overlapping.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
@@ -20,9 +19,8 @@ import subprocess
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -32,6 +30,7 @@ import duckdb
 from .config import Settings
 from .errors import SalesInsightsError
 from .load import LoadReport, load_data_dir
+from .locks import exclusive_lock
 from .sources import DataSource
 from .validate import ContractsFailed, ValidationReport, failure_message, record_results, validate_build
 
@@ -45,6 +44,48 @@ FINGERPRINTED_PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb")
 
 class BuildFailed(SalesInsightsError):
     """dbt reported an error or a failing test; nothing was published."""
+
+
+LAST_BUILD = "last_build.json"
+
+
+@dataclass
+class BuildAttempt:
+    """What the last build of a warehouse did, published or not (last_build.json in dbt's artefacts folder
+    beside the warehouse): `status` and the SLOs read it."""
+
+    build_id: str
+    started_at: str
+    data_source: str
+    finished_at: str | None = None
+    seconds: float | None = None
+    outcome: str | None = None  # published | failed
+    error: str | None = None
+    incremental: bool | None = None
+    dbt_tests: dict[str, int] | None = None  # passed, total (data and unit tests)
+    contracts: dict[str, int] | None = None  # passed, total (Great Expectations expectations)
+
+    def finish(self, started: float, outcome: str, error: str | None = None) -> None:
+        self.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
+        self.seconds = round(time.monotonic() - started, 3)
+        self.outcome = outcome
+        self.error = error
+
+
+def write_build_attempt(warehouse: Path, attempt: BuildAttempt) -> None:
+    path = dbt_artefacts_dir(warehouse) / LAST_BUILD
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(asdict(attempt), indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_build_attempt(warehouse: Path) -> dict | None:
+    """The last build attempt of `warehouse` (None when none was recorded)."""
+    try:
+        return json.loads((dbt_artefacts_dir(warehouse) / LAST_BUILD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 @dataclass
@@ -89,22 +130,9 @@ def new_build_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
 
-@contextmanager
-def build_lock(warehouse: Path) -> Iterator[None]:
+def build_lock(warehouse: Path):
     """Held for the whole build; a second build of the same warehouse fails at once with a clear message."""
-    warehouse.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = warehouse.with_name(warehouse.name + ".lock")
-    with lock_path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise SalesInsightsError(
-                f"{warehouse}: another build holds {lock_path}; wait for it to finish"
-            ) from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return exclusive_lock(warehouse.with_name(warehouse.name + ".lock"), f"build of {warehouse}")
 
 
 def _remove_database(path: Path) -> None:
@@ -232,57 +260,80 @@ def build(
     publish it over `warehouse` only if every model, test and contract passed."""
     target = (warehouse or settings.warehouse).resolve()
     started = time.monotonic()
-    build_id = new_build_id()
-    fingerprint = project_fingerprint(settings.project_dir)
+    attempt = BuildAttempt(new_build_id(), datetime.now(UTC).isoformat(timespec="seconds"), source.kind)
     with build_lock(target):
-        staged = target.with_name(target.name + ".next")
-        _remove_database(staged)
-        incremental = not full_refresh and can_build_incrementally(read_build_info(target), fingerprint, source)
         try:
-            if incremental:
-                shutil.copyfile(target, staged)
-            load_report = None
-            if source.kind == "directory":
-                con = duckdb.connect(str(staged))
-                try:
-                    load_report = load_data_dir(con, source.path)
-                finally:
-                    con.close()
-            dbt_vars: dict[str, object] = {"use_mock_data": source.is_mock}
-            if incremental and load_report is not None:
-                # Raw tables holding the published build's rows plus new ones: the models process only the
-                # new rows, from the source_line of the first (row n is line n + 1, the header being line 1).
-                dbt_vars["appended_from_line"] = {
-                    name: load_report.row_counts[name] - appended + 2
-                    for name, appended in load_report.appended_rows.items()
-                }
-            args = ["build", "--vars", json.dumps(dbt_vars)]
-            excluded = [] if source.is_mock else [MOCK_SEEDS_SELECTOR]
-            if incremental:
-                # Unit tests check the code against fixed inputs: the published build ran them on this
-                # very code (same fingerprint), so a build of new data has nothing new for them to check.
-                excluded.append(UNIT_TESTS_SELECTOR)
-            if excluded:
-                args += ["--exclude", " ".join(excluded)]
-            code, results, output_tail = run_dbt(settings, args, staged, on_output)
-            if code != 0:
-                raise BuildFailed(_failure_message(code, results, output_tail))
-            statuses = dict(Counter(r["status"] for r in results))
-            report = None
-            if contracts:
-                if on_progress:
-                    on_progress("checking the contracts (Great Expectations suites)")
-                report = validate_build(settings, staged, source.kind)
-                if not report.success:
-                    raise ContractsFailed(failure_message(report) + "\nNothing was published.")
-            rejected = _record_build(staged, build_id, source, statuses, fingerprint, incremental, report)
-            os.replace(staged, target)
-        finally:
-            _remove_database(staged)
+            fingerprint = project_fingerprint(settings.project_dir)
+            result = _build_locked(settings, source, target, attempt, fingerprint, started, on_output, full_refresh,
+                                   contracts, on_progress)
+        except BaseException as exc:  # an interrupted or crashed build is a failed attempt too
+            attempt.finish(started, "failed", str(exc) or type(exc).__name__)
+            write_build_attempt(target, attempt)
+            raise
+        attempt.finish(started, "published")
+        write_build_attempt(target, attempt)
+    return result
+
+
+def _build_locked(
+    settings: Settings, source: DataSource, target: Path, attempt: BuildAttempt, fingerprint: str, started: float,
+    on_output: Callable[[str], None] | None, full_refresh: bool, contracts: bool,
+    on_progress: Callable[[str], None] | None,
+) -> BuildResult:
+    staged = target.with_name(target.name + ".next")
+    _remove_database(staged)
+    incremental = not full_refresh and can_build_incrementally(read_build_info(target), fingerprint, source)
+    try:
+        if incremental:
+            shutil.copyfile(target, staged)
+        load_report = None
+        if source.kind == "directory":
+            if on_progress:
+                on_progress(f"loading the raw files of {source.path}")
+            con = duckdb.connect(str(staged))
+            try:
+                load_report = load_data_dir(con, source.path)
+            finally:
+                con.close()
+        dbt_vars: dict[str, object] = {"use_mock_data": source.is_mock}
+        if incremental and load_report is not None:
+            # Raw tables holding the published build's rows plus new ones: the models process only the
+            # new rows, from the source_line of the first (row n is line n + 1, the header being line 1).
+            dbt_vars["appended_from_line"] = {
+                name: load_report.row_counts[name] - appended + 2
+                for name, appended in load_report.appended_rows.items()
+            }
+        args = ["build", "--vars", json.dumps(dbt_vars)]
+        excluded = [] if source.is_mock else [MOCK_SEEDS_SELECTOR]
+        if incremental:
+            # Unit tests check the code against fixed inputs: the published build ran them on this
+            # very code (same fingerprint), so a build of new data has nothing new for them to check.
+            excluded.append(UNIT_TESTS_SELECTOR)
+        if excluded:
+            args += ["--exclude", " ".join(excluded)]
+        if on_progress:
+            on_progress(f"dbt build ({'incremental' if incremental else 'full'})")
+        code, results, output_tail = run_dbt(settings, args, staged, on_output)
+        attempt.incremental = incremental
+        tests = [r for r in results if r["unique_id"].split(".")[0] in ("test", "unit_test")]
+        attempt.dbt_tests = {"passed": sum(r["status"] == "pass" for r in tests), "total": len(tests)}
+        if code != 0:
+            raise BuildFailed(_failure_message(code, results, output_tail))
+        statuses = dict(Counter(r["status"] for r in results))
+        report = None
+        if contracts:
+            report = validate_build(settings, staged, source.kind, on_progress=on_progress)
+            attempt.contracts = {"passed": report.count("passed"), "total": report.expectations}
+            if not report.success:
+                raise ContractsFailed(failure_message(report) + "\nNothing was published.")
+        rejected = _record_build(staged, attempt.build_id, source, statuses, fingerprint, incremental, report)
+        os.replace(staged, target)
+    finally:
+        _remove_database(staged)
     return BuildResult(
         warehouse=target,
         source=source,
-        build_id=build_id,
+        build_id=attempt.build_id,
         seconds=time.monotonic() - started,
         incremental=incremental,
         load_report=load_report,
@@ -296,7 +347,11 @@ def read_build_info(warehouse: Path) -> dict | None:
     """The published warehouse's meta.build_info row, or None when there is no warehouse yet."""
     if not warehouse.exists():
         return None
-    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as exc:
+        raise SalesInsightsError(f"cannot open {warehouse} to read it: {exc} (does another process have it open "
+                                 "for writing, like the duckdb CLI without -readonly?)") from exc
     try:
         row = con.execute("select * from meta.build_info").fetchone()
         names = [d[0] for d in con.description]

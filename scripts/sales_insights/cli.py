@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import click
@@ -19,7 +20,7 @@ from .export import ExportResult, export_marts
 from .generate import GeneratorConfig, generate
 from .pipeline import run_main
 from .shortlist import TYPES, format_shortlist, read_shortlist
-from .sources import mcp_notes, resolve_source
+from .sources import resolve_source
 from .validate import ERROR, format_report, suite_names, validate_build
 
 _path = click.Path(path_type=Path)
@@ -84,7 +85,12 @@ def _print_query_help(warehouse: Path) -> None:
 @click.group(help="Shopify orders and GA4 events turned into funnel, CLV and experiment marts.")
 @click.version_option(__version__, prog_name="sales-insights")
 def main() -> None:
-    pass
+    signal.signal(signal.SIGTERM, _terminated)
+
+
+def _terminated(signum, frame) -> None:
+    # A SystemExit unwinds the stack, so a build records its failed attempt and removes its unpublished file.
+    raise SystemExit("terminated (SIGTERM)")
 
 
 @main.command(help="Write the seven raw-contract CSVs of a deterministic mock store into OUT.")
@@ -103,6 +109,7 @@ def main() -> None:
 def generate_cmd(out_dir: Path, seed: int, users: int, days: int, start, bad_rows: bool, planted: bool) -> None:
     config = GeneratorConfig(seed=seed, users=users, days=days, start=date(start.year, start.month, start.day),
                              bad_rows=bad_rows, planted=planted)
+    _progress(f"generating {users:,} visitors over {days} days into {out_dir}")
     result = generate(out_dir, config)
     for name, rows in result.row_counts.items():
         click.echo(f"{name:26s} {rows:>12,d} rows")
@@ -127,7 +134,8 @@ def build_cmd(data_dir: Path | None, warehouse: Path | None, full_refresh: bool,
     settings = load_settings()
     try:
         source = resolve_source(settings, data_dir)
-        result = build(settings, source, warehouse, _echo_dbt(quiet), full_refresh, contracts=not no_contracts)
+        result = build(settings, source, warehouse, _echo_dbt(quiet), full_refresh, contracts=not no_contracts,
+                       on_progress=_progress)
     except SalesInsightsError as exc:
         _fail(exc)
     _print_build(result)
@@ -157,37 +165,53 @@ def run_cmd(
     _print_query_help(result.build.warehouse)
 
 
-@main.command(help="Show the data mode, the MCP state and the last build.")
+def _now(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+_as_of = click.option("--now", "now", default=None, metavar="TIMESTAMP",
+                      help="Evaluate as of this ISO time instead of now (UTC unless it has an offset).")
+
+
+@main.command(help="Show the data mode and MCP state, the last build, its contract checks, the last export "
+                   "and the SLOs.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
-def status(as_json: bool) -> None:
+@_as_of
+def status(as_json: bool, now: str | None) -> None:
+    from .status import collect, format_status
+
     try:
         settings = load_settings()
-    except SalesInsightsError as exc:
-        _fail(exc)
-    info = read_build_info(settings.warehouse)
-    state = {
-        "use_mock_data": settings.use_mock_data,
-        "enable_mcp": settings.enable_mcp,
-        "mcp_blocked": settings.mcp_blocked,
-        "missing_mcp_variables": list(settings.missing_mcp_variables) if settings.enable_mcp else [],
-        "notes": list(mcp_notes(settings)),
-        "warehouse": str(settings.warehouse),
-        "last_build": {k: str(v) for k, v in info.items()} if info else None,
-    }
-    if as_json:
-        click.echo(json.dumps(state, indent=2))
-        return
-    mode = "mock data" if settings.use_mock_data else "real data"
-    click.echo(f"data mode:  {mode} (USE_MOCK_DATA={str(settings.use_mock_data).lower()}, "
-               f"ENABLE_MCP={str(settings.enable_mcp).lower()})")
-    for note in state["notes"]:
-        click.secho(f"MCP:        {note}", fg="yellow")
-    click.echo(f"warehouse:  {settings.warehouse}")
-    if info:
-        click.echo(f"last build: {info['build_id']} at {info['built_at']} from {info['data_source']} "
-                   f"({info['data_path']})")
-    else:
-        click.echo("last build: none yet (run `sales-insights run`)")
+        state = collect(settings, load_project_config(settings.project_dir), _now(now))
+    except (SalesInsightsError, ValueError) as exc:
+        _fail(exc if isinstance(exc, SalesInsightsError) else SalesInsightsError(str(exc)))
+    click.echo(json.dumps(state, indent=2, default=str) if as_json else format_status(state))
+
+
+@main.command(help="Evaluate the service level objectives ([slo] in sales_insights.toml) from the warehouse, the "
+                   "last build and the exports. Exit code 1 when one is breached.")
+@click.option("--warehouse", type=_path, default=None,
+              help="DuckDB file (default: SALES_INSIGHTS_WAREHOUSE or warehouse/sales_insights.duckdb).")
+@click.option("--export-dir", type=_path, default=None,
+              help="Export directory (default: SALES_INSIGHTS_EXPORT_DIR or exports/).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@_as_of
+def slo(warehouse: Path | None, export_dir: Path | None, as_json: bool, now: str | None) -> None:
+    from .slo import as_dicts, evaluate, format_results
+
+    try:
+        settings = load_settings()
+        config = load_project_config(settings.project_dir)
+        results = evaluate(config.slo, (warehouse or settings.warehouse).resolve(),
+                           (export_dir or settings.export_dir).resolve(), _now(now))
+    except (SalesInsightsError, ValueError) as exc:
+        _fail(exc if isinstance(exc, SalesInsightsError) else SalesInsightsError(str(exc)))
+    click.echo(json.dumps(as_dicts(results), indent=2) if as_json else format_results(results))
+    if not all(r.passed for r in results):
+        sys.exit(1)
 
 
 @main.command(help="Check the warehouse against the Great Expectations suites (gx/expectations): every raw table "
@@ -204,7 +228,7 @@ def validate(suites: tuple[str, ...], warehouse: Path | None, verbose: bool) -> 
         info = read_build_info(target)
         if info is None:
             raise SalesInsightsError(f"no built warehouse at {target}: run `sales-insights build` first")
-        report = validate_build(settings, target, str(info["data_source"]), list(suites) or None)
+        report = validate_build(settings, target, str(info["data_source"]), list(suites) or None, _progress)
     except SalesInsightsError as exc:
         _fail(exc)
     click.echo(format_report(report, verbose=verbose))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import SalesInsightsError
 
@@ -58,6 +60,8 @@ class Settings:
     mock_data_dir: Path
     # Where `export` (and `run`) write the CSV exports.
     export_dir: Path
+    # Where MCP extracts land (SALES_INSIGHTS_EXTRACT_DIR).
+    extract_dir: Path
     # SALES_INSIGHTS_DATA_DOCS_DIR: where the Great Expectations Data Docs go (default: beside the warehouse).
     data_docs_override: Path | None = None
 
@@ -75,8 +79,8 @@ class Settings:
         return self.data_docs_override or (warehouse or self.warehouse).resolve().parent / "data_docs"
 
     @property
-    def mcp_blocked(self) -> bool:
-        """MCP is asked for but cannot deliver: the project runs on mocks until it can."""
+    def mcp_unconfigured(self) -> bool:
+        """MCP is asked for but a connector's variable is missing."""
         return self.enable_mcp and bool(self.missing_mcp_variables)
 
 
@@ -94,6 +98,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         missing_mcp_variables=tuple(v for v in MCP_VARIABLES if not env.get(v)),
         mock_data_dir=Path(env.get("SALES_INSIGHTS_MOCK_DIR") or project_dir / "data" / "mock").resolve(),
         export_dir=Path(env.get("SALES_INSIGHTS_EXPORT_DIR") or project_dir / "exports").resolve(),
+        extract_dir=Path(env.get("SALES_INSIGHTS_EXTRACT_DIR") or project_dir / "data" / "extracts").resolve(),
         data_docs_override=Path(env["SALES_INSIGHTS_DATA_DOCS_DIR"]).resolve()
         if env.get("SALES_INSIGHTS_DATA_DOCS_DIR") else None,
     )
@@ -113,12 +118,72 @@ class ContractsConfig:
 
 
 @dataclass(frozen=True)
+class SloConfig:
+    """Service level objectives of the sales analytics outputs ([slo] in sales_insights.toml)."""
+
+    ga4_max_age_hours: float = 36.0
+    shopify_max_age_hours: float = 36.0
+    build_max_minutes: float = 30.0
+    contract_min_pass_rate: float = 1.0
+    export_deadline: str = "07:00"
+    timezone: str = "UTC"
+    tracking_coverage_floor: float = 0.85
+    tracking_coverage_days: int = 7
+
+
+@dataclass(frozen=True)
 class ProjectConfig:
     export_marts: tuple[str, ...]
     keep_export_runs: int
     # mart -> the columns its CSV is sorted by (default: every column, left to right)
     export_order_by: dict[str, tuple[str, ...]]
     contracts: ContractsConfig = ContractsConfig()
+    slo: SloConfig = SloConfig()
+
+
+def _number(path: Path, section: str, key: str, value, low: float, high: float | None = None) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < low or (
+            high is not None and value > high):
+        limits = f"in [{low:g}, {high:g}]" if high is not None else f"of at least {low:g}"
+        raise SalesInsightsError(f"{path}: [{section}] {key} must be a number {limits}, not {value!r}")
+    return float(value)
+
+
+def _slo_config(path: Path, data: dict) -> SloConfig:
+    slo = data.get("slo", {})
+    if not isinstance(slo, dict):
+        raise SalesInsightsError(f"{path}: [slo] must be a table of objectives, not {slo!r}")
+    default = SloConfig()
+    unknown = set(slo) - set(SloConfig.__dataclass_fields__)
+    if unknown:
+        raise SalesInsightsError(f"{path}: [slo] has unknown keys {sorted(unknown)}; known: "
+                                 f"{sorted(SloConfig.__dataclass_fields__)}")
+
+    def number(key: str, low: float, high: float | None = None) -> float:
+        return _number(path, "slo", key, slo.get(key, getattr(default, key)), low, high)
+
+    deadline = slo.get("export_deadline", default.export_deadline)
+    if not isinstance(deadline, str) or not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", deadline):
+        raise SalesInsightsError(f"{path}: [slo] export_deadline must be a time of day as HH:MM, not {deadline!r}")
+    timezone = slo.get("timezone", default.timezone)
+    try:
+        ZoneInfo(str(timezone))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SalesInsightsError(f"{path}: [slo] timezone must be an IANA time zone name, not {timezone!r}") from exc
+    days = slo.get("tracking_coverage_days", default.tracking_coverage_days)
+    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
+        raise SalesInsightsError(f"{path}: [slo] tracking_coverage_days must be a whole number of at least 1, "
+                                 f"not {days!r}")
+    return SloConfig(
+        ga4_max_age_hours=number("ga4_max_age_hours", 0),
+        shopify_max_age_hours=number("shopify_max_age_hours", 0),
+        build_max_minutes=number("build_max_minutes", 0),
+        contract_min_pass_rate=number("contract_min_pass_rate", 0, 1),
+        export_deadline=deadline,
+        timezone=str(timezone),
+        tracking_coverage_floor=number("tracking_coverage_floor", 0, 1),
+        tracking_coverage_days=days,
+    )
 
 
 def _contracts_config(path: Path, data: dict) -> ContractsConfig:
@@ -157,7 +222,7 @@ def load_project_config(project_dir: Path) -> ProjectConfig:
         raise SalesInsightsError(f"{path}: [exports.order_by] must map a mart to a list of column names")
     return ProjectConfig(export_marts=tuple(dict.fromkeys(marts)), keep_export_runs=keep,
                          export_order_by={k: tuple(v) for k, v in order_by.items()},
-                         contracts=_contracts_config(path, data))
+                         contracts=_contracts_config(path, data), slo=_slo_config(path, data))
 
 
 def dbt_var(project_dir: Path, name: str) -> object:

@@ -17,13 +17,11 @@ same directory from overlapping, and only the newest `keep_runs` folders are kep
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import os
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import SalesInsightsError
+from .locks import exclusive_lock
 
 MANIFEST = "manifest.json"
 LATEST = "latest"
@@ -52,19 +51,8 @@ class ExportResult:
     removed: list[Path] = field(default_factory=list)
 
 
-@contextmanager
-def export_lock(out_dir: Path) -> Iterator[None]:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    lock_path = out_dir / ".export.lock"
-    with lock_path.open("a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError as exc:
-            raise ExportFailed(f"{out_dir}: another export holds {lock_path}; wait for it to finish") from exc
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+def export_lock(out_dir: Path):
+    return exclusive_lock(out_dir / ".export.lock", f"export into {out_dir}", ExportFailed)
 
 
 def file_sha256(path: Path) -> str:
@@ -138,6 +126,15 @@ def _point_latest(out_dir: Path, run_name: str) -> None:
 def latest_run(out_dir: Path) -> Path | None:
     link = out_dir / LATEST
     return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
+
+
+def complete_runs(out_dir: Path) -> list[tuple[Path, dict]]:
+    """Export folders of every configured mart (named after their build, see _run_name), with manifests."""
+    if not out_dir.is_dir():
+        return []
+    runs = [(p, read_manifest(p)) for p in out_dir.iterdir()
+            if p.is_dir() and not p.is_symlink() and not p.name.startswith(".") and "--" not in p.name]
+    return [(p, m) for p, m in runs if m]
 
 
 def _write_run(con: duckdb.DuckDBPyConnection, staging: Path, columns: dict[str, list[dict]], info: dict,

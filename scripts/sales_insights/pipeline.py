@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .build import BuildResult, build
-from .config import Settings, load_project_config
+from .config import ProjectConfig, Settings, load_project_config
 from .export import ExportResult, export_marts
 from .generate import GeneratorConfig, config_as_dict, generate, read_generated_config
+from .locks import exclusive_lock
 from .sources import DataSource, resolve_source
 
 
@@ -42,10 +43,28 @@ def run_main(
     on_progress: Callable[[str], None] | None = None,
 ) -> RunResult:
     config = load_project_config(settings.project_dir)  # a broken config fails before the long steps
+    target = (warehouse or settings.warehouse).resolve()
+    # One job at a time: a scheduled run that finds the previous one still going fails at once, saying so.
+    with exclusive_lock(target.with_name(target.name + ".job.lock"), "sales-insights run"):
+        return _run_locked(settings, config, data_dir, target, generator, on_output, full_refresh, on_progress)
+
+
+def _run_locked(
+    settings: Settings,
+    config: ProjectConfig,
+    data_dir: Path | None,
+    warehouse: Path,
+    generator: GeneratorConfig | None,
+    on_output: Callable[[str], None] | None,
+    full_refresh: bool,
+    on_progress: Callable[[str], None] | None,
+) -> RunResult:
     source = resolve_source(settings, data_dir)
     generated = False
     if source.is_mock:
         # The main job runs on the full-size mock set (a year of a mid-size store), not the small seeds.
+        if on_progress:
+            on_progress(f"generating mock data in {settings.mock_data_dir} (skipped when already there)")
         generated = ensure_mock_data(settings.mock_data_dir, generator or GeneratorConfig())
         source = DataSource(
             "directory", settings.mock_data_dir, f"generated mock data in {settings.mock_data_dir}", source.notes

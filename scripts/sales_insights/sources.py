@@ -24,7 +24,7 @@ class DataSource:
 def mcp_notes(settings: Settings) -> tuple[str, ...]:
     if not settings.enable_mcp:
         return ()
-    if settings.mcp_blocked:
+    if settings.mcp_unconfigured:
         return (
             "blocked on MCP data: ENABLE_MCP=true but "
             + ", ".join(settings.missing_mcp_variables)

@@ -19,6 +19,7 @@ import os
 import shutil
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -182,6 +183,7 @@ def validate_warehouse(
     shop_currency: str,
     data_docs_dir: Path | None = None,
     suite_filter: list[str] | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> ValidationReport:
     """Validate `warehouse` against the suites (all, or those named). Raises only when it cannot start."""
     started = time.monotonic()
@@ -232,6 +234,8 @@ def validate_warehouse(
             name="contracts", validation_definitions=definitions,
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
         ))
+        if on_progress:
+            on_progress(f"checking {len(suites)} Great Expectations suites on {warehouse.name}")
         try:
             result = checkpoint.run(expectation_parameters={mostly_parameter(t): m for t, m in mostly.items()})
         finally:
@@ -239,6 +243,8 @@ def validate_warehouse(
             datasource.get_execution_engine().engine.dispose()
             gx_duckdb.close_all()
         if data_docs_dir is not None:
+            if on_progress:
+                on_progress(f"writing the Data Docs to {data_docs_dir}")
             context.build_data_docs(site_names=["sales_insights"])
 
     by_suite = {run.suite_name: run for run in result.run_results.values()}
@@ -257,7 +263,8 @@ def raw_schema_of(data_source: str) -> str:
 
 
 def validate_build(settings: Settings, warehouse: Path, data_source: str,
-                   suite_filter: list[str] | None = None) -> ValidationReport:
+                   suite_filter: list[str] | None = None,
+                   on_progress: Callable[[str], None] | None = None) -> ValidationReport:
     """Validate a warehouse built from `data_source` ("seeds" or "directory") with the project's settings;
     the Data Docs replace the previous ones."""
     config = load_project_config(settings.project_dir)
@@ -270,7 +277,7 @@ def validate_build(settings: Settings, warehouse: Path, data_source: str,
         else:
             target.unlink(missing_ok=True)
     return validate_warehouse(warehouse, settings.project_dir, raw_schema_of(data_source), config.contracts,
-                              str(dbt_var(settings.project_dir, "shop_currency")), docs, suite_filter)
+                              str(dbt_var(settings.project_dir, "shop_currency")), docs, suite_filter, on_progress)
 
 
 def record_results(con: duckdb.DuckDBPyConnection, report: ValidationReport, build_id: str) -> None:

@@ -1,0 +1,182 @@
+"""Service level objectives of the sales analytics outputs, evaluated from what the jobs left behind.
+
+Each objective is measured, compared with its limit in [slo] of sales_insights.toml and reported with the
+measured value. What cannot be measured (no warehouse, no build recorded, no export) is a breach too: an
+objective nobody can show to be met is not met.
+
+- ga4_freshness, shopify_freshness: age of the newest GA4 event and the newest Shopify order in the
+  published warehouse (staging.stg_ga4__events.event_at, staging.stg_shopify__orders.created_at).
+- build_duration: the last build attempt, published or failed (dbt's artefacts folder: last_build.json).
+- contract_pass_rate: of the checks that attempt ran, dbt's data and unit tests and the Great Expectations
+  expectations, the share that passed.
+- export_delivery: a complete export (every configured mart) was written in the day that ended at the
+  last deadline passed: after the deadline before it, and by it. (An export after the last deadline
+  counts for the next one.)
+- tracking_coverage: GA4 saw this share of the online store's valid orders over the last days of data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from .build import read_build_attempt
+from .config import SloConfig
+from .export import complete_runs
+
+PASS = "pass"
+BREACH = "breach"
+
+
+@dataclass(frozen=True)
+class SloResult:
+    name: str
+    status: str  # pass | breach
+    measured: str  # the measured value, in words
+    objective: str  # the limit, in words
+    value: float | None = None  # the measured number (None when it could not be measured)
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASS
+
+
+def _result(name: str, ok: bool | None, measured: str, objective: str, value: float | None = None) -> SloResult:
+    return SloResult(name, PASS if ok else BREACH, measured, objective, value)
+
+
+def query_one(warehouse: Path, sql: str) -> tuple[tuple | None, str | None]:
+    """One row from the published warehouse, read-only, with times in UTC: (row, None), or (None, why not)."""
+    if not warehouse.exists():
+        return None, f"no warehouse at {warehouse}"
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error as exc:
+        return None, f"cannot open {warehouse} (another process may have it open for writing): {exc}"
+    try:
+        con.execute("set TimeZone = 'UTC'")
+        return con.execute(sql).fetchone(), None
+    except duckdb.Error as exc:
+        return None, f"cannot read {warehouse}: {str(exc).splitlines()[0]}"
+    finally:
+        con.close()
+
+
+def _freshness(name: str, warehouse: Path, relation: str, column: str, what: str, max_hours: float,
+               now: datetime) -> SloResult:
+    objective = f"newest {what} at most {max_hours:g} h old"
+    row, error = query_one(warehouse, f"select max({column}) from {relation}")
+    if row is None or row[0] is None:
+        return _result(name, None, error or f"no {what} in {warehouse}", objective)
+    newest = row[0]
+    age = (now - newest).total_seconds() / 3600
+    return _result(name, age <= max_hours, f"newest {what} {newest.isoformat(timespec='minutes')}, {age:,.1f} h old",
+                   objective, round(age, 2))
+
+
+def _build_duration(attempt: dict | None, max_minutes: float) -> SloResult:
+    objective = f"last build at most {max_minutes:g} min"
+    if not attempt or attempt.get("seconds") is None:
+        return _result("build_duration", None, "no build recorded", objective)
+    minutes = attempt["seconds"] / 60
+    return _result("build_duration", minutes <= max_minutes,
+                   f"build {attempt['build_id']} ({attempt['outcome']}) took {minutes:.1f} min", objective,
+                   round(minutes, 2))
+
+
+def _contract_pass_rate(attempt: dict | None, min_rate: float) -> SloResult:
+    objective = f"at least {min_rate:.1%} of checks passed"
+    parts = [p for p in ((attempt or {}).get("dbt_tests"), (attempt or {}).get("contracts")) if p]
+    total = sum(p["total"] for p in parts)
+    if not total:
+        return _result("contract_pass_rate", None, "no checks ran in the last build", objective)
+    passed = sum(p["passed"] for p in parts)
+    rate = passed / total
+    unchecked = "" if (attempt or {}).get("contracts") else "; Great Expectations not run"
+    return _result("contract_pass_rate", rate >= min_rate,
+                   f"{passed}/{total} checks passed ({rate:.1%}) in build {attempt['build_id']}{unchecked}",
+                   objective, round(rate, 6))
+
+
+def _export_delivery(export_dir: Path, deadline: str, zone: ZoneInfo, now: datetime) -> SloResult:
+    hour, minute = map(int, deadline.split(":"))
+    local_now = now.astimezone(zone)
+    due = datetime.combine(local_now.date(), time(hour, minute), zone)
+    if due > local_now:
+        due -= timedelta(days=1)
+    window_start = due - timedelta(days=1)
+    # Instants compared in UTC: within one ZoneInfo, Python compares wall clocks, wrong in a repeated hour.
+    due_utc, start_utc = due.astimezone(UTC), window_start.astimezone(UTC)
+    objective = f"a complete export each day by {deadline} {zone.key}"
+    exported = sorted((datetime.fromisoformat(m["exported_at"]).astimezone(zone), p.name)
+                      for p, m in complete_runs(export_dir) if m.get("exported_at"))
+    window = f"due between {window_start.isoformat(timespec='minutes')} and {due.isoformat(timespec='minutes')}"
+    on_time = [(at, name) for at, name in exported if start_utc < at.astimezone(UTC) <= due_utc]
+    if on_time:
+        at, name = on_time[-1]
+        return _result("export_delivery", True, f"complete export {name} at {at.isoformat(timespec='minutes')}; "
+                       f"{window}", objective)
+    if not exported:
+        return _result("export_delivery", False, f"no complete export in {export_dir}", objective)
+    at, name = exported[-1]
+    later = "; it counts for the next deadline" if at.astimezone(UTC) > due_utc else ""
+    return _result("export_delivery", False, f"no complete export {window}; the newest, {name}, at "
+                   f"{at.isoformat(timespec='minutes')}{later}", objective)
+
+
+def _tracking_coverage(warehouse: Path, floor: float, days: int) -> SloResult:
+    objective = f"GA4 sees at least {floor:.0%} of online-store orders over the last {days} days of data"
+    row, error = query_one(warehouse, f"""
+        with recent as (
+            select * from marts.fct_ga4_shopify_reconciliation
+            where report_date > (select max(report_date) from marts.fct_ga4_shopify_reconciliation) - {days}
+        )
+        select
+            sum(round(coalesce(web_tracking_coverage_rate, 0) * shopify_web_orders)),
+            sum(shopify_web_orders),
+            min(report_date),
+            max(report_date)
+        from recent
+    """)
+    if row is None or not row[1]:
+        return _result("tracking_coverage", None, error or "no online-store orders to measure in the warehouse",
+                       objective)
+    matched, orders, first, last = row
+    rate = float(matched) / float(orders)
+    return _result("tracking_coverage", rate >= floor,
+                   f"{int(matched):,} of {int(orders):,} online-store orders ({rate:.1%}) from {first} to {last}",
+                   objective, round(rate, 6))
+
+
+def evaluate(config: SloConfig, warehouse: Path, export_dir: Path, now: datetime) -> list[SloResult]:
+    """Every objective, measured now (an aware datetime)."""
+    attempt = read_build_attempt(warehouse)
+    zone = ZoneInfo(config.timezone)
+    return [
+        _freshness("ga4_freshness", warehouse, "staging.stg_ga4__events", "event_at", "GA4 event",
+                   config.ga4_max_age_hours, now),
+        _freshness("shopify_freshness", warehouse, "staging.stg_shopify__orders", "created_at", "Shopify order",
+                   config.shopify_max_age_hours, now),
+        _build_duration(attempt, config.build_max_minutes),
+        _contract_pass_rate(attempt, config.contract_min_pass_rate),
+        _export_delivery(export_dir, config.export_deadline, zone, now),
+        _tracking_coverage(warehouse, config.tracking_coverage_floor, config.tracking_coverage_days),
+    ]
+
+
+def format_results(results: list[SloResult]) -> str:
+    width = max(len(r.name) for r in results)
+    lines = [f"{'PASS  ' if r.passed else 'BREACH'} {r.name:<{width}}  {r.measured} (objective: {r.objective})"
+             for r in results]
+    breaches = sum(not r.passed for r in results)
+    lines.append(f"{len(results) - breaches} of {len(results)} objectives met"
+                 + (f"; {breaches} breached" if breaches else ""))
+    return "\n".join(lines)
+
+
+def as_dicts(results: list[SloResult]) -> list[dict]:
+    return [asdict(r) for r in results]

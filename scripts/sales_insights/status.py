@@ -1,0 +1,122 @@
+"""What `sales-insights status` reports: the data mode and MCP state, the last build (published and last
+attempted), its contract checks, the last export, and the SLOs. Read-only: it never blocks a build."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .build import read_build_attempt, read_build_info
+from .config import ProjectConfig, Settings
+from .errors import SalesInsightsError
+from .export import latest_run, read_manifest
+from .slo import as_dicts, evaluate, query_one
+from .sources import mcp_notes
+
+
+def _jsonable(row: dict | None) -> dict | None:
+    return {k: (v.isoformat(timespec="seconds") if isinstance(v, datetime) else v) for k, v in row.items()} \
+        if row else None
+
+
+def last_validation(warehouse: Path) -> dict | None:
+    """The contract checks recorded in the published warehouse (meta.contract_results)."""
+    row, _ = query_one(
+        warehouse,
+        "select any_value(build_id), max(validated_at), count(*) filter (where status = 'passed'), count(*) "
+        "from meta.contract_results",
+    )
+    if not row or not row[3]:
+        return None
+    return {"build_id": row[0], "validated_at": row[1].isoformat(timespec="seconds"), "passed": row[2],
+            "expectations": row[3]}
+
+
+def last_export(export_dir: Path) -> dict | None:
+    run = latest_run(export_dir)
+    manifest = read_manifest(run) if run else None
+    if not manifest:
+        return None
+    return {"folder": str(run), "build_id": manifest.get("build_id"), "exported_at": manifest.get("exported_at"),
+            "files": len(manifest.get("files", []))}
+
+
+def mcp_extracts(settings: Settings) -> dict:
+    """Whether MCP extract files have landed (the contract CSVs an extract writes)."""
+    directory = settings.extract_dir
+    files = sorted(directory.rglob("*.csv")) if directory.is_dir() else []
+    newest = max((f.stat().st_mtime for f in files), default=None)
+    return {
+        "directory": str(directory),
+        "present": bool(files),
+        "files": len(files),
+        "newest": datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds") if newest else None,
+    }
+
+
+def collect(settings: Settings, config: ProjectConfig, now: datetime) -> dict:
+    warehouse = settings.warehouse
+    try:
+        info, warehouse_error = read_build_info(warehouse), None
+    except SalesInsightsError as exc:
+        info, warehouse_error = None, str(exc)
+    extracts = mcp_extracts(settings)
+    return {
+        "use_mock_data": settings.use_mock_data,
+        "enable_mcp": settings.enable_mcp,
+        # MCP asked for: until the connectors land their extracts and builds read them, the project runs
+        # on mocks (the notes say what is missing)
+        "mcp_blocked": settings.enable_mcp,
+        "missing_mcp_variables": list(settings.missing_mcp_variables) if settings.enable_mcp else [],
+        "mcp_extracts": extracts,
+        "notes": list(mcp_notes(settings)),
+        "warehouse": str(warehouse),
+        "warehouse_error": warehouse_error,
+        "last_build": _jsonable(info),
+        "last_build_attempt": read_build_attempt(warehouse),
+        "last_validation": last_validation(warehouse),
+        "export_dir": str(settings.export_dir),
+        "last_export": last_export(settings.export_dir),
+        "slo": as_dicts(evaluate(config.slo, warehouse, settings.export_dir, now)),
+    }
+
+
+def format_status(state: dict) -> str:
+    mode = "mock data" if state["use_mock_data"] else "real data"
+    lines = [f"data mode:    {mode} (USE_MOCK_DATA={str(state['use_mock_data']).lower()}, "
+             f"ENABLE_MCP={str(state['enable_mcp']).lower()})"]
+    lines += [f"MCP:          {note}" for note in state["notes"]]
+    extracts = state["mcp_extracts"]
+    lines.append(f"MCP extracts: {extracts['files']} file(s), newest {extracts['newest']}, in {extracts['directory']}"
+                 if extracts["present"] else f"MCP extracts: none in {extracts['directory']}")
+    lines.append(f"warehouse:    {state['warehouse']}")
+    info = state["last_build"]
+    if state["warehouse_error"]:
+        lines.append(f"last build:   unknown: {state['warehouse_error']}")
+    elif info:
+        kind = "incremental" if info.get("is_incremental") else "full"
+        lines.append(f"last build:   {info['build_id']} ({kind}) at {info['built_at']} from {info['data_source']} "
+                     f"({info['data_path']})")
+    else:
+        lines.append("last build:   none yet (run `sales-insights run`)")
+    attempt = state["last_build_attempt"]
+    if attempt and (not info or attempt["build_id"] != info["build_id"]):
+        error = (attempt.get("error") or "").splitlines()
+        lines.append(f"last attempt: {attempt['build_id']} at {attempt['started_at']} {attempt['outcome']}"
+                     + (f": {error[0]}" if error else ""))
+    validation = state["last_validation"]
+    if validation and info and validation["build_id"] == info["build_id"]:
+        lines.append(f"contracts:    {validation['passed']}/{validation['expectations']} expectations passed at "
+                     f"{validation['validated_at']}")
+    else:
+        # a build with --no-contracts keeps the checks of the build it started from: not this build's
+        earlier = f" (the last check was of build {validation['build_id']})" if validation else ""
+        lines.append(f"contracts:    not checked on the published build{earlier}; run `sales-insights validate`")
+    export = state["last_export"]
+    lines.append(f"last export:  {export['exported_at']} of build {export['build_id']} ({export['files']} marts) in "
+                 f"{export['folder']}" if export else f"last export:  none in {state['export_dir']}")
+    slo = state["slo"]
+    breached = [r["name"] for r in slo if r["status"] != "pass"]
+    lines.append(f"SLOs:         {len(slo) - len(breached)} of {len(slo)} met"
+                 + (f"; breached: {', '.join(breached)} (details: `sales-insights slo`)" if breached else ""))
+    return "\n".join(lines)
