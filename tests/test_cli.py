@@ -7,6 +7,7 @@ import re
 import shlex
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 import pytest
@@ -153,11 +154,15 @@ def test_mcp_configured_without_extracts_is_still_blocked(runner, isolated_env, 
     assert state["mcp_blocked"] is True and state["missing_mcp_variables"] == []
     assert "no MCP extract has landed yet" in state["notes"][0]
     assert state["mcp_extracts"] == {"directory": str(tmp_path / "extracts"), "present": False, "files": 0,
-                                     "newest": None}
+                                     "newest": None, "fresh": False}
     (tmp_path / "extracts" / "2026-11-24").mkdir(parents=True)
     (tmp_path / "extracts" / "2026-11-24" / "raw_shopify_orders.csv").write_text("id\n1\n")
     text = runner.invoke(main, ["status"]).output
-    assert "MCP extracts: 1 file(s), newest" in text and "blocked on MCP data" in text
+    assert "MCP extracts: 1 file(s), newest" in text and "(fresh)" in text and "blocked on MCP data" in text
+    # the freshness objectives allow 36 hours: an extract two days old is stale
+    later = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    state = json.loads(runner.invoke(main, ["status", "--json", "--now", later]).output)
+    assert state["mcp_extracts"]["present"] is True and state["mcp_extracts"]["fresh"] is False
 
 
 def test_a_second_run_is_refused_while_one_runs(isolated_env, tmp_path):

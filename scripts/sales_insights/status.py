@@ -41,16 +41,19 @@ def last_export(export_dir: Path) -> dict | None:
             "files": len(manifest.get("files", []))}
 
 
-def mcp_extracts(settings: Settings) -> dict:
-    """Whether MCP extract files have landed (the contract CSVs an extract writes)."""
+def mcp_extracts(settings: Settings, max_age_hours: float, now: datetime) -> dict:
+    """Whether MCP extract files have landed (the contract CSVs an extract writes), and whether the newest
+    was written within `max_age_hours` of now."""
     directory = settings.extract_dir
     files = sorted(directory.rglob("*.csv")) if directory.is_dir() else []
     newest = max((f.stat().st_mtime for f in files), default=None)
+    written = datetime.fromtimestamp(newest, UTC) if newest is not None else None
     return {
         "directory": str(directory),
         "present": bool(files),
         "files": len(files),
-        "newest": datetime.fromtimestamp(newest, UTC).isoformat(timespec="seconds") if newest else None,
+        "newest": written.isoformat(timespec="seconds") if written else None,
+        "fresh": bool(written and (now - written).total_seconds() <= max_age_hours * 3600),
     }
 
 
@@ -60,7 +63,8 @@ def collect(settings: Settings, config: ProjectConfig, now: datetime) -> dict:
         info, warehouse_error = read_build_info(warehouse), None
     except SalesInsightsError as exc:
         info, warehouse_error = None, str(exc)
-    extracts = mcp_extracts(settings)
+    # an extract is fresh when it is no older than the data may be (the stricter freshness objective)
+    extracts = mcp_extracts(settings, min(config.slo.ga4_max_age_hours, config.slo.shopify_max_age_hours), now)
     return {
         "use_mock_data": settings.use_mock_data,
         "enable_mcp": settings.enable_mcp,
@@ -87,7 +91,8 @@ def format_status(state: dict) -> str:
              f"ENABLE_MCP={str(state['enable_mcp']).lower()})"]
     lines += [f"MCP:          {note}" for note in state["notes"]]
     extracts = state["mcp_extracts"]
-    lines.append(f"MCP extracts: {extracts['files']} file(s), newest {extracts['newest']}, in {extracts['directory']}"
+    lines.append(f"MCP extracts: {extracts['files']} file(s), newest {extracts['newest']} "
+                 f"({'fresh' if extracts['fresh'] else 'stale'}), in {extracts['directory']}"
                  if extracts["present"] else f"MCP extracts: none in {extracts['directory']}")
     lines.append(f"warehouse:    {state['warehouse']}")
     info = state["last_build"]
