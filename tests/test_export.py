@@ -7,12 +7,14 @@ import csv
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from sales_insights import export as export_module
@@ -181,3 +183,12 @@ def test_a_broken_project_config_names_the_file(tmp_path):
     (tmp_path / "sales_insights.toml").write_text("[exports\n")
     with pytest.raises(SalesInsightsError, match="not valid TOML"):
         load_project_config(tmp_path)
+
+
+def test_the_exposure_of_the_exports_lists_the_exported_marts():
+    """dbt's lineage shows what the CSV exports read: the exposure's refs are the configured marts."""
+    project = Path(__file__).resolve().parents[1]
+    exposure = next(e for e in yaml.safe_load((project / "models" / "exposures.yml").read_text())["exposures"]
+                    if e["name"] == "nightly_csv_exports")
+    refs = [re.fullmatch(r"ref\('(\w+)'\)", d).group(1) for d in exposure["depends_on"]]
+    assert refs == list(load_project_config(project).export_marts)

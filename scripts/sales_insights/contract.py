@@ -8,6 +8,7 @@ Great Expectations source suites.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,9 @@ class Table:
 def _c(name: str, type_: str, nullable: bool = False, accepted: tuple[str, ...] = ()) -> Column:
     return Column(name, type_, nullable, accepted)
 
+
+# The binding contract, in the repository (a copy of the one the team agreed on).
+CONTRACT_DOC = Path(__file__).resolve().parents[2] / "docs" / "RAW_CONTRACT.md"
 
 FUNNEL_EVENTS = ("session_start", "page_view", "view_item", "add_to_cart", "begin_checkout", "purchase")
 DEVICE_CATEGORIES = ("desktop", "mobile", "tablet")
@@ -186,8 +190,10 @@ def table(name: str) -> Table:
     return TABLES_BY_NAME[name]
 
 
-def seed_properties_yaml() -> str:
-    """seeds/mock/_mock__seeds.yml: the mock seeds load every column as text, like the raw loader."""
+def seed_properties_yaml(contract_doc: Path = CONTRACT_DOC) -> str:
+    """seeds/mock/_mock__seeds.yml: the mock seeds load every column as text, like the raw loader; each
+    column is described by the meaning docs/RAW_CONTRACT.md gives it and its contract type."""
+    meanings = contract_meanings(contract_doc)
     lines = [
         "# Generated from scripts/sales_insights/contract.py (tests keep the two in step).",
         "# Every column loads as text: typing and row checks happen in the staging models, as for raw data.",
@@ -203,4 +209,44 @@ def seed_properties_yaml() -> str:
             "      column_types:",
         ]
         lines += [f"        {c}: varchar" for c in t.column_names]
+        lines.append("    columns:")
+        for c in t.columns:
+            described = column_description(t, c, meanings.get((t.name, c.name), ""))
+            lines += [f"      - name: {c.name}", f'        description: "{described}"']
     return "\n".join(lines) + "\n"
+
+
+_TYPE_WORDS = {
+    "string": "text",
+    "integer": "a whole number",
+    "decimal": "a decimal amount ('.' separator)",
+    "timestamp": "an ISO-8601 timestamp with a UTC offset",
+    "boolean": "true or false",
+    "yyyymmdd": "a date as YYYYMMDD",
+}
+
+
+def contract_meanings(path: Path) -> dict[tuple[str, str], str]:
+    """(table, column) -> the `meaning` cell of the column tables of docs/RAW_CONTRACT.md."""
+    meanings, table = {}, None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            table = line[3:].strip()
+        elif table and line.startswith("| ") and not line.startswith(("| column", "|---")):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if len(cells) == 4:
+                meanings[(table, cells[0])] = cells[3].replace("`", "'").replace('"', "'")
+    return meanings
+
+
+def column_description(table: Table, column: Column, meaning: str = "") -> str:
+    """What the raw-data contract says of a column, in words: its meaning, then type and rules."""
+    parts = [f"type {_TYPE_WORDS[column.type]}", "may be empty" if column.nullable else "required"]
+    if column.name == table.key:
+        parts.append("the table's key")
+    if column.accepted_values:
+        parts.append("one of " + ", ".join(column.accepted_values))
+    if column.name in table.references:
+        parts.append(f"points at {table.references[column.name]}")
+    rules = "Contract: " + "; ".join(parts) + ". Loaded as text."
+    return f"{meaning[0].upper()}{meaning[1:]}. {rules}" if meaning else rules
