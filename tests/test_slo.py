@@ -157,6 +157,9 @@ def test_slo_command_prints_each_objective_and_exits_1_on_a_breach(tmp_path, mon
     as_json = json.loads(runner.invoke(main, [*args, "--json"]).output)
     assert {r["name"]: r["status"] for r in as_json}["ga4_freshness"] == "breach"
 
+    bad = runner.invoke(main, [*args[:-1], "yesterday"])
+    assert bad.exit_code == 1 and "--now 'yesterday': not an ISO time" in bad.output
+
     warehouse, exports = make_world(tmp_path / "ok")
     met = runner.invoke(main, ["slo", "--warehouse", str(warehouse), "--export-dir", str(exports),
                                "--now", NOW.isoformat()])

@@ -168,7 +168,10 @@ def run_cmd(
 def _now(value: str | None) -> datetime:
     if value is None:
         return datetime.now(UTC)
-    parsed = datetime.fromisoformat(value)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise SalesInsightsError(f"--now {value!r}: not an ISO time such as 2026-11-25T07:00:00+00:00") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -186,8 +189,8 @@ def status(as_json: bool, now: str | None) -> None:
     try:
         settings = load_settings()
         state = collect(settings, load_project_config(settings.project_dir), _now(now))
-    except (SalesInsightsError, ValueError) as exc:
-        _fail(exc if isinstance(exc, SalesInsightsError) else SalesInsightsError(str(exc)))
+    except SalesInsightsError as exc:
+        _fail(exc)
     click.echo(json.dumps(state, indent=2, default=str) if as_json else format_status(state))
 
 
@@ -207,8 +210,8 @@ def slo(warehouse: Path | None, export_dir: Path | None, as_json: bool, now: str
         config = load_project_config(settings.project_dir)
         results = evaluate(config.slo, (warehouse or settings.warehouse).resolve(),
                            (export_dir or settings.export_dir).resolve(), _now(now))
-    except (SalesInsightsError, ValueError) as exc:
-        _fail(exc if isinstance(exc, SalesInsightsError) else SalesInsightsError(str(exc)))
+    except SalesInsightsError as exc:
+        _fail(exc)
     click.echo(json.dumps(as_dicts(results), indent=2) if as_json else format_results(results))
     if not all(r.passed for r in results):
         sys.exit(1)
