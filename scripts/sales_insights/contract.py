@@ -50,6 +50,16 @@ def _c(name: str, type_: str, nullable: bool = False, accepted: tuple[str, ...] 
 # The binding contract, in the repository (a copy of the one the team agreed on).
 CONTRACT_DOC = Path(__file__).resolve().parents[2] / "docs" / "RAW_CONTRACT.md"
 
+# What a good value of each contract type is, in words (the contract suites and the seeds' docs say it).
+TYPE_WORDS = {
+    "string": "text",
+    "integer": "an integer",
+    "decimal": "a decimal number",
+    "timestamp": "an ISO-8601 timestamp with a UTC offset",
+    "boolean": "true or false",
+    "yyyymmdd": "a date written YYYYMMDD",
+}
+
 FUNNEL_EVENTS = ("session_start", "page_view", "view_item", "add_to_cart", "begin_checkout", "purchase")
 DEVICE_CATEGORIES = ("desktop", "mobile", "tablet")
 FINANCIAL_STATUSES = (
@@ -216,14 +226,6 @@ def seed_properties_yaml(contract_doc: Path = CONTRACT_DOC) -> str:
     return "\n".join(lines) + "\n"
 
 
-_TYPE_WORDS = {
-    "string": "text",
-    "integer": "a whole number",
-    "decimal": "a decimal amount ('.' separator)",
-    "timestamp": "an ISO-8601 timestamp with a UTC offset",
-    "boolean": "true or false",
-    "yyyymmdd": "a date as YYYYMMDD",
-}
 
 
 def contract_meanings(path: Path) -> dict[tuple[str, str], str]:
@@ -241,7 +243,7 @@ def contract_meanings(path: Path) -> dict[tuple[str, str], str]:
 
 def column_description(table: Table, column: Column, meaning: str = "") -> str:
     """What the raw-data contract says of a column, in words: its meaning, then type and rules."""
-    parts = [f"type {_TYPE_WORDS[column.type]}", "may be empty" if column.nullable else "required"]
+    parts = [f"type {TYPE_WORDS[column.type]}", "may be empty" if column.nullable else "required"]
     if column.name == table.key:
         parts.append("the table's key")
     if column.accepted_values:

@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .contract import TABLES, Table
+from .contract import TABLES, TYPE_WORDS, Table
 
 SUITES_DIR = Path("gx") / "expectations"
 SOURCE = "source"
@@ -65,21 +65,18 @@ def _q(column: str) -> str:
 
 
 _TYPE_RULES = {
-    # contract type -> (rule name, condition on the raw text, what a good value is)
-    "integer": ("not_integer", "{c} is not null and try_cast({c} as bigint) is null", "an integer"),
-    "decimal": ("not_decimal", "{c} is not null and try_cast({c} as decimal(18, 2)) is null", "a decimal number"),
+    # contract type -> (rule name, condition on the raw text); what a good value is: contract.TYPE_WORDS
+    "integer": ("not_integer", "{c} is not null and try_cast({c} as bigint) is null"),
+    "decimal": ("not_decimal", "{c} is not null and try_cast({c} as decimal(18, 2)) is null"),
     "timestamp": (
         "not_timestamp",
         "{c} is not null and (not regexp_matches({c}, '" + _TIMESTAMP_OFFSET + "') "
         "or try_cast({c} as timestamptz) is null)",
-        "an ISO-8601 timestamp with a UTC offset",
     ),
-    "boolean": ("not_boolean", "{c} is not null and lower(trim({c})) not in ('true', 'false', '1', '0')",
-                "true or false"),
+    "boolean": ("not_boolean", "{c} is not null and lower(trim({c})) not in ('true', 'false', '1', '0')"),
     "yyyymmdd": (
         "not_yyyymmdd",
         "{c} is not null and (not regexp_full_match({c}, '[0-9]{8}') or try_strptime({c}, '%Y%m%d') is null)",
-        "a date written YYYYMMDD",
     ),
 }
 
@@ -151,8 +148,8 @@ def _raw_suite(table: Table) -> Suite:
             expectations.append(_expectation("expect_column_values_to_not_be_null", f"{col.name} is required",
                                              column=col.name, mostly=mostly))
         if col.type in _TYPE_RULES:
-            rule, condition, what = _TYPE_RULES[col.type]
-            expectations.append(_row_rule(table, col.name, rule, condition, f"{col.name} is {what}"))
+            rule, condition = _TYPE_RULES[col.type]
+            expectations.append(_row_rule(table, col.name, rule, condition, f"{col.name} is {TYPE_WORDS[col.type]}"))
         if col.accepted_values:
             expectations.append(_expectation(
                 "expect_column_values_to_be_in_set", f"{col.name} is one of {', '.join(col.accepted_values)}",
