@@ -149,6 +149,12 @@ def _number(path: Path, section: str, key: str, value, low: float, high: float |
     return float(value)
 
 
+def _whole_number(path: Path, section: str, key: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise SalesInsightsError(f"{path}: [{section}] {key} must be a whole number of at least {low}, not {value!r}")
+    return value
+
+
 def _slo_config(path: Path, data: dict) -> SloConfig:
     slo = data.get("slo", {})
     if not isinstance(slo, dict):
@@ -170,10 +176,8 @@ def _slo_config(path: Path, data: dict) -> SloConfig:
         ZoneInfo(str(timezone))
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise SalesInsightsError(f"{path}: [slo] timezone must be an IANA time zone name, not {timezone!r}") from exc
-    days = slo.get("tracking_coverage_days", default.tracking_coverage_days)
-    if isinstance(days, bool) or not isinstance(days, int) or days < 1:
-        raise SalesInsightsError(f"{path}: [slo] tracking_coverage_days must be a whole number of at least 1, "
-                                 f"not {days!r}")
+    days = _whole_number(path, "slo", "tracking_coverage_days",
+                         slo.get("tracking_coverage_days", default.tracking_coverage_days), 1)
     return SloConfig(
         ga4_max_age_hours=number("ga4_max_age_hours", 0),
         shopify_max_age_hours=number("shopify_max_age_hours", 0),
@@ -190,12 +194,9 @@ def _contracts_config(path: Path, data: dict) -> ContractsConfig:
     contracts = data.get("contracts", {})
     default = ContractsConfig()
     share = contracts.get("max_bad_row_share", default.max_bad_row_share)
-    rows = contracts.get("max_bad_rows", default.max_bad_rows)
     if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share < 1:
         raise SalesInsightsError(f"{path}: [contracts] max_bad_row_share must be a number in [0, 1), not {share!r}")
-    if isinstance(rows, bool) or not isinstance(rows, int) or rows < 0:
-        raise SalesInsightsError(f"{path}: [contracts] max_bad_rows must be a whole number of at least 0, "
-                                 f"not {rows!r}")
+    rows = _whole_number(path, "contracts", "max_bad_rows", contracts.get("max_bad_rows", default.max_bad_rows), 0)
     return ContractsConfig(float(share), rows)
 
 
@@ -212,9 +213,7 @@ def load_project_config(project_dir: Path) -> ProjectConfig:
     marts = exports.get("marts")
     if not isinstance(marts, list) or not marts or not all(isinstance(m, str) and m for m in marts):
         raise SalesInsightsError(f"{path}: [exports] marts must be a non-empty list of mart names")
-    keep = exports.get("keep_runs", 14)
-    if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
-        raise SalesInsightsError(f"{path}: [exports] keep_runs must be a whole number of at least 1, not {keep!r}")
+    keep = _whole_number(path, "exports", "keep_runs", exports.get("keep_runs", 14), 1)
     order_by = exports.get("order_by", {})
     if not isinstance(order_by, dict) or not all(
         isinstance(v, list) and v and all(isinstance(c, str) for c in v) for v in order_by.values()
