@@ -128,13 +128,17 @@ def latest_run(out_dir: Path) -> Path | None:
     return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
 
 
-def complete_runs(out_dir: Path) -> list[tuple[Path, dict]]:
-    """Export folders of every configured mart (named after their build, see _run_name), with manifests."""
+def _run_dirs(out_dir: Path) -> list[Path]:
+    """The export folders: those with a manifest file (not `latest`, not a run's hidden temporary folder)."""
     if not out_dir.is_dir():
         return []
-    runs = [(p, read_manifest(p)) for p in out_dir.iterdir()
-            if p.is_dir() and not p.is_symlink() and not p.name.startswith(".") and "--" not in p.name]
-    return [(p, m) for p, m in runs if m]
+    return [p for p in out_dir.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+            and (p / MANIFEST).is_file()]
+
+
+def complete_runs(out_dir: Path) -> list[tuple[Path, dict]]:
+    """Export folders of every configured mart (named after their build, see _run_name), with manifests."""
+    return [(p, m) for p in _run_dirs(out_dir) if "--" not in p.name and (m := read_manifest(p))]
 
 
 def _write_run(con: duckdb.DuckDBPyConnection, staging: Path, columns: dict[str, list[dict]], info: dict,
@@ -170,9 +174,7 @@ def _write_run(con: duckdb.DuckDBPyConnection, staging: Path, columns: dict[str,
 
 
 def _prune(out_dir: Path, keep: int, protect: set[Path]) -> list[Path]:
-    runs = [p for p in out_dir.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
-            and (p / MANIFEST).is_file()]
-    runs.sort(key=lambda p: (read_manifest(p) or {}).get("exported_at", ""), reverse=True)
+    runs = sorted(_run_dirs(out_dir), key=lambda p: (read_manifest(p) or {}).get("exported_at", ""), reverse=True)
     removed = []
     for old in runs[max(keep, 1):]:
         if old.resolve() in protect:
