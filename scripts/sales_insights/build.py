@@ -263,9 +263,8 @@ def build(
     attempt = BuildAttempt(new_build_id(), datetime.now(UTC).isoformat(timespec="seconds"), source.kind)
     with build_lock(target):
         try:
-            fingerprint = project_fingerprint(settings.project_dir)
-            result = _build_locked(settings, source, target, attempt, fingerprint, started, on_output, full_refresh,
-                                   contracts, on_progress)
+            result = _build_locked(settings, source, target, attempt, started, on_output, full_refresh, contracts,
+                                   on_progress)
         except BaseException as exc:  # an interrupted or crashed build is a failed attempt too
             attempt.finish(started, "failed", str(exc) or type(exc).__name__)
             write_build_attempt(target, attempt)
@@ -276,10 +275,11 @@ def build(
 
 
 def _build_locked(
-    settings: Settings, source: DataSource, target: Path, attempt: BuildAttempt, fingerprint: str, started: float,
+    settings: Settings, source: DataSource, target: Path, attempt: BuildAttempt, started: float,
     on_output: Callable[[str], None] | None, full_refresh: bool, contracts: bool,
     on_progress: Callable[[str], None] | None,
 ) -> BuildResult:
+    fingerprint = project_fingerprint(settings.project_dir)
     staged = target.with_name(target.name + ".next")
     _remove_database(staged)
     incremental = not full_refresh and can_build_incrementally(read_build_info(target), fingerprint, source)
