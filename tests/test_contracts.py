@@ -89,7 +89,8 @@ def test_every_raw_table_and_mart_has_a_suite_covering_the_contract():
                             .replace("{schema}.", "").replace('"raw_shopify_orders"', "(select 1 as id)")
                             .replace('"raw_shopify_products"', "(select 1 as id)"))
     marts = [s.name for s in all_suites() if s.layer == "mart"]
-    assert len(marts) == 18 and "fct_experiment_shortlist" in marts and "fct_customer_cohorts" in marts
+    assert len(marts) == 19
+    assert {"fct_experiment_shortlist", "fct_customer_cohorts", "fct_headline_metrics"} <= set(marts)
 
 
 def test_the_dialect_keeps_a_result_after_its_connection_is_returned(tmp_path):
@@ -117,7 +118,7 @@ def test_the_generated_store_passes_every_contract_with_no_error(built):
     report = result.contracts
     assert report is not None and report.success
     assert report.count(ERROR) == 0 and report.count(FAILED) == 0
-    assert len(report.suites) == 25 and all(len(s.outcomes) >= 4 for s in report.suites)
+    assert len(report.suites) == 26 and all(len(s.outcomes) >= 4 for s in report.suites)
     con = duckdb.connect(str(result.warehouse), read_only=True)
     statuses = con.execute("select status, count(*) from meta.contract_results group by 1").fetchall()
     con.close()

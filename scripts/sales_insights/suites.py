@@ -371,6 +371,14 @@ _MART_EXPECTATIONS: dict[str, list[dict]] = {
         *_non_negative("expected_monthly_revenue_impact", "priority_score", "effort_days", "observations"),
         _at_least("adjusted_p_value", "p_value", "Benjamini-Hochberg never lowers a p-value"),
     ],
+    "fct_headline_metrics": [
+        _has_rows(), *_unique("headline_metric_key"), *_unique("metric", "period"),
+        *_not_null("metric_label", "unit", "definition", "period_start_date", "period_end_date"),
+        _one_of("unit", ("count", "ratio", "money")),
+        _one_of("period", ("last_28_days", "previous_28_days", "all_time")),
+        _at_least("period_end_date", "period_start_date", "a period ends on or after its start"),
+        *_non_negative("metric_value", "numerator", "denominator"),
+    ],
 }
 
 

@@ -92,8 +92,7 @@ final as (
         cast(coalesce(order_totals.gross_revenue, 0) as {{ type_money() }}) as gross_revenue,
         cast(coalesce(order_totals.refunded_amount, 0) as {{ type_money() }}) as refunded_amount,
         cast(coalesce(order_totals.net_revenue, 0) as {{ type_money() }}) as net_revenue,
-        cast({{ safe_divide('order_totals.net_revenue', 'order_totals.orders') }} as {{ type_money() }})
-            as average_order_value,
+        {{ metric_average_order_value('order_totals.net_revenue', 'order_totals.orders') }} as average_order_value,
         coalesce(day_totals.order_days, 0) > 1 as is_repeat_customer,
         cast(day_totals.order_days - 1 as {{ dbt.type_bigint() }}) as frequency,
         cast({{ dbt.datediff('day_totals.first_order_date', 'day_totals.last_order_date', 'day') }}

@@ -83,7 +83,7 @@ final as (
             as is_complete_month,
         filled.cohort_size,
         filled.active_customers,
-        {{ safe_divide('filled.active_customers', 'filled.cohort_size') }} as retention_rate,
+        {{ metric_retention_rate('filled.active_customers', 'filled.cohort_size') }} as retention_rate,
         filled.orders,
         filled.net_revenue,
         cast(

@@ -41,7 +41,7 @@ final as (
         {{ safe_divide('add_to_cart_sessions', 'sessions') }} as add_to_cart_rate,
         {{ safe_divide('begin_checkout_sessions', 'add_to_cart_sessions') }} as begin_checkout_rate,
         {{ safe_divide('purchase_sessions', 'begin_checkout_sessions') }} as purchase_rate,
-        {{ safe_divide('purchase_sessions', 'sessions') }} as session_conversion_rate,
+        {{ metric_conversion_rate('purchase_sessions', 'sessions') }} as session_conversion_rate,
         sessions - add_to_cart_sessions as add_to_cart_dropoff_sessions,
         add_to_cart_sessions - begin_checkout_sessions as begin_checkout_dropoff_sessions,
         begin_checkout_sessions - purchase_sessions as purchase_dropoff_sessions

@@ -27,7 +27,7 @@ ga4_transactions as (
 classified as (
     select
         orders.*,
-        not orders.is_test and orders.cancelled_at is null as is_valid,
+        {{ metric_is_valid_order('orders.is_test', 'orders.cancelled_at') }} as is_valid,
         coalesce(refunds.refunds, 0) as refunds,
         cast(coalesce(refunds.refunded_amount, 0) as {{ type_money() }}) as refunded_amount,
         coalesce(lines.order_lines, 0) as order_lines,
@@ -82,7 +82,7 @@ final as (
         refunds,
         refunded_amount,
         case when is_valid then total_price else 0 end as gross_revenue,
-        cast(case when is_valid then total_price - refunded_amount else 0 end as {{ type_money() }}) as net_revenue,
+        {{ metric_order_net_revenue('is_valid', 'total_price', 'refunded_amount') }} as net_revenue,
         is_tracked_in_ga4,
         ga4_session_key
     from sequenced

@@ -38,7 +38,7 @@ final as (
         cast(coalesce(daily.gross_revenue, 0) as {{ type_money() }}) as gross_revenue,
         cast(coalesce(daily.refunded_amount, 0) as {{ type_money() }}) as refunded_amount,
         cast(coalesce(daily.net_revenue, 0) as {{ type_money() }}) as net_revenue,
-        cast({{ safe_divide('daily.net_revenue', 'daily.orders') }} as {{ type_money() }}) as average_order_value
+        {{ metric_average_order_value('daily.net_revenue', 'daily.orders') }} as average_order_value
     from days
     left join daily
         on days.date_day = daily.order_date
