@@ -64,7 +64,7 @@ customer_month_1 as (
 retention as (
     select
         'all_time' as period,
-        count(*) as cohort_customers,
+        count(distinct customer_month_1.customer_id) as cohort_customers,
         count(distinct month_1_orders.customer_id) as active_customers
     from customer_month_1
     cross join last_month
