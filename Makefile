@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
 
-.PHONY: install run test lint clean
+.PHONY: install browser run test lint clean
 
 install: $(STAMP)
 
@@ -21,7 +21,15 @@ run: install
 lint: install
 	$(BIN)/ruff check scripts tests
 
-test: lint
+# The report's test renders the page in Debian's chromium; as root, install it when it is missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
+	  else echo "chromium is missing: install it (apt-get install chromium) for the report's browser test"; fi; }
+
+test: lint browser
 	$(BIN)/python -m pytest
 
 clean:

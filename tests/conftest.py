@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
+from sales_insights.build import build
 from sales_insights.config import load_settings
 from sales_insights.contract import TABLES_BY_NAME
 from sales_insights.generate import GeneratorConfig, generate
+from sales_insights.sources import DataSource
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -40,6 +46,35 @@ def clean_generated(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("clean")
     generate(out, GeneratorConfig(seed=11, users=1500, days=90, bad_rows=False))
     return out
+
+
+def build_generated_store(root: Path, config: GeneratorConfig):
+    """Generate a store into root/data and build it into root/warehouse.duckdb: (warehouse, shortlist)."""
+    generate(root / "data", config)
+    result = build(load_settings(), DataSource("directory", root / "data", "generated"), root / "warehouse.duckdb")
+    with duckdb.connect(str(result.warehouse), read_only=True) as con:
+        shortlist = con.sql("select * from marts.fct_experiment_shortlist order by rank").df()
+    return result.warehouse, shortlist
+
+
+@pytest.fixture(scope="session")
+def planted_store(tmp_path_factory):
+    """The default mock store (a year, 100,000 visitors, the planted opportunities), built once for the session."""
+    return build_generated_store(tmp_path_factory.mktemp("planted"), GeneratorConfig())
+
+
+@pytest.fixture(scope="session")
+def committed_seeds_build(tmp_path_factory):
+    """The committed mock seeds built by plain `dbt build --profiles-dir profiles`, as a dbt user would after a
+    fresh clone: (warehouse, the environment dbt ran with)."""
+    warehouse = tmp_path_factory.mktemp("seeds") / "seeds.duckdb"
+    env = {**os.environ, "SALES_INSIGHTS_WAREHOUSE": str(warehouse)}
+    env.pop("USE_MOCK_DATA", None)
+    dbt = Path(sys.executable).with_name("dbt")
+    proc = subprocess.run([str(dbt), "build", "--profiles-dir", "profiles"], cwd=PROJECT_DIR, env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    return warehouse, env
 
 
 @pytest.fixture

@@ -87,6 +87,10 @@ def test_run_generates_builds_and_says_how_to_query(runner, isolated_env):
     assert manifest["marts"] == list(load_project_config(isolated_env.project_dir).export_marts)
     assert "fct_experiment_shortlist" in manifest["marts"]
     assert all((latest / f["file"]).is_file() for f in manifest["files"])
+    # and with the report of the same build beside the export folders
+    report = isolated_env.export_dir / "report.html"
+    assert f"Report of build {manifest['build_id']}: {report}" in result.output
+    assert f"build {manifest['build_id']}" in report.read_text(encoding="utf-8")
     again = runner.invoke(main, ["run", "--users", "600", "--days", "40", "--quiet"])
     assert again.exit_code == 0 and "Generated mock data" not in again.output
     # a new build, a new export folder; both kept

@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import hashlib
 
-import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 from scipy import stats
 
+from conftest import build_generated_store
 from sales_insights import experiments as ex
-from sales_insights.build import build
 from sales_insights.catalog import LEAKY_DEVICE, LEAKY_LANDING_PAGE, PAIR_ADDON, PAIR_ANCHOR
 from sales_insights.cli import main
-from sales_insights.config import load_settings
-from sales_insights.generate import GeneratorConfig, generate
-from sales_insights.sources import DataSource
+from sales_insights.generate import GeneratorConfig
 
 # --------------------------------------------------------------------------------------------------
 # statistics
@@ -195,22 +192,9 @@ def test_a_shortfall_inside_the_relevant_gap_is_not_significant_however_large_th
 # the build on the default mock store and on one without planted opportunities
 
 
-def _build_store(root, config: GeneratorConfig):
-    generate(root / "data", config)
-    result = build(load_settings(), DataSource("directory", root / "data", "generated"), root / "warehouse.duckdb")
-    with duckdb.connect(str(result.warehouse), read_only=True) as con:
-        shortlist = con.sql("select * from marts.fct_experiment_shortlist order by rank").df()
-    return result.warehouse, shortlist
-
-
-@pytest.fixture(scope="module")
-def planted_store(tmp_path_factory):
-    return _build_store(tmp_path_factory.mktemp("planted"), GeneratorConfig())
-
-
 @pytest.fixture(scope="module")
 def null_store(tmp_path_factory):
-    return _build_store(tmp_path_factory.mktemp("null"), GeneratorConfig(planted=False))
+    return build_generated_store(tmp_path_factory.mktemp("null"), GeneratorConfig(planted=False))
 
 
 @pytest.mark.dbt

@@ -18,7 +18,8 @@ from .config import load_project_config, load_settings
 from .errors import SalesInsightsError
 from .export import ExportResult, export_marts
 from .generate import GeneratorConfig, generate
-from .pipeline import run_main
+from .pipeline import report_path, run_main
+from .report import ReportResult, write_report
 from .shortlist import TYPES, format_shortlist, read_shortlist
 from .sources import resolve_source
 from .validate import ERROR, format_report, suite_names, validate_build
@@ -69,6 +70,11 @@ def _print_export(result: ExportResult) -> None:
         click.echo(f"  latest -> {result.run_dir.name}")
     for old in result.removed:
         click.echo(f"  removed old export {old.name}")
+
+
+def _print_report(result: ReportResult) -> None:
+    click.echo(f"Report of build {result.build_id}: {result.path} ({len(result.charts)} charts, "
+               f"{result.bytes_written / 1e6:.1f} MB, opens offline)")
 
 
 def _print_query_help(warehouse: Path) -> None:
@@ -162,6 +168,7 @@ def run_cmd(
         click.echo(f"Generated mock data in {result.source.path}")
     _print_build(result.build)
     _print_export(result.export)
+    _print_report(result.report)
     _print_query_help(result.build.warehouse)
 
 
@@ -256,6 +263,24 @@ def export_cmd(out_dir: Path | None, marts: tuple[str, ...], warehouse: Path | N
     except SalesInsightsError as exc:
         _fail(exc)
     _print_export(result)
+
+
+@main.command(help="Write one self-contained HTML page of the warehouse's marts (headline metrics, the landing page "
+                   "to fix first, funnel, cohorts, CLV, forecast, tracking coverage, experiment shortlist); it "
+                   "needs no network to open. `run` writes it too.")
+@click.option("--out", type=_path, default=None,
+              help="HTML file (default: report.html in the export directory, SALES_INSIGHTS_EXPORT_DIR or exports/).")
+@click.option("--warehouse", type=_path, default=None,
+              help="DuckDB file (default: SALES_INSIGHTS_WAREHOUSE or warehouse/sales_insights.duckdb).")
+def report(out: Path | None, warehouse: Path | None) -> None:
+    try:
+        settings = load_settings()
+        config = load_project_config(settings.project_dir)
+        result = write_report(warehouse or settings.warehouse, out or report_path(settings),
+                              config.slo.tracking_coverage_floor, _progress)
+    except SalesInsightsError as exc:
+        _fail(exc)
+    _print_report(result)
 
 
 @main.command(help="Print the ranked experiment shortlist of the warehouse.")

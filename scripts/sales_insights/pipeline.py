@@ -13,6 +13,7 @@ from .config import ProjectConfig, Settings, load_project_config
 from .export import ExportResult, export_marts
 from .generate import GeneratorConfig, config_as_dict, generate, read_generated_config
 from .locks import exclusive_lock
+from .report import ReportResult, write_report
 from .sources import DataSource, resolve_source
 
 
@@ -22,6 +23,7 @@ class RunResult:
     generated: bool
     build: BuildResult
     export: ExportResult
+    report: ReportResult
 
 
 def ensure_mock_data(out_dir: Path, config: GeneratorConfig) -> bool:
@@ -73,4 +75,10 @@ def _run_locked(
     exported = export_marts(result.warehouse, settings.export_dir, list(config.export_marts),
                             keep_runs=config.keep_export_runs, on_progress=on_progress,
                             order_by=config.export_order_by)
-    return RunResult(source, generated, result, exported)
+    report = write_report(result.warehouse, report_path(settings), config.slo.tracking_coverage_floor, on_progress)
+    return RunResult(source, generated, result, exported, report)
+
+
+def report_path(settings: Settings) -> Path:
+    """Where `run` writes the report and where `report` writes it by default: beside the export folders."""
+    return settings.export_dir / "report.html"
