@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
+# Every SQL file of the dbt project: models, macros (with the generic tests in macros/tests) and the
+# singular tests. tests/test_lint.py checks that these cover every .sql file.
+SQL_PATHS := models macros tests/dbt
 
 .PHONY: install browser run test lint clean
 
@@ -19,7 +22,8 @@ run: install
 	$(BIN)/sales-insights run
 
 lint: install
-	$(BIN)/ruff check scripts tests
+	$(BIN)/ruff check scripts tests lint
+	$(BIN)/sqlfluff lint $(SQL_PATHS)
 
 # The report's test renders the page in Debian's chromium; as root, install it when it is missing.
 browser:

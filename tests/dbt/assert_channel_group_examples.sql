@@ -27,9 +27,10 @@ untested_groups as (
         rules.channel_group as expected_channel_group,
         'no example' as actual_channel_group
     from {{ ref('ga4_channel_group_rules') }} as rules
-    where rules.channel_group not in (
-        select expected_channel_group from {{ ref('ga4_channel_group_examples') }}
-    )
+    where
+        rules.channel_group not in (
+            select expected_channel_group from {{ ref('ga4_channel_group_examples') }}
+        )
 )
 
 select * from mismatches

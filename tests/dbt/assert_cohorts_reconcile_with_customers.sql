@@ -21,7 +21,7 @@ first_months as (
         and active_customers <> cohort_size
 )
 
-select *
+select *  -- every column of the one-row totals it compares -- noqa: RF02
 from triangle
 cross join customers
 cross join first_months

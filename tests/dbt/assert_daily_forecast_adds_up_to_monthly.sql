@@ -17,5 +17,7 @@ from {{ ref('fct_revenue_forecast_monthly') }} as monthly
 left join daily
     on monthly.forecast_month = daily.forecast_month
 where monthly.forecast_net_revenue is not null
-    and (daily.forecast_month is null
-        or abs(daily.forecast_net_revenue - monthly.forecast_net_revenue) > 0.01 * daily.days)
+    and (
+        daily.forecast_month is null
+        or abs(daily.forecast_net_revenue - monthly.forecast_net_revenue) > 0.01 * daily.days
+    )

@@ -78,27 +78,32 @@ retention as (
         )
 ),
 
-expected as (
-    select period, 'sessions' as metric, cast(sessions as {{ type_double() }}) as expected_value
-    from session_totals
-    union all
-    select period, 'conversion_rate' as metric, {{ safe_divide('purchase_sessions', 'sessions') }}
-    from session_totals
-    union all
-    select period, 'orders' as metric, cast(orders as {{ type_double() }})
-    from order_totals
-    union all
-    select period, 'net_revenue' as metric, cast(net_revenue as {{ type_double() }})
-    from order_totals
-    union all
-    select period, 'average_order_value' as metric, round({{ safe_divide('net_revenue', 'orders') }}, 2)
-    from order_totals
-    union all
-    select period, 'month_1_retention_rate' as metric, {{ safe_divide('active_customers', 'cohort_customers') }}
-    from retention
-    union all
-    select 'all_time' as period, 'predicted_clv_12m' as metric, round(avg(predicted_clv_12m), 2)
+clv_total as (
+    select
+        'all_time' as period,
+        avg(predicted_clv_12m) as average_clv
     from {{ ref('fct_customer_clv') }}
+),
+
+expected as (
+    {%- for metric, source, value in [
+        ('sessions', 'session_totals', 'cast(sessions as ' ~ type_double() ~ ')'),
+        ('conversion_rate', 'session_totals', safe_divide('purchase_sessions', 'sessions')),
+        ('orders', 'order_totals', 'cast(orders as ' ~ type_double() ~ ')'),
+        ('net_revenue', 'order_totals', 'cast(net_revenue as ' ~ type_double() ~ ')'),
+        ('average_order_value', 'order_totals', 'round(' ~ safe_divide('net_revenue', 'orders') ~ ', 2)'),
+        ('month_1_retention_rate', 'retention', safe_divide('active_customers', 'cohort_customers')),
+        ('predicted_clv_12m', 'clv_total', 'round(average_clv, 2)'),
+    ] %}
+    select
+        period,
+        '{{ metric }}' as metric,
+        {{ value }} as expected_value
+    from {{ source }}
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
 )
 
 select

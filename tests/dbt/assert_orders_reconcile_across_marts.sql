@@ -21,7 +21,7 @@ reconciliation_totals as (
     from {{ ref('fct_ga4_shopify_reconciliation') }}
 )
 
-select *
+select *  -- every column of the one-row totals it compares -- noqa: RF02
 from order_totals
 cross join daily_totals
 cross join reconciliation_totals

@@ -15,7 +15,10 @@ with counts as (
         '{{ raw }}' as source_table,
         (select count(*) from {{ raw_table(source_name, raw) }}) as raw_rows,
         (select count(*) from {{ ref(staged) }}) as staged_rows,
-        (select count(*) from {{ ref('stg_rejected_rows') }} where source_table = '{{ raw }}') as rejected_rows
+        (
+            select count(*) from {{ ref('stg_rejected_rows') }}
+            where source_table = '{{ raw }}'
+        ) as rejected_rows
     {%- if not loop.last %}
     union all
     {%- endif %}

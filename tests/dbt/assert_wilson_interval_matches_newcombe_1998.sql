@@ -4,13 +4,14 @@
     off by more than 0.00005 (the table gives four decimals) or outside [0, 1] (0 of 20 has a lower
     bound of exactly 0). -#}
 with published as (
+    -- the published table, one example a line -- noqa: disable=AL03,LT09,LT11
     select 81 as successes, 263 as trials, 0.2553 as lower_bound, 0.3662 as upper_bound
     union all select 15, 148, 0.0624, 0.1605
     union all select 0, 20, 0.0000, 0.1611
     union all select 1, 29, 0.0061, 0.1718
     -- 20 of 20: the mirror of 0 of 20 (the score interval is symmetric under x -> n - x)
     union all select 20, 20, 0.8389, 1.0000
-),
+),  -- noqa: enable=AL03,LT09,LT11
 
 computed as (
     select

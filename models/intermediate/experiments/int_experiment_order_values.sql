@@ -22,22 +22,36 @@ final as (
         (select count(*) from orders) as valid_orders,
         (select {{ dbt.datediff('min(order_date)', 'max(order_date)', 'day') }} + 1 from orders) as period_days,
         (select cast(sum(net_revenue) / count(*) as {{ type_double() }}) from orders) as average_order_value,
-        (select count(*) from orders
+        (
+            select count(*) from orders
             where subtotal_price >= {{ var('free_shipping_threshold') }} - {{ var('free_shipping_band') }}
-                and subtotal_price < {{ var('free_shipping_threshold') }}) as orders_just_under_threshold,
-        (select cast(avg({{ var('free_shipping_threshold') }} - subtotal_price) as {{ type_double() }}) from orders
+                and subtotal_price < {{ var('free_shipping_threshold') }}
+        ) as orders_just_under_threshold,
+        (
+            select cast(avg({{ var('free_shipping_threshold') }} - subtotal_price) as {{ type_double() }}) from orders
             where subtotal_price >= {{ var('free_shipping_threshold') }} - {{ var('free_shipping_band') }}
-                and subtotal_price < {{ var('free_shipping_threshold') }}) as average_gap_to_threshold,
-        (select count(*) from orders
+                and subtotal_price < {{ var('free_shipping_threshold') }}
+        ) as average_gap_to_threshold,
+        (
+            select count(*) from orders
             where subtotal_price >= {{ var('free_shipping_threshold') }}
-                and subtotal_price < {{ var('free_shipping_threshold') }} + {{ var('free_shipping_band') }})
-            as orders_just_over_threshold,
+                and subtotal_price < {{ var('free_shipping_threshold') }} + {{ var('free_shipping_band') }}
+        ) as orders_just_over_threshold,
         (select count(*) from first_two) as repeat_customers,
-        (select count(*) from first_two where second_order_value > first_order_value) as larger_second_orders,
-        (select count(*) from first_two where second_order_value < first_order_value) as smaller_second_orders,
+        (
+            select count(*) from first_two
+            where second_order_value > first_order_value
+        ) as larger_second_orders,
+        (
+            select count(*) from first_two
+            where second_order_value < first_order_value
+        ) as smaller_second_orders,
         (select cast(avg(second_order_value - first_order_value) as {{ type_double() }}) from first_two)
             as average_second_order_change,
-        (select count(*) from orders where is_first_order) as first_orders
+        (
+            select count(*) from orders
+            where is_first_order
+        ) as first_orders
 )
 
 select * from final

@@ -12,6 +12,7 @@
 ) }}
 
 with purchases as (
+    -- sqlfluff 4.5 misreads the indent of a multi-line bracket inside a Jinja block -- noqa: disable=LT02
     select * from {{ ref('stg_ga4__events') }}
     where event_name = 'purchase'
         and transaction_id is not null
@@ -22,6 +23,7 @@ with purchases as (
                 and event_name = 'purchase'
         )
         {%- endif %}
+    -- noqa: enable=LT02
 ),
 
 transactions as (

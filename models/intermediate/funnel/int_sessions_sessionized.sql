@@ -30,17 +30,19 @@ with events as {{ not_materialized() if not is_incremental() }} (
         purchase_revenue
     from {{ ref('stg_ga4__events') }}
     {% if is_incremental() %}
-    where session_key in (
-        select session_key from {{ ref('stg_ga4__events') }}
-        {%- if appended_from_line('raw_ga4_events') %}
-        where source_line >= {{ appended_from_line('raw_ga4_events') }}
-        {%- else %}
-        where event_at >= (
-            select {{ dbt.dateadd('day', -1 * var('session_lookback_days'), 'max(session_start_at)') }}
-            from {{ this }}
+    where
+        session_key in (
+            select session_key from {{ ref('stg_ga4__events') }}
+            {%- if appended_from_line('raw_ga4_events') %}
+            where source_line >= {{ appended_from_line('raw_ga4_events') }}
+            {%- else %}
+            where
+                event_at >= (
+                    select {{ dbt.dateadd('day', -1 * var('session_lookback_days'), 'max(session_start_at)') }}
+                    from {{ this }}
+                )
+            {%- endif %}
         )
-        {%- endif %}
-    )
     {% endif %}
 ),
 

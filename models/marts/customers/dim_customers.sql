@@ -95,10 +95,14 @@ final as (
         {{ metric_average_order_value('order_totals.net_revenue', 'order_totals.orders') }} as average_order_value,
         coalesce(day_totals.order_days, 0) > 1 as is_repeat_customer,
         cast(day_totals.order_days - 1 as {{ dbt.type_bigint() }}) as frequency,
-        cast({{ dbt.datediff('day_totals.first_order_date', 'day_totals.last_order_date', 'day') }}
-            as {{ dbt.type_bigint() }}) as recency_days,
-        cast({{ dbt.datediff('day_totals.first_order_date', 'observation.observation_end_date', 'day') }}
-            as {{ dbt.type_bigint() }}) as tenure_days,
+        cast(
+            {{ dbt.datediff('day_totals.first_order_date', 'day_totals.last_order_date', 'day') }}
+            as {{ dbt.type_bigint() }}
+        ) as recency_days,
+        cast(
+            {{ dbt.datediff('day_totals.first_order_date', 'observation.observation_end_date', 'day') }}
+            as {{ dbt.type_bigint() }}
+        ) as tenure_days,
         cast(case
             when day_totals.order_days > 1
                 then (order_totals.net_revenue - day_totals.first_day_net_revenue) / (day_totals.order_days - 1)

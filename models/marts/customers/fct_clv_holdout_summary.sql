@@ -14,8 +14,9 @@ grouped as (
     union all
     select
         case when calibration_frequency >= 7 then '7+ repeat purchases'
-            else cast(calibration_frequency as {{ dbt.type_string() }}) || ' repeat purchases' end,
-        least(calibration_frequency, 7),
+            else cast(calibration_frequency as {{ dbt.type_string() }}) || ' repeat purchases'
+        end as customer_group,
+        least(calibration_frequency, 7) as group_order,
         *
     from holdout
 ),

@@ -36,10 +36,11 @@ cohort_months as (
         months.date_day as activity_month
     from cohort_sizes
     cross join bounds
+    -- date_spine() renders a whole select, joined here as a subquery -- noqa: disable=ST05
     inner join ({{ date_spine('(select min(cohort_month) from cohort_sizes)', '(select last_month from bounds)') }})
         as months
-        on months.date_day >= cohort_sizes.cohort_month
-        and {{ dbt.date_trunc('month', 'months.date_day') }} = months.date_day
+        on cohort_sizes.cohort_month <= months.date_day
+        and {{ dbt.date_trunc('month', 'months.date_day') }} = months.date_day  -- noqa: enable=ST05
 ),
 
 activity as (
@@ -59,8 +60,10 @@ filled as (
     select
         cohort_months.cohort_month,
         cohort_months.activity_month,
-        cast({{ dbt.datediff('cohort_months.cohort_month', 'cohort_months.activity_month', 'month') }}
-            as {{ dbt.type_int() }}) as months_since_first_order,
+        cast(
+            {{ dbt.datediff('cohort_months.cohort_month', 'cohort_months.activity_month', 'month') }}
+            as {{ dbt.type_int() }}
+        ) as months_since_first_order,
         cohort_months.cohort_size,
         coalesce(activity.active_customers, 0) as active_customers,
         coalesce(activity.orders, 0) as orders,
@@ -78,9 +81,10 @@ final as (
         filled.cohort_month,
         filled.months_since_first_order,
         filled.activity_month,
-        filled.activity_month < bounds.last_month
+        (
+            filled.activity_month < bounds.last_month
             or bounds.last_order_date = cast({{ dbt.last_day('bounds.last_month', 'month') }} as date)
-            as is_complete_month,
+        ) as is_complete_month,
         filled.cohort_size,
         filled.active_customers,
         {{ metric_retention_rate('filled.active_customers', 'filled.cohort_size') }} as retention_rate,

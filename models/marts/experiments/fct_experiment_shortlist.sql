@@ -31,7 +31,7 @@ prioritised as (
 final as (
     select
         experiment_id,
-        cast(row_number() over (order by priority_score desc, experiment_id) as {{ dbt.type_int() }}) as rank,
+        cast(row_number() over (order by priority_score desc, experiment_id asc) as {{ dbt.type_int() }}) as rank,
         cast(experiment_type as {{ dbt.type_string() }}) as experiment_type,
         cast(target as {{ dbt.type_string() }}) as target,
         cast(hypothesis as {{ dbt.type_string() }}) as hypothesis,

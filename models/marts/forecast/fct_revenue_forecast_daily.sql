@@ -7,10 +7,11 @@ with monthly as (
 
 history as (
     select * from {{ ref('fct_orders_daily') }}
-    where order_date >= (
-        select {{ dbt.dateadd('month', -1 * var('forecast_trend_months'), 'min(origin_month)') }}
-        from {{ ref('fct_revenue_forecast_monthly') }}
-    )
+    where
+        order_date >= (
+            select {{ dbt.dateadd('month', -1 * var('forecast_trend_months'), 'min(origin_month)') }}
+            from {{ ref('fct_revenue_forecast_monthly') }}
+        )
         and order_date < (select min(origin_month) from {{ ref('fct_revenue_forecast_monthly') }})
 ),
 

@@ -12,10 +12,11 @@
 with sessions as (
     select * from {{ ref('int_sessions_sessionized') }}
     {%- if is_incremental() %}
-    where session_key in (
-        select session_key from {{ ref('stg_ga4__events') }}
-        where source_line >= {{ appended_from_line('raw_ga4_events') }}
-    )
+    where
+        session_key in (
+            select session_key from {{ ref('stg_ga4__events') }}
+            where source_line >= {{ appended_from_line('raw_ga4_events') }}
+        )
     {%- endif %}
 ),
 

@@ -21,23 +21,27 @@ customer_clv as (
     select * from {{ ref('fct_customer_clv') }}
 ),
 
+funnel_bounds as (
+    select
+        min(session_date) as first_date,
+        max(session_date) as last_date
+    from funnel_daily
+),
+
+order_bounds as (
+    select
+        min(order_date) as first_date,
+        max(order_date) as last_date
+    from orders_daily
+),
+
 bounds as (
     select
-        least(funnel.first_date, orders.first_date) as first_date,
-        least(funnel.last_date, orders.last_date) as last_common_date,
-        greatest(funnel.last_date, orders.last_date) as last_date
-    from (
-        select
-            min(session_date) as first_date,
-            max(session_date) as last_date
-        from funnel_daily
-    ) as funnel
-    cross join (
-        select
-            min(order_date) as first_date,
-            max(order_date) as last_date
-        from orders_daily
-    ) as orders
+        least(funnel_bounds.first_date, order_bounds.first_date) as first_date,
+        least(funnel_bounds.last_date, order_bounds.last_date) as last_common_date,
+        greatest(funnel_bounds.last_date, order_bounds.last_date) as last_date
+    from funnel_bounds
+    cross join order_bounds
 ),
 
 periods as (
@@ -138,8 +142,10 @@ metric_values as (
     select
         orders_by_period.period,
         'average_order_value' as metric,
-        cast({{ metric_average_order_value('orders_by_period.net_revenue', 'orders_by_period.orders') }}
-            as {{ type_double() }}) as metric_value,
+        cast(
+            {{ metric_average_order_value('orders_by_period.net_revenue', 'orders_by_period.orders') }}
+            as {{ type_double() }}
+        ) as metric_value,
         cast(orders_by_period.net_revenue as {{ type_double() }}) as numerator,
         cast(orders_by_period.orders as {{ type_double() }}) as denominator
     from orders_by_period

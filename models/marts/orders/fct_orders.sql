@@ -46,11 +46,9 @@ classified as (
 sequenced as (
     select
         *,
-        case when is_valid and customer_id is not null then
-            row_number() over (
-                partition by customer_id, is_valid
-                order by created_at, order_id
-            )
+        case
+            when is_valid and customer_id is not null
+                then row_number() over (partition by customer_id, is_valid order by created_at, order_id)
         end as customer_order_number
     from classified
 ),

@@ -84,7 +84,7 @@ copies as (
         row_number() over (partition by hashed.row_hash order by hashed.source_line)
         {%- if is_incremental() %} + coalesce(built_copies.copies, 0){% endif %} as copy_number
     from hashed
-    {%- if is_incremental() %}
+    {% if is_incremental() %}
     left join built_copies
         on hashed.row_hash = built_copies.event_key
     {%- endif %}
@@ -98,22 +98,22 @@ typed as (
         copies.copy_number,
         {{ parse_yyyymmdd('event_date') }} as event_date,
         {{ dbt.safe_cast('event_timestamp', dbt.type_bigint()) }} as event_timestamp_us,
-        event_name,
-        user_pseudo_id,
-        user_id,
+        source.event_name,
+        source.user_pseudo_id,
+        source.user_id,
         {{ dbt.safe_cast('ga_session_id', dbt.type_bigint()) }} as ga_session_id,
         {{ dbt.safe_cast('ga_session_number', dbt.type_int()) }} as ga_session_number,
-        page_location,
-        page_referrer,
-        source,
-        medium,
-        campaign,
-        device_category,
-        geo_country,
-        item_id,
-        transaction_id,
+        source.page_location,
+        source.page_referrer,
+        source.source,
+        source.medium,
+        source.campaign,
+        source.device_category,
+        source.geo_country,
+        source.item_id,
+        source.transaction_id,
         {{ dbt.safe_cast('purchase_revenue', type_money()) }} as purchase_revenue,
-        upper(currency) as currency
+        upper(source.currency) as currency
     from {{ 'new_source' if is_incremental() else 'source' }} as source
     inner join copies
         on source.source_line = copies.source_line

@@ -51,8 +51,8 @@ copies as (
     select
         typed.*,
         accepted_orders.order_id is not null as has_accepted_order,
-        min(typed.row_hash) over (partition by typed.raw_id)
-            <> max(typed.row_hash) over (partition by typed.raw_id) as has_conflicting_copies,
+        min(typed.row_hash) over (partition by typed.raw_id) <> max(typed.row_hash) over (partition by typed.raw_id)
+            as has_conflicting_copies,
         row_number() over (partition by typed.raw_id, typed.row_hash order by typed.source_line) as copy_number
     from typed
     left join accepted_orders
