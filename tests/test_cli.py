@@ -125,7 +125,9 @@ def test_mcp_enabled_but_unconfigured_is_reported_as_blocked(runner, isolated_en
     status = runner.invoke(main, ["status", "--json"])
     state = json.loads(status.output)
     assert state["mcp_blocked"] is True
-    assert "SALES_INSIGHTS_MCP_GA4_COMMAND" in state["missing_mcp_variables"]
+    assert state["missing_mcp_variables"] == [
+        "SALES_INSIGHTS_MCP_GA4_COMMAND or SALES_INSIGHTS_MCP_GA4_URL",
+        "SALES_INSIGHTS_MCP_SHOPIFY_COMMAND or SALES_INSIGHTS_MCP_SHOPIFY_URL", "SALES_INSIGHTS_GA4_PROPERTY_ID"]
     assert state["notes"][0].startswith("blocked on MCP data")
     text = runner.invoke(main, ["status"])
     assert "blocked on MCP data" in text.output
@@ -152,11 +154,12 @@ def test_status_in_mock_mode_before_anything_ran(runner, isolated_env):
 def test_mcp_configured_without_extracts_is_still_blocked(runner, isolated_env, monkeypatch, tmp_path):
     monkeypatch.setenv("ENABLE_MCP", "true")
     monkeypatch.setenv("SALES_INSIGHTS_MCP_GA4_COMMAND", "ga4-mcp")
-    monkeypatch.setenv("SALES_INSIGHTS_MCP_SHOPIFY_COMMAND", "shopify-mcp")
+    monkeypatch.setenv("SALES_INSIGHTS_MCP_SHOPIFY_URL", "https://mcp.example.com/mcp")
+    monkeypatch.setenv("SALES_INSIGHTS_GA4_PROPERTY_ID", "123456789")
     monkeypatch.setenv("SALES_INSIGHTS_EXTRACT_DIR", str(tmp_path / "extracts"))
     state = json.loads(runner.invoke(main, ["status", "--json"]).output)
     assert state["mcp_blocked"] is True and state["missing_mcp_variables"] == []
-    assert "no MCP extract has landed yet" in state["notes"][0]
+    assert "the funnel marts cannot be built from it yet" in state["notes"][0]
     assert state["mcp_extracts"] == {"directory": str(tmp_path / "extracts"), "present": False, "files": 0,
                                      "newest": None, "fresh": False}
     (tmp_path / "extracts" / "2026-11-24").mkdir(parents=True)

@@ -283,6 +283,29 @@ def report(out: Path | None, warehouse: Path | None) -> None:
     _print_report(result)
 
 
+@main.command(help="Extract GA4 and Shopify data through their MCP servers (ENABLE_MCP=true) into dated extract "
+                   "folders under SALES_INSIGHTS_EXTRACT_DIR: each day's raw responses (JSON lines) and contract "
+                   "CSVs; re-extracting a day replaces it. Then current/ is rebuilt from every day.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), required=True, help="First day to extract (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Last day (default: today, UTC).")
+@click.option("--connector", "connectors", type=click.Choice(["ga4", "shopify"]), multiple=True,
+              help="Only this connector (repeat for both; default: both).")
+def extract(since, until, connectors: tuple[str, ...]) -> None:
+    from .extract import run_extract
+
+    try:
+        settings = load_settings()
+        result = run_extract(settings, since.date(), until.date() if until else None,
+                             connectors or ("ga4", "shopify"), on_progress=_progress)
+    except SalesInsightsError as exc:
+        _fail(exc)
+    for connector in result.connectors:
+        tables = ", ".join(f"{table} {rows:,}" for table, rows in connector.rows.items())
+        click.echo(f"{connector.connector}: {len(connector.days)} days ({result.since} to {result.until}); {tables}; "
+                   f"{connector.pages} pages, {connector.retries} retries")
+    click.echo(f"Extracts in {result.extract_dir}; the contract CSVs of every day extracted: {result.current_dir}")
+
+
 @main.command(help="Print the ranked experiment shortlist of the warehouse.")
 @click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="How many experiments.")
 @click.option("--all", "show_all", is_flag=True, help="Every candidate, also the ones that scored zero.")

@@ -15,7 +15,21 @@ _TRUE = {"1", "true", "yes", "y", "on"}
 _FALSE = {"0", "false", "no", "n", "off", ""}
 
 # Variables a GA4 and a Shopify MCP connector need; the connectors themselves come with the MCP issue.
-MCP_VARIABLES = ("SALES_INSIGHTS_MCP_GA4_COMMAND", "SALES_INSIGHTS_MCP_SHOPIFY_COMMAND")
+# Each connector's MCP server: a stdio command or a streamable HTTP URL; GA4 also needs the property.
+MCP_CONNECTORS = ("ga4", "shopify")
+GA4_PROPERTY_VARIABLE = "SALES_INSIGHTS_GA4_PROPERTY_ID"
+
+
+def missing_mcp_variables(env) -> tuple[str, ...]:
+    """What the MCP connectors still need, e.g. ("SALES_INSIGHTS_MCP_GA4_COMMAND or SALES_INSIGHTS_MCP_GA4_URL",)."""
+    missing = []
+    for connector in MCP_CONNECTORS:
+        prefix = f"SALES_INSIGHTS_MCP_{connector.upper()}_"
+        if not env.get(prefix + "COMMAND") and not env.get(prefix + "URL"):
+            missing.append(f"{prefix}COMMAND or {prefix}URL")
+    if not env.get(GA4_PROPERTY_VARIABLE):
+        missing.append(GA4_PROPERTY_VARIABLE)
+    return tuple(missing)
 
 
 # DuckDB's memory limit for the heavy work (dbt's profile, the generator, the benchmark's raw SQL); above
@@ -95,7 +109,7 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         data_dir=Path(data_dir).resolve() if data_dir else None,
         use_mock_data=env_flag("USE_MOCK_DATA", True, env),
         enable_mcp=env_flag("ENABLE_MCP", False, env),
-        missing_mcp_variables=tuple(v for v in MCP_VARIABLES if not env.get(v)),
+        missing_mcp_variables=missing_mcp_variables(env),
         mock_data_dir=Path(env.get("SALES_INSIGHTS_MOCK_DIR") or project_dir / "data" / "mock").resolve(),
         export_dir=Path(env.get("SALES_INSIGHTS_EXPORT_DIR") or project_dir / "exports").resolve(),
         extract_dir=Path(env.get("SALES_INSIGHTS_EXTRACT_DIR") or project_dir / "data" / "extracts").resolve(),

@@ -31,8 +31,9 @@ def mcp_notes(settings: Settings) -> tuple[str, ...]:
             + " not set; no GA4 or Shopify extract can be made, so the project runs on mock data.",
         )
     return (
-        "blocked on MCP data: MCP connectors are configured but no MCP extract has landed yet; "
-        "the project runs on mock data.",
+        "blocked on MCP data: the MCP connectors are configured and `sales-insights extract` lands their data in "
+        f"{settings.extract_dir}, but GA4's Data API gives report-level data and the funnel marts cannot be built "
+        "from it yet; the project runs on mock data.",
     )
 
 

@@ -1,0 +1,481 @@
+"""`sales-insights extract --since DATE`: the GA4 and Shopify MCP connectors land their data as dated extract
+files. For every day from DATE to the end date, each connector writes a folder with the raw tool responses
+(JSON lines, for audit) and the contract CSVs of that day; re-extracting a day replaces its folder whole,
+so nothing is ever counted twice. Tables that are not dated (customers, products, variants) are replaced
+as a snapshot. Then `current/` is rebuilt from every day and the snapshot: the contract CSVs that
+`sales-insights build --data-dir <extract dir>/current` reads.
+
+Shopify (Admin API shape, cursor paging):
+  get_orders(created_at_min, created_at_max, first, after) -> {"orders": [...], "pageInfo": {...}}
+  get_customers(first, after) -> {"customers": [...], "pageInfo": {...}}
+  get_products(first, after) -> {"products": [... with "variants"], "pageInfo": {...}}
+GA4 (the Data API's runReport, offset paging):
+  run_report(property_id, date_ranges, dimensions, metrics, dimension_filter, limit, offset)
+GA4 reports are aggregates, not events: the GA4 extract is the report-level funnel table
+`ga4_funnel_report` (sessions, and sessions with add_to_cart / begin_checkout / purchase, by date, channel,
+device and landing page), not raw_ga4_events. See the README's "MCP extracts" for what it can and cannot
+give the funnel."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from .contract import TABLES_BY_NAME
+from .mcp_client import McpSchemaError, RetryPolicy, ServerSpec, ToolSession, run_session
+
+SHOPIFY_DATED = ("raw_shopify_orders", "raw_shopify_order_lines", "raw_shopify_refunds")
+SHOPIFY_SNAPSHOT = ("raw_shopify_customers", "raw_shopify_products", "raw_shopify_variants")
+GA4_REPORT = "ga4_funnel_report"
+GA4_REPORT_COLUMNS = ("report_date", "channel_group", "device_category", "landing_page", "sessions",
+                      "add_to_cart_sessions", "begin_checkout_sessions", "purchase_sessions")
+GA4_DIMENSIONS = ("date", "sessionDefaultChannelGroup", "deviceCategory", "landingPage")
+GA4_STEP_EVENTS = ("add_to_cart", "begin_checkout", "purchase")
+SHOPIFY_PAGE_SIZE = 250
+GA4_PAGE_SIZE = 10_000
+
+
+@dataclass
+class ConnectorResult:
+    connector: str
+    days: list[str] = field(default_factory=list)
+    rows: dict[str, int] = field(default_factory=dict)
+    pages: int = 0
+    calls: int = 0
+    retries: int = 0
+
+
+@dataclass(frozen=True)
+class ExtractResult:
+    extract_dir: Path
+    current_dir: Path
+    since: date
+    until: date
+    connectors: tuple[ConnectorResult, ...]
+
+
+# ---- Shopify --------------------------------------------------------------------------------------------
+
+def _schema(connector: str, tool: str, page: int, detail: str) -> McpSchemaError:
+    return McpSchemaError(f"the {connector} MCP server's {tool} response, page {page}: {detail}")
+
+
+def _field(record: dict, name: str, tool: str, page: int, index: int, required: bool = True):
+    if not isinstance(record, dict):
+        raise _schema("shopify", tool, page, f"record {index} is a {type(record).__name__}, not an object")
+    value = record.get(name)
+    if required and value in (None, ""):
+        raise _schema("shopify", tool, page, f"record {index} (id {record.get('id')}) has no `{name}`")
+    return value
+
+
+def _money(value, tool: str, page: int, index: int, name: str) -> str:
+    try:
+        return str(Decimal(str(value)).quantize(Decimal("0.01")))
+    except (InvalidOperation, ValueError):
+        raise _schema("shopify", tool, page, f"record {index}: `{name}` is not an amount: {value!r}") from None
+
+
+def _email_hash(email) -> str:
+    return hashlib.sha256(email.strip().lower().encode()).hexdigest() if email else ""
+
+
+def _boolean(value) -> str:
+    return "" if value is None else ("true" if value else "false")
+
+
+def _shipping(order: dict) -> object:
+    money = (order.get("total_shipping_price_set") or {}).get("shop_money") or {}
+    return money.get("amount", order.get("total_shipping", "0"))
+
+
+def shopify_order_rows(order: dict, page: int, index: int) -> dict[str, list[dict]]:
+    """One Admin API order as rows of raw_shopify_orders, raw_shopify_order_lines and raw_shopify_refunds."""
+    tool = "get_orders"
+    order_id = _field(order, "id", tool, page, index)
+    customer = order.get("customer") or {}
+    rows = {
+        "raw_shopify_orders": [{
+            "id": order_id,
+            "name": _field(order, "name", tool, page, index),
+            "created_at": _field(order, "created_at", tool, page, index),
+            "customer_id": customer.get("id", ""),
+            "email_hash": _email_hash(order.get("email")),
+            "currency": _field(order, "currency", tool, page, index),
+            **{m: _money(_field(order, m, tool, page, index), tool, page, index, m)
+               for m in ("subtotal_price", "total_discounts", "total_tax", "total_price")},
+            "total_shipping": _money(_shipping(order), tool, page, index, "total_shipping_price_set"),
+            "financial_status": _field(order, "financial_status", tool, page, index),
+            "cancelled_at": order.get("cancelled_at") or "",
+            "source_name": order.get("source_name") or "",
+            "landing_site": order.get("landing_site") or "",
+            "referring_site": order.get("referring_site") or "",
+            "test": _boolean(bool(order.get("test"))),
+        }],
+        "raw_shopify_order_lines": [],
+        "raw_shopify_refunds": [],
+    }
+    lines = order.get("line_items")
+    if not isinstance(lines, list):
+        raise _schema("shopify", tool, page, f"record {index} (id {order_id}) has no `line_items` list")
+    for line in lines:
+        rows["raw_shopify_order_lines"].append({
+            "id": _field(line, "id", tool, page, index),
+            "order_id": order_id,
+            "product_id": line.get("product_id") or "",
+            "variant_id": line.get("variant_id") or "",
+            "sku": line.get("sku") or "",
+            "title": _field(line, "title", tool, page, index),
+            "quantity": _field(line, "quantity", tool, page, index),
+            "price": _money(_field(line, "price", tool, page, index), tool, page, index, "price"),
+            "total_discount": _money(line.get("total_discount", "0"), tool, page, index, "total_discount"),
+        })
+    for refund in order.get("refunds") or []:
+        amount = sum((Decimal(str(t.get("amount", "0"))) for t in refund.get("transactions") or []
+                      if t.get("kind", "refund") == "refund"), Decimal(0))
+        rows["raw_shopify_refunds"].append({
+            "id": _field(refund, "id", tool, page, index),
+            "order_id": order_id,
+            "created_at": _field(refund, "created_at", tool, page, index),
+            "amount": str(amount.quantize(Decimal("0.01"))),
+        })
+    return rows
+
+
+def _customer_rows(customer: dict, page: int, index: int) -> dict[str, list[dict]]:
+    tool = "get_customers"
+    consent = (customer.get("email_marketing_consent") or {}).get("state")
+    accepts = customer.get("accepts_marketing") if consent is None else consent == "subscribed"
+    return {"raw_shopify_customers": [{
+        "id": _field(customer, "id", tool, page, index),
+        "created_at": _field(customer, "created_at", tool, page, index),
+        "email_hash": _email_hash(customer.get("email")),
+        "accepts_marketing": _boolean(bool(accepts)),
+        "country": (customer.get("default_address") or {}).get("country") or "",
+    }]}
+
+
+def _product_rows(product: dict, page: int, index: int) -> dict[str, list[dict]]:
+    tool = "get_products"
+    product_id = _field(product, "id", tool, page, index)
+    rows = {"raw_shopify_products": [{
+        "id": product_id,
+        "title": _field(product, "title", tool, page, index),
+        "product_type": product.get("product_type") or "",
+        "vendor": product.get("vendor") or "",
+        "status": _field(product, "status", tool, page, index),
+        "created_at": _field(product, "created_at", tool, page, index),
+    }], "raw_shopify_variants": []}
+    for variant in product.get("variants") or []:
+        rows["raw_shopify_variants"].append({
+            "id": _field(variant, "id", tool, page, index),
+            "product_id": product_id,
+            "title": _field(variant, "title", tool, page, index),
+            "sku": variant.get("sku") or "",
+            "price": _money(_field(variant, "price", tool, page, index), tool, page, index, "price"),
+            "compare_at_price": "" if variant.get("compare_at_price") in (None, "") else _money(
+                variant["compare_at_price"], tool, page, index, "compare_at_price"),
+        })
+    return rows
+
+
+async def _cursor_pages(session: ToolSession, tool: str, key: str, arguments: dict, result: ConnectorResult,
+                        page_size: int):
+    """Every record of a cursor-paged Shopify tool: (its audit line, page number, index in the page, record)."""
+    after, page = None, 0
+    while True:
+        page += 1
+        args = {**arguments, "first": page_size, **({"after": after} if after else {})}
+        response = await session.call(tool, args)
+        result.pages += 1
+        if not isinstance(response, dict) or not isinstance(response.get(key), list):
+            raise _schema("shopify", tool, page, f"no `{key}` list in the response")
+        for index, record in enumerate(response[key]):
+            yield {"tool": tool, "arguments": args, "page": page, "record": record}, page, index, record
+        info = response.get("pageInfo") or response.get("page_info") or {}
+        has_next = info.get("hasNextPage", info.get("has_next_page"))
+        if not isinstance(has_next, bool):
+            raise _schema("shopify", tool, page, "no `pageInfo.hasNextPage`")
+        if not has_next:
+            return
+        after = info.get("endCursor") or info.get("end_cursor")
+        if not after:
+            raise _schema("shopify", tool, page, "`pageInfo.hasNextPage` is true but there is no `endCursor`")
+
+
+def _add(target: dict[str, list[dict]], rows: dict[str, list[dict]]) -> None:
+    for table, table_rows in rows.items():
+        target.setdefault(table, []).extend(table_rows)
+
+
+@dataclass
+class _Landing:
+    """What one connector fetched, before anything is written: per folder (a day, or the snapshot) the
+    contract rows of each table and the raw records they came from."""
+
+    tables: dict[str, dict[str, list[dict]]] = field(default_factory=dict)
+    audit: dict[str, list[dict]] = field(default_factory=dict)
+
+    def add(self, folder: str, rows: dict[str, list[dict]], audit_line: dict) -> None:
+        _add(self.tables.setdefault(folder, {}), rows)
+        self.audit.setdefault(folder, []).append(audit_line)
+
+
+async def _extract_shopify(session: ToolSession, since: date, until: date, page_size: int,
+                           result: ConnectorResult) -> _Landing:
+    landing = _Landing({d: {t: [] for t in SHOPIFY_DATED} for d in _days(since, until)},
+                       {d: [] for d in _days(since, until)})
+    # An order's day is the date of its created_at in the store's own offset. The query asks a day more on
+    # each side in UTC, so every order of the days asked for is in it whatever the store's time zone; orders
+    # of the days around are left to the extracts of those days.
+    arguments = {"created_at_min": f"{since - timedelta(days=1)}T00:00:00Z",
+                 "created_at_max": f"{until + timedelta(days=1)}T23:59:59Z"}
+    async for audit, page, index, order in _cursor_pages(session, "get_orders", "orders", arguments, result,
+                                                         page_size):
+        rows = shopify_order_rows(order, page, index)
+        day = str(rows["raw_shopify_orders"][0]["created_at"])[:10]
+        if day in landing.tables:
+            landing.add(day, rows, audit)
+    landing.tables["snapshot"] = {t: [] for t in SHOPIFY_SNAPSHOT}
+    for tool, key, mapper in (("get_customers", "customers", _customer_rows),
+                              ("get_products", "products", _product_rows)):
+        async for audit, page, index, record in _cursor_pages(session, tool, key, {}, result, page_size):
+            landing.add("snapshot", mapper(record, page, index), audit)
+    return landing
+
+
+# ---- GA4 ------------------------------------------------------------------------------------------------
+
+def _report_rows(response, dimensions: tuple[str, ...], metrics: tuple[str, ...], page: int) -> list[list[str]]:
+    def bad(detail: str) -> McpSchemaError:
+        return McpSchemaError(f"the ga4 MCP server's run_report response, page {page}: {detail}")
+
+    if not isinstance(response, dict):
+        raise bad(f"a {type(response).__name__}, not an object")
+    headers = [h.get("name") for h in response.get("dimension_headers", response.get("dimensionHeaders")) or []]
+    metric_headers = [h.get("name") for h in response.get("metric_headers", response.get("metricHeaders")) or []]
+    if headers != list(dimensions) or metric_headers != list(metrics):
+        raise bad(f"dimensions {headers} and metrics {metric_headers}, asked for {list(dimensions)} and "
+                  f"{list(metrics)}")
+    out = []
+    for index, row in enumerate(response.get("rows") or []):
+        dims = row.get("dimension_values", row.get("dimensionValues")) if isinstance(row, dict) else None
+        values = row.get("metric_values", row.get("metricValues")) if isinstance(row, dict) else None
+        if not isinstance(dims, list) or not isinstance(values, list) or len(dims) != len(dimensions) or (
+                len(values) != len(metrics)):
+            raise bad(f"row {index} does not have {len(dimensions)} dimension and {len(metrics)} metric values")
+        out.append([str(v.get("value", "")) for v in dims] + [str(v.get("value", "")) for v in values])
+    return out
+
+
+async def _run_report(session: ToolSession, property_id: str, since: date, until: date, dimensions: tuple[str, ...],
+                      metrics: tuple[str, ...], dimension_filter: dict | None, result: ConnectorResult,
+                      page_size: int) -> list[tuple[list[str], dict]]:
+    """Every row of a report, paged by offset: (its values, its audit line)."""
+    rows: list[tuple[list[str], dict]] = []
+    offset, page = 0, 0
+    while True:
+        page += 1
+        args = {"property_id": property_id,
+                "date_ranges": [{"start_date": since.isoformat(), "end_date": until.isoformat()}],
+                "dimensions": list(dimensions), "metrics": list(metrics), "limit": page_size, "offset": offset}
+        if dimension_filter:
+            args["dimension_filter"] = dimension_filter
+        response = await session.call("run_report", args)
+        result.pages += 1
+        page_rows = _report_rows(response, dimensions, metrics, page)
+        rows += [(values, {"tool": "run_report", "arguments": args, "page": page, "record": raw})
+                 for values, raw in zip(page_rows, response.get("rows") or [], strict=True)]
+        total = response.get("row_count", response.get("rowCount"))
+        if not isinstance(total, int) or total < 0:
+            raise McpSchemaError(f"the ga4 MCP server's run_report response, page {page}: no `row_count`")
+        offset += len(page_rows)
+        if offset >= total or not page_rows:
+            if offset < total:
+                raise McpSchemaError(f"the ga4 MCP server's run_report response, page {page}: an empty page at "
+                                     f"offset {offset} of {total} rows")
+            return rows
+
+
+def _iso_date(value: str, page_hint: str) -> str:
+    try:
+        return datetime.strptime(value, "%Y%m%d").date().isoformat()
+    except ValueError:
+        raise McpSchemaError(f"the ga4 MCP server's run_report: date {value!r} is not YYYYMMDD ({page_hint})") from None
+
+
+def _count(value: str, what: str) -> int:
+    try:
+        return int(float(value))
+    except ValueError:
+        raise McpSchemaError(f"the ga4 MCP server's run_report: {what} is not a number: {value!r}") from None
+
+
+async def _extract_ga4(session: ToolSession, property_id: str, since: date, until: date, page_size: int,
+                       result: ConnectorResult) -> _Landing:
+    totals = await _run_report(session, property_id, since, until, GA4_DIMENSIONS, ("sessions",), None, result,
+                               page_size)
+    steps = await _run_report(
+        session, property_id, since, until, (*GA4_DIMENSIONS, "eventName"), ("sessions",),
+        {"filter": {"field_name": "eventName", "in_list_filter": {"values": list(GA4_STEP_EVENTS)}}},
+        result, page_size)
+    table: dict[tuple, dict] = {}
+    audit: dict[str, list[dict]] = {d: [] for d in _days(since, until)}
+    for (*dims, sessions), line in totals:
+        key = (_iso_date(dims[0], "sessions report"), *dims[1:])
+        table[key] = {"sessions": _count(sessions, "sessions"), **{f"{e}_sessions": 0 for e in GA4_STEP_EVENTS}}
+        audit.setdefault(key[0], []).append(line)
+    for (*dims, event, sessions), line in steps:
+        key = (_iso_date(dims[0], "steps report"), *dims[1:])
+        if key not in table or event not in GA4_STEP_EVENTS:
+            raise McpSchemaError(f"the ga4 MCP server's run_report: {event} sessions for {key} but no such row of "
+                                 "the sessions report")
+        table[key][f"{event}_sessions"] = _count(sessions, f"{event} sessions")
+        audit[key[0]].append(line)
+    landing = _Landing({d: {GA4_REPORT: []} for d in _days(since, until)}, audit)
+    for key in sorted(table):
+        if key[0] not in landing.tables:
+            raise McpSchemaError(f"the ga4 MCP server's run_report: a row dated {key[0]}, outside {since} to {until}")
+        landing.tables[key[0]][GA4_REPORT].append(
+            dict(zip(GA4_REPORT_COLUMNS, (*key, *table[key].values()), strict=True)))
+    return landing
+
+
+# ---- files ----------------------------------------------------------------------------------------------
+
+def _days(since: date, until: date) -> list[str]:
+    return [(since + timedelta(days=n)).isoformat() for n in range((until - since).days + 1)]
+
+
+def _columns(table: str) -> list[str]:
+    return list(GA4_REPORT_COLUMNS) if table == GA4_REPORT else TABLES_BY_NAME[table].column_names
+
+
+def _write_csv(path: Path, table: str, rows: Iterable[dict]) -> int:
+    count = 0
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=_columns(table), lineterminator="\n")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+            count += 1
+    return count
+
+
+def _replace_dir(target: Path, fill: Callable[[Path], None]) -> None:
+    """Write a folder beside `target` and swap it in: a reader sees the old folder or the new one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        fill(staging)
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(target, old)
+            os.replace(staging, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _write_folder(connector_dir: Path, name: str, tables: dict[str, list[dict]], audit: list[dict]) -> None:
+    def fill(folder: Path) -> None:
+        with (folder / "responses.jsonl").open("w", encoding="utf-8") as handle:
+            for line in audit:
+                handle.write(json.dumps(line, sort_keys=True) + "\n")
+        for table, rows in tables.items():
+            _write_csv(folder / f"{table}.csv", table, rows)
+
+    _replace_dir(connector_dir / name, fill)
+
+
+def assemble_current(extract_dir: Path) -> Path:
+    """current/: every day's CSVs of each dated table concatenated in day order, and the snapshot's tables."""
+    def fill(folder: Path) -> None:
+        for connector, tables in (("shopify", SHOPIFY_DATED), ("ga4", (GA4_REPORT,))):
+            days = sorted(p for p in (extract_dir / connector).glob("????-??-??") if p.is_dir())
+            for table in tables:
+                if not days:
+                    continue
+                _write_csv(folder / f"{table}.csv", table,
+                           (row for day in days for row in _read_csv(day / f"{table}.csv")))
+        snapshot = extract_dir / "shopify" / "snapshot"
+        for table in SHOPIFY_SNAPSHOT:
+            if (snapshot / f"{table}.csv").exists():
+                shutil.copyfile(snapshot / f"{table}.csv", folder / f"{table}.csv")
+
+    current = extract_dir / "current"
+    _replace_dir(current, fill)
+    return current
+
+
+def _read_csv(path: Path):
+    if not path.exists():
+        return
+    with path.open(newline="", encoding="utf-8") as handle:
+        yield from csv.DictReader(handle)
+
+
+def run_extract(settings, since: date, until: date | None = None, connectors: tuple[str, ...] = ("ga4", "shopify"),
+                retry: RetryPolicy | None = None, on_progress: Callable[[str], None] | None = None,
+                page_sizes: dict[str, int] | None = None) -> ExtractResult:
+    """Extract each connector's data from `since` to `until` (default: today, UTC) into the extract directory."""
+    from .mcp_client import McpError, server_spec
+
+    if not settings.enable_mcp:
+        raise McpError("ENABLE_MCP is not true: the MCP connectors are off (set ENABLE_MCP=true to extract)")
+    until = until or datetime.now(UTC).date()
+    if since > until:
+        raise McpError(f"--since {since} is after the end date {until}")
+    page_sizes = page_sizes or {}
+    extract_dir = settings.extract_dir
+    results, fetched = [], []
+    for connector in connectors:
+        spec: ServerSpec | None = server_spec(connector)
+        if spec is None:
+            prefix = f"SALES_INSIGHTS_MCP_{connector.upper()}_"
+            raise McpError(f"the {connector} connector is not configured: set {prefix}COMMAND or {prefix}URL")
+        if on_progress:
+            on_progress(f"extract: {connector} from {since} to {until} through {spec.describe()}")
+        result = ConnectorResult(connector)
+        if connector == "shopify":
+            size = page_sizes.get("shopify", SHOPIFY_PAGE_SIZE)
+
+            async def work(session, size=size, result=result):
+                landing = await _extract_shopify(session, since, until, size, result)
+                result.calls, result.retries = session.calls, session.retries
+                return landing
+        else:
+            property_id = os.environ.get("SALES_INSIGHTS_GA4_PROPERTY_ID", "")
+            if not property_id:
+                raise McpError("the ga4 connector needs SALES_INSIGHTS_GA4_PROPERTY_ID (the GA4 property to report on)")
+            size = page_sizes.get("ga4", GA4_PAGE_SIZE)
+
+            async def work(session, size=size, result=result, property_id=property_id):
+                landing = await _extract_ga4(session, property_id, since, until, size, result)
+                result.calls, result.retries = session.calls, session.retries
+                return landing
+        fetched.append((connector, run_session(spec, work, retry), result))
+    # Everything was fetched before anything is written: a failed extract changes no file.
+    for connector, landing, result in fetched:
+        for name, tables in landing.tables.items():
+            _write_folder(extract_dir / connector, name, tables, landing.audit.get(name, []))
+            if name != "snapshot":
+                result.days.append(name)
+            for table, rows in tables.items():
+                result.rows[table] = result.rows.get(table, 0) + len(rows)
+        results.append(result)
+    current = assemble_current(extract_dir)
+    return ExtractResult(extract_dir, current, since, until, tuple(results))

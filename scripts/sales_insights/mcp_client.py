@@ -1,0 +1,242 @@
+"""Calling an MCP server's tools over the MCP protocol (the official `mcp` SDK), as the connectors need it:
+one session per extract, JSON results, retries with backoff on transient errors, and errors a user can act
+on (unreachable, refused credentials, a response that does not have the expected shape).
+
+A server is started as a subprocess speaking stdio (SALES_INSIGHTS_MCP_<NAME>_COMMAND) or reached over
+streamable HTTP (SALES_INSIGHTS_MCP_<NAME>_URL, with SALES_INSIGHTS_MCP_<NAME>_TOKEN sent as a bearer token).
+Credentials come only from the environment and are never written to a message or a log: every message
+built here passes through `ServerSpec.redact`."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shlex
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+import anyio
+
+from .errors import SalesInsightsError
+
+T = TypeVar("T")
+
+# What a tool error says when the call may work if tried again, and when the credentials were refused. MCP
+# servers pass on the wrapped API's error text (Google's and Shopify's give the HTTP status or gRPC code).
+_TRANSIENT = re.compile(
+    r"\b(429|500|502|503|504)\b|unavailable|resource[_ ]exhausted|deadline[_ ]exceeded|timed? ?out|"
+    r"temporar|rate[- ]limit|throttl|try again", re.I)
+_AUTH = re.compile(
+    r"\b(401|403)\b|unauthenticated|unauthori[sz]ed|permission[_ ]denied|forbidden|invalid[_ ]"
+    r"(api[_ ]key|credentials?|token|grant)|access[_ ]denied|expired token", re.I)
+
+
+class McpError(SalesInsightsError):
+    """A connector could not get its data; the message says from which server and tool, and why."""
+
+
+class McpUnreachable(McpError):
+    pass
+
+
+class McpAuthError(McpError):
+    pass
+
+
+class McpSchemaError(McpError):
+    pass
+
+
+class McpToolError(McpError):
+    pass
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """How to reach one connector's MCP server; `secrets` are the values never to show."""
+
+    connector: str
+    command: tuple[str, ...] = ()
+    url: str | None = None
+    token: str | None = field(default=None, repr=False)
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        values = [self.token or ""]
+        values += [v for k, v in self.env.items() if re.search(r"token|secret|key|password|credential", k, re.I)]
+        if self.url:
+            parts = urlsplit(self.url)
+            values += [parts.password or "", parts.query]
+        return tuple(v for v in values if len(v) >= 4)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def describe(self) -> str:
+        """Where the server is, without credentials: the command's program or the URL without user and query."""
+        if self.url:
+            parts = urlsplit(self.url)
+            host = parts.hostname or ""
+            netloc = host + (f":{parts.port}" if parts.port else "")
+            return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+        return f"`{os.path.basename(self.command[0])}` (stdio)" if self.command else "(not configured)"
+
+
+def server_spec(connector: str, env: Mapping[str, str] | None = None) -> ServerSpec | None:
+    """The connector's server from SALES_INSIGHTS_MCP_<CONNECTOR>_{COMMAND,URL,TOKEN}; None if neither is set."""
+    env = os.environ if env is None else env
+    prefix = f"SALES_INSIGHTS_MCP_{connector.upper()}_"
+    command, url = env.get(prefix + "COMMAND", "").strip(), env.get(prefix + "URL", "").strip()
+    if not command and not url:
+        return None
+    if command and url:
+        raise McpError(f"{prefix}COMMAND and {prefix}URL are both set: set one (a stdio command or an HTTP URL)")
+    return ServerSpec(connector, tuple(shlex.split(command)), url or None, env.get(prefix + "TOKEN") or None,
+                      dict(os.environ) if env is os.environ else dict(env))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Attempts per call and exponential backoff with full jitter: the n-th wait is uniform in
+    [0, min(max_delay, base_delay * 2**n)]."""
+
+    attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+
+    def delay(self, attempt: int, rng: random.Random) -> float:
+        return rng.uniform(0, min(self.max_delay, self.base_delay * 2 ** attempt))
+
+
+def _error_text(result) -> str:
+    return " ".join(getattr(c, "text", "") for c in (result.content or [])).strip() or "(no message)"
+
+
+def _json_of(result) -> Any:
+    """A tool result as JSON: its structured content, or the JSON text of its first text block."""
+    structured = getattr(result, "structured_content", None)
+    if isinstance(structured, dict) and set(structured) != {"result"}:
+        return structured
+    if isinstance(structured, dict) and not isinstance(structured.get("result"), str):
+        return structured["result"]
+    texts = [getattr(c, "text", None) for c in (result.content or [])]
+    texts = [t for t in texts if t is not None]
+    if not texts:
+        raise ValueError("the result has no text content")
+    return json.loads(texts[0])
+
+
+class ToolSession:
+    """An open MCP session with one server; `call` returns a tool's JSON result."""
+
+    def __init__(self, spec: ServerSpec, client, retry: RetryPolicy, sleep: Callable[[float], Awaitable[None]],
+                 seed: int = 0):
+        self.spec, self._client, self.retry, self._sleep = spec, client, retry, sleep
+        self._rng = random.Random(seed)
+        self.calls = 0
+        self.retries = 0
+
+    def _where(self, tool: str) -> str:
+        return f"the {self.spec.connector} MCP server at {self.spec.describe()} (tool {tool})"
+
+    async def call(self, tool: str, arguments: dict) -> Any:
+        last = ""
+        for attempt in range(self.retry.attempts):
+            self.calls += 1
+            try:
+                result = await self._client.call_tool(tool, arguments)
+            except Exception as exc:  # the transport failed mid-session: the server went away or timed out
+                last = f"{type(exc).__name__}: {exc}"
+                if attempt + 1 < self.retry.attempts and _TRANSIENT.search(last):
+                    await self._backoff(attempt)
+                    continue
+                raise McpUnreachable(self.spec.redact(f"{self._where(tool)} failed: {last}")) from None
+            if getattr(result, "is_error", False):
+                last = _error_text(result)
+                if _AUTH.search(last):
+                    raise McpAuthError(self.spec.redact(
+                        f"{self._where(tool)} refused the credentials: {last}. Check the credentials the server "
+                        f"is given (its environment, or SALES_INSIGHTS_MCP_{self.spec.connector.upper()}_TOKEN)."))
+                if _TRANSIENT.search(last) and attempt + 1 < self.retry.attempts:
+                    await self._backoff(attempt)
+                    continue
+                kind = "kept failing" if _TRANSIENT.search(last) else "returned an error"
+                raise McpToolError(self.spec.redact(f"{self._where(tool)} {kind}: {last}"))
+            try:
+                return _json_of(result)
+            except (ValueError, TypeError) as exc:
+                raise McpSchemaError(self.spec.redact(
+                    f"{self._where(tool)} sent a response that is not JSON: {exc}")) from None
+        raise McpToolError(self.spec.redact(f"{self._where(tool)} kept failing: {last}"))  # pragma: no cover
+
+    async def _backoff(self, attempt: int) -> None:
+        self.retries += 1
+        await self._sleep(self.retry.delay(attempt, self._rng))
+
+
+def run_session(spec: ServerSpec, work: Callable[[ToolSession], Awaitable[T]], retry: RetryPolicy | None = None,
+                sleep: Callable[[float], Awaitable[None]] | None = None, timeout: float = 60.0) -> T:
+    """Open a session with the server, run `work` with it, close it; errors become McpError subclasses."""
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
+
+    retry = retry or RetryPolicy()
+    sleep = sleep or anyio.sleep
+    refused: list[int] = []  # HTTP statuses that refused the credentials (the SDK's error does not say)
+
+    async def main() -> T:
+        if spec.url:
+            import httpx2
+            from mcp.client.streamable_http import streamable_http_client
+
+            async def note_status(response) -> None:
+                if response.status_code in (401, 403):
+                    refused.append(response.status_code)
+
+            headers = {"Authorization": f"Bearer {spec.token}"} if spec.token else {}
+            http = httpx2.AsyncClient(headers=headers, timeout=timeout, event_hooks={"response": [note_status]})
+            target = streamable_http_client(spec.url, http_client=http)
+        else:
+            http = None
+            target = StdioServerParameters(command=spec.command[0], args=list(spec.command[1:]), env=dict(spec.env))
+        try:
+            async with Client(target, read_timeout_seconds=timeout, mode="legacy") as client:
+                return await work(ToolSession(spec, client, retry, sleep))
+        finally:
+            if http is not None:
+                await http.aclose()
+
+    try:
+        return anyio.run(main)
+    except McpError:
+        raise
+    except BaseException as exc:  # the SDK wraps transport failures in exception groups
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            raise
+        leaves = list(_leaves(exc))
+        mcp_errors = [e for e in leaves if isinstance(e, McpError)]
+        if mcp_errors:
+            raise mcp_errors[0] from None
+        text = "; ".join(f"{type(e).__name__}: {e}" for e in leaves) or repr(exc)
+        if refused or any(_AUTH.search(str(e)) for e in leaves):
+            status = f"HTTP {refused[0]}" if refused else text
+            raise McpAuthError(spec.redact(
+                f"the {spec.connector} MCP server at {spec.describe()} refused the credentials ({status}); check "
+                f"SALES_INSIGHTS_MCP_{spec.connector.upper()}_TOKEN")) from None
+        raise McpUnreachable(spec.redact(
+            f"cannot reach the {spec.connector} MCP server at {spec.describe()}: {text}")) from None
+
+
+def _leaves(exc: BaseException):
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            yield from _leaves(inner)
+    else:
+        yield exc

@@ -1,0 +1,325 @@
+"""The MCP connectors against a local MCP server (tests/mcp_fake_server.py) over a real MCP session: stdio and
+streamable HTTP, paging, a transient failure, a malformed response, refused credentials, and extracts that
+are dated, idempotent and equal to the CSVs the recorded responses were made from."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import PROJECT_DIR
+from sales_insights.cli import main
+from sales_insights.config import load_settings
+from sales_insights.extract import GA4_REPORT_COLUMNS, SHOPIFY_DATED, SHOPIFY_SNAPSHOT, run_extract
+from sales_insights.mcp_client import (
+    McpAuthError,
+    McpSchemaError,
+    McpToolError,
+    McpUnreachable,
+    RetryPolicy,
+    ServerSpec,
+    server_spec,
+)
+
+SERVER = PROJECT_DIR / "tests" / "mcp_fake_server.py"
+FAST = RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.01)
+SINCE, UNTIL = date(2025, 6, 1), date(2025, 8, 29)  # the 90 days of the clean generated store
+
+# GA4 runReport rows as the Data API gives them (date as YYYYMMDD); the steps report also has a page_view
+# row, which the connector's filter on eventName leaves out.
+GA4_SESSIONS = [
+    {"date": "20250601", "sessionDefaultChannelGroup": "Organic Search", "deviceCategory": "mobile",
+     "landingPage": "/", "sessions": 40},
+    {"date": "20250601", "sessionDefaultChannelGroup": "Direct", "deviceCategory": "desktop",
+     "landingPage": "/collections/summer-sale", "sessions": 25},
+    {"date": "20250602", "sessionDefaultChannelGroup": "Organic Search", "deviceCategory": "mobile",
+     "landingPage": "/", "sessions": 38},
+    {"date": "20250715", "sessionDefaultChannelGroup": "Email", "deviceCategory": "tablet",
+     "landingPage": "/products/trail-running-shoes", "sessions": 7},
+    {"date": "20250829", "sessionDefaultChannelGroup": "Direct", "deviceCategory": "desktop", "landingPage": "/",
+     "sessions": 12},
+]
+GA4_STEPS = [
+    {"date": "20250601", "sessionDefaultChannelGroup": "Organic Search", "deviceCategory": "mobile",
+     "landingPage": "/", "eventName": e, "sessions": n} for e, n in (("add_to_cart", 6), ("begin_checkout", 3),
+                                                                       ("purchase", 2), ("page_view", 40))
+] + [
+    {"date": "20250829", "sessionDefaultChannelGroup": "Direct", "deviceCategory": "desktop", "landingPage": "/",
+     "eventName": "add_to_cart", "sessions": 1},
+]
+GA4_EXPECTED = [
+    ["2025-06-01", "Direct", "desktop", "/collections/summer-sale", "25", "0", "0", "0"],
+    ["2025-06-01", "Organic Search", "mobile", "/", "40", "6", "3", "2"],
+    ["2025-06-02", "Organic Search", "mobile", "/", "38", "0", "0", "0"],
+    ["2025-07-15", "Email", "tablet", "/products/trail-running-shoes", "7", "0", "0", "0"],
+    ["2025-08-29", "Direct", "desktop", "/", "12", "1", "0", "0"],
+]
+
+
+def _rows(path: Path) -> list[dict]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def _email(customer_id: str, order_id: str = "") -> str:
+    return f"Customer.{customer_id or 'guest'}.{order_id}@Example.com"
+
+
+def record_shopify(data_dir: Path, out: Path) -> None:
+    """Recorded Admin API responses made from the contract CSVs of a generated store."""
+    lines: dict[str, list] = {}
+    for line in _rows(data_dir / "raw_shopify_order_lines.csv"):
+        lines.setdefault(line["order_id"], []).append({
+            "id": int(line["id"]), "product_id": int(line["product_id"]) if line["product_id"] else None,
+            "variant_id": int(line["variant_id"]) if line["variant_id"] else None, "sku": line["sku"] or None,
+            "title": line["title"], "quantity": int(line["quantity"]), "price": line["price"],
+            "total_discount": line["total_discount"]})
+    refunds: dict[str, list] = {}
+    for refund in _rows(data_dir / "raw_shopify_refunds.csv"):
+        # split in two transactions, and a non-refund one that does not count
+        half = (Decimal(refund["amount"]) / 2).quantize(Decimal("0.01"))
+        refunds.setdefault(refund["order_id"], []).append({
+            "id": int(refund["id"]), "created_at": refund["created_at"], "transactions": [
+                {"kind": "refund", "amount": str(half)},
+                {"kind": "refund", "amount": str(Decimal(refund["amount"]) - half)},
+                {"kind": "capture", "amount": "1.00"}]})
+    orders = [{
+        "id": int(o["id"]), "name": o["name"], "created_at": o["created_at"],
+        "customer": {"id": int(o["customer_id"])} if o["customer_id"] else None,
+        "email": _email(o["customer_id"], o["id"]), "currency": o["currency"], "subtotal_price": o["subtotal_price"],
+        "total_discounts": o["total_discounts"], "total_tax": o["total_tax"],
+        "total_shipping_price_set": {"shop_money": {"amount": o["total_shipping"], "currency_code": o["currency"]}},
+        "total_price": o["total_price"], "financial_status": o["financial_status"],
+        "cancelled_at": o["cancelled_at"] or None, "source_name": o["source_name"] or None,
+        "landing_site": o["landing_site"] or None, "referring_site": o["referring_site"] or None,
+        "test": o["test"] == "true", "line_items": lines.get(o["id"], []), "refunds": refunds.get(o["id"], []),
+    } for o in _rows(data_dir / "raw_shopify_orders.csv")]
+    customers = [{
+        "id": int(c["id"]), "created_at": c["created_at"], "email": _email(c["id"]),
+        "email_marketing_consent": {"state": "subscribed" if c["accepts_marketing"] == "true" else "unsubscribed"},
+        "default_address": {"country": c["country"]} if c["country"] else None,
+    } for c in _rows(data_dir / "raw_shopify_customers.csv")]
+    variants: dict[str, list] = {}
+    for v in _rows(data_dir / "raw_shopify_variants.csv"):
+        variants.setdefault(v["product_id"], []).append({
+            "id": int(v["id"]), "product_id": int(v["product_id"]), "title": v["title"], "sku": v["sku"] or None,
+            "price": v["price"], "compare_at_price": v["compare_at_price"] or None})
+    products = [{"id": int(p["id"]), "title": p["title"], "product_type": p["product_type"] or None,
+                 "vendor": p["vendor"] or None, "status": p["status"], "created_at": p["created_at"],
+                 "variants": variants.get(p["id"], [])} for p in _rows(data_dir / "raw_shopify_products.csv")]
+    out.mkdir(parents=True, exist_ok=True)
+    for name, records in (("orders", orders), ("customers", customers), ("products", products),
+                          ("ga4_sessions", GA4_SESSIONS), ("ga4_steps", GA4_STEPS)):
+        (out / f"{name}.json").write_text(json.dumps(records), encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory, clean_generated):
+    out = tmp_path_factory.mktemp("recorded")
+    record_shopify(clean_generated, out)
+    return out
+
+
+@pytest.fixture
+def mcp_env(monkeypatch, tmp_path, recorded):
+    """Both connectors pointed at the local server over stdio, extracts into tmp_path/extracts."""
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(SERVER))}"
+    monkeypatch.setenv("SALES_INSIGHTS_MCP_GA4_COMMAND", command)
+    monkeypatch.setenv("SALES_INSIGHTS_MCP_SHOPIFY_COMMAND", command)
+    monkeypatch.setenv("SALES_INSIGHTS_GA4_PROPERTY_ID", "123456789")
+    monkeypatch.setenv("ENABLE_MCP", "true")
+    monkeypatch.setenv("SALES_INSIGHTS_EXTRACT_DIR", str(tmp_path / "extracts"))
+    monkeypatch.setenv("FAKE_MCP_DATA", str(recorded))
+    monkeypatch.setenv("FAKE_MCP_CALL_LOG", str(tmp_path / "calls.jsonl"))
+    for name in ("FAKE_MCP_TRANSIENT", "FAKE_MCP_CREDENTIALS", "FAKE_MCP_MALFORMED"):
+        monkeypatch.delenv(name, raising=False)
+    return load_settings()
+
+
+def _calls(tmp_path: Path) -> list[dict]:
+    path = tmp_path / "calls.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def _comparable(table: str, rows: list[dict]) -> list[tuple]:
+    return sorted(tuple(v for k, v in row.items() if k != "email_hash") for row in rows)
+
+
+def test_extract_lands_dated_files_equal_to_the_csvs_the_responses_came_from(mcp_env, clean_generated, tmp_path):
+    result = run_extract(mcp_env, SINCE, UNTIL, retry=FAST, page_sizes={"shopify": 60, "ga4": 2})
+    shopify, ga4 = {r.connector: r for r in result.connectors}["shopify"], {
+        r.connector: r for r in result.connectors}["ga4"]
+    current = result.current_dir
+    # Every Shopify table equals the generator's CSV (all its orders fall in the 90 days).
+    for table in (*SHOPIFY_DATED, *SHOPIFY_SNAPSHOT):
+        extracted, original = _rows(current / f"{table}.csv"), _rows(clean_generated / f"{table}.csv")
+        assert list(extracted[0]) == list(original[0]), table
+        assert _comparable(table, extracted) == _comparable(table, original), table
+        assert shopify.rows[table] == len(original)
+    # email_hash is the sha256 of the lower-cased email the API gave
+    order = next(o for o in _rows(current / "raw_shopify_orders.csv") if o["customer_id"])
+    email = _email(order["customer_id"], order["id"])
+    assert order["email_hash"] == hashlib.sha256(email.lower().encode()).hexdigest()
+    # Paged: 60 orders a page, 2 report rows a page; every page asked for once.
+    orders = len(_rows(clean_generated / "raw_shopify_orders.csv"))
+    calls = _calls(tmp_path)
+    assert [c["arguments"]["after"] for c in calls if c["tool"] == "get_orders"] == [None] + [
+        f"offset:{60 * n}" for n in range(1, -(-orders // 60))]
+    # (5 rows of sessions; 4 step rows, as the page_view row is filtered out)
+    assert [c["arguments"]["offset"] for c in calls if c["tool"] == "run_report"] == [0, 2, 4] + [0, 2]
+    assert shopify.retries == 0 and ga4.pages == 5
+    # GA4: the report-level funnel table, one row per date x channel x device x landing page.
+    report = _rows(current / "ga4_funnel_report.csv")
+    assert list(report[0]) == list(GA4_REPORT_COLUMNS)
+    assert [list(r.values()) for r in report] == GA4_EXPECTED
+    # One folder per day (also days without data: re-extracting them clears them), with the raw records.
+    days = sorted(p.name for p in (result.extract_dir / "shopify").iterdir() if p.name[0].isdigit())
+    assert len(days) == 90 and days[0] == "2025-06-01" and days[-1] == "2025-08-29"
+    day = next(d for d in days if _rows(result.extract_dir / "shopify" / d / "raw_shopify_orders.csv"))
+    audit = [json.loads(line) for line in (result.extract_dir / "shopify" / day / "responses.jsonl").open()]
+    day_orders = _rows(result.extract_dir / "shopify" / day / "raw_shopify_orders.csv")
+    assert [a["record"]["id"] for a in audit] == [int(o["id"]) for o in day_orders]
+    assert all(a["tool"] == "get_orders" and a["record"]["created_at"][:10] == day for a in audit)
+
+
+def test_re_extracting_days_replaces_them_and_never_duplicates(mcp_env, recorded, tmp_path, monkeypatch):
+    run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("shopify",))
+    before = _rows(mcp_env.extract_dir / "current" / "raw_shopify_orders.csv")
+    # The same days again: the same files.
+    run_extract(mcp_env, date(2025, 8, 1), UNTIL, retry=FAST, connectors=("shopify",))
+    assert _rows(mcp_env.extract_dir / "current" / "raw_shopify_orders.csv") == before
+    # An order of 20 August is gone from the source (deleted in Shopify): re-extracting the day drops it.
+    orders = json.loads((recorded / "orders.json").read_text())
+    gone = next(o for o in orders if o["created_at"].startswith("2025-08-20"))
+    changed = tmp_path / "changed"
+    changed.mkdir()
+    for f in recorded.iterdir():
+        (changed / f.name).write_text(f.read_text())
+    (changed / "orders.json").write_text(json.dumps([o for o in orders if o["id"] != gone["id"]]))
+    monkeypatch.setenv("FAKE_MCP_DATA", str(changed))
+    run_extract(mcp_env, date(2025, 8, 20), date(2025, 8, 20), retry=FAST, connectors=("shopify",))
+    after = _rows(mcp_env.extract_dir / "current" / "raw_shopify_orders.csv")
+    assert [o["id"] for o in after] == [o["id"] for o in before if o["id"] != str(gone["id"])]
+    lines = _rows(mcp_env.extract_dir / "current" / "raw_shopify_order_lines.csv")
+    assert not [line for line in lines if line["order_id"] == str(gone["id"])]
+
+
+def test_a_transient_failure_is_retried_with_backoff(mcp_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_MCP_TRANSIENT", "2")
+    result = run_extract(mcp_env, SINCE, date(2025, 6, 2), retry=FAST, connectors=("ga4",))
+    assert result.connectors[0].retries == 2
+    calls = _calls(tmp_path)
+    assert len(calls) == 2 + result.connectors[0].pages and calls[0] == calls[1] == calls[2]
+    # More failures than attempts: a clear error, nothing written.
+    monkeypatch.setenv("FAKE_MCP_TRANSIENT", "10")
+    with pytest.raises(McpToolError, match=r"ga4 MCP server .* \(tool run_report\) kept failing: "
+                                                      r"Error executing tool run_report: 503 UNAVAILABLE"):
+        run_extract(mcp_env, SINCE, date(2025, 6, 2), retry=FAST, connectors=("ga4",))
+
+
+def test_refused_credentials_fail_at_once_naming_the_server(mcp_env, tmp_path, monkeypatch):
+    monkeypatch.setenv("FAKE_MCP_CREDENTIALS", "expired")
+    with pytest.raises(McpAuthError, match=r"shopify MCP server at `python.*` \(stdio\) \(tool get_orders\) "
+                                           r"refused the credentials: .*401 UNAUTHENTICATED"):
+        run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("shopify",))
+    assert len(_calls(tmp_path)) == 1  # not retried
+    assert not (mcp_env.extract_dir / "current").exists()
+
+
+def test_a_malformed_response_names_the_tool_page_and_field_and_writes_nothing(mcp_env, monkeypatch):
+    run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("shopify",))
+    before = (mcp_env.extract_dir / "current" / "raw_shopify_orders.csv").read_bytes()
+    monkeypatch.setenv("FAKE_MCP_MALFORMED", "get_orders")
+    with pytest.raises(McpSchemaError, match=r"shopify MCP server's get_orders response, page 1: record 0 \(id 1\) "
+                                             r"has no `created_at`"):
+        run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("shopify",))
+    assert (mcp_env.extract_dir / "current" / "raw_shopify_orders.csv").read_bytes() == before
+    monkeypatch.setenv("FAKE_MCP_MALFORMED", "run_report")
+    with pytest.raises(McpSchemaError, match=r"run_report response, page 1: row 0 does not have 4 dimension"):
+        run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("ga4",))
+
+
+def test_an_unreachable_server_is_a_clear_error(mcp_env, monkeypatch):
+    monkeypatch.setenv("SALES_INSIGHTS_MCP_SHOPIFY_COMMAND", "/nonexistent/shopify-mcp --store x")
+    with pytest.raises(McpUnreachable, match=r"cannot reach the shopify MCP server at `shopify-mcp` \(stdio\)"):
+        run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("shopify",))
+    monkeypatch.delenv("SALES_INSIGHTS_MCP_SHOPIFY_COMMAND")
+    monkeypatch.setenv("SALES_INSIGHTS_MCP_SHOPIFY_URL", f"http://127.0.0.1:{_free_port()}/mcp")
+    with pytest.raises(McpUnreachable, match=r"cannot reach the shopify MCP server at http://127.0.0.1:\d+/mcp"):
+        run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("shopify",))
+
+
+def test_credentials_never_reach_a_message():
+    spec = ServerSpec("shopify", url="https://user:pa55word@mcp.example.com/mcp?key=s3cr3tkey", token="shpat_abc123",
+                      env={"SHOPIFY_ACCESS_TOKEN": "shpat_env456", "HOME": "/root"})
+    assert spec.describe() == "https://mcp.example.com/mcp"
+    text = spec.redact("failed with shpat_abc123 and shpat_env456 and pa55word and key=s3cr3tkey in /root")
+    assert text == "failed with *** and *** and *** and *** in /root"
+    assert server_spec("ga4", {}) is None
+    with pytest.raises(Exception, match="both set"):
+        server_spec("ga4", {"SALES_INSIGHTS_MCP_GA4_COMMAND": "x", "SALES_INSIGHTS_MCP_GA4_URL": "http://h/mcp"})
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def http_server(recorded, tmp_path):
+    port = _free_port()
+    env = {"FAKE_MCP_DATA": str(recorded), "FAKE_MCP_HTTP_TOKEN": "tok-good-123", "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen([sys.executable, str(SERVER), "--http", str(port)], env=env, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.1)
+    else:
+        proc.kill()
+        pytest.fail("the local MCP server did not start: " + proc.stderr.read().decode()[-2000:])
+    yield f"http://127.0.0.1:{port}/mcp"
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def test_streamable_http_with_a_bearer_token(mcp_env, http_server, clean_generated, monkeypatch):
+    monkeypatch.delenv("SALES_INSIGHTS_MCP_SHOPIFY_COMMAND")
+    monkeypatch.setenv("SALES_INSIGHTS_MCP_SHOPIFY_URL", http_server)
+    monkeypatch.setenv("SALES_INSIGHTS_MCP_SHOPIFY_TOKEN", "tok-good-123")
+    result = run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("shopify",), page_sizes={"shopify": 100})
+    assert result.connectors[0].rows["raw_shopify_orders"] == len(_rows(clean_generated / "raw_shopify_orders.csv"))
+    monkeypatch.setenv("SALES_INSIGHTS_MCP_SHOPIFY_TOKEN", "tok-wrong-999")
+    with pytest.raises(McpAuthError, match=r"shopify MCP server at http://127.0.0.1:\d+/mcp refused") as error:
+        run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("shopify",))
+    assert "tok-wrong-999" not in str(error.value)
+
+
+def test_the_extract_command(mcp_env, monkeypatch):
+    runner = CliRunner()
+    result = runner.invoke(main, ["extract", "--since", "2025-08-01", "--until", "2025-08-29"])
+    assert result.exit_code == 0, result.output
+    assert "shopify: 29 days" in result.output and "ga4: 29 days" in result.output
+    assert f"contract CSVs of every day extracted: {mcp_env.extract_dir / 'current'}" in result.output
+    monkeypatch.delenv("SALES_INSIGHTS_MCP_GA4_COMMAND")
+    result = runner.invoke(main, ["extract", "--since", "2025-08-01"])
+    assert result.exit_code == 1
+    assert "the ga4 connector is not configured: set SALES_INSIGHTS_MCP_GA4_COMMAND or SALES_INSIGHTS_MCP_GA4_URL" \
+        in result.output
+    monkeypatch.setenv("ENABLE_MCP", "false")
+    result = runner.invoke(main, ["extract", "--since", "2025-08-01"])
+    assert result.exit_code == 1 and "ENABLE_MCP is not true: the MCP connectors are off" in result.output
