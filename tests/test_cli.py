@@ -161,11 +161,13 @@ def test_mcp_configured_without_extracts_is_still_blocked(runner, isolated_env, 
     assert state["mcp_blocked"] is True and state["missing_mcp_variables"] == []
     assert "the funnel marts cannot be built from it yet" in state["notes"][0]
     assert state["mcp_extracts"] == {"directory": str(tmp_path / "extracts"), "present": False, "files": 0,
-                                     "newest": None, "fresh": False}
-    (tmp_path / "extracts" / "2026-11-24").mkdir(parents=True)
-    (tmp_path / "extracts" / "2026-11-24" / "raw_shopify_orders.csv").write_text("id\n1\n")
+                                     "newest": None, "fresh": False, "days": {}}
+    for day in ("2026-11-23", "2026-11-24"):
+        (tmp_path / "extracts" / "shopify" / day).mkdir(parents=True)
+        (tmp_path / "extracts" / "shopify" / day / "raw_shopify_orders.csv").write_text("id\n1\n")
     text = runner.invoke(main, ["status"]).output
-    assert "MCP extracts: 1 file(s), newest" in text and "(fresh)" in text and "blocked on MCP data" in text
+    assert "MCP extracts: 2 file(s), newest" in text and "(fresh)" in text and "blocked on MCP data" in text
+    assert "shopify: 2 day(s) extracted, 2026-11-23 to 2026-11-24" in text
     # the freshness objectives allow 36 hours: an extract two days old is stale
     later = (datetime.now(UTC) + timedelta(days=2)).isoformat()
     state = json.loads(runner.invoke(main, ["status", "--json", "--now", later]).output)

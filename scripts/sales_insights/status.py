@@ -48,12 +48,18 @@ def mcp_extracts(settings: Settings, max_age_hours: float, now: datetime) -> dic
     files = sorted(directory.rglob("*.csv")) if directory.is_dir() else []
     newest = max((f.stat().st_mtime for f in files), default=None)
     written = datetime.fromtimestamp(newest, UTC) if newest is not None else None
+    days = {}
+    for connector in ("ga4", "shopify"):
+        found = sorted(p.name for p in (directory / connector).glob("????-??-??") if p.is_dir())
+        if found:
+            days[connector] = {"days": len(found), "first": found[0], "last": found[-1]}
     return {
         "directory": str(directory),
         "present": bool(files),
         "files": len(files),
         "newest": written.isoformat(timespec="seconds") if written else None,
         "fresh": bool(written and (now - written).total_seconds() <= max_age_hours * 3600),
+        "days": days,
     }
 
 
@@ -94,6 +100,8 @@ def format_status(state: dict) -> str:
     lines.append(f"MCP extracts: {extracts['files']} file(s), newest {extracts['newest']} "
                  f"({'fresh' if extracts['fresh'] else 'stale'}), in {extracts['directory']}"
                  if extracts["present"] else f"MCP extracts: none in {extracts['directory']}")
+    for connector, days in extracts.get("days", {}).items():
+        lines.append(f"              {connector}: {days['days']} day(s) extracted, {days['first']} to {days['last']}")
     lines.append(f"warehouse:    {state['warehouse']}")
     info = state["last_build"]
     if state["warehouse_error"]:
