@@ -6,7 +6,12 @@ It speaks stdio by default, or streamable HTTP with `--http PORT` (then a bearer
 is required: a request without it gets HTTP 401). Faults, from the environment:
   FAKE_MCP_TRANSIENT=N         the first N tool calls fail with "503 UNAVAILABLE"
   FAKE_MCP_CREDENTIALS=expired every tool call fails with "401 UNAUTHENTICATED"
-  FAKE_MCP_MALFORMED=TOOL      TOOL answers with a response of the wrong shape
+  FAKE_MCP_MALFORMED=KIND      a response of the wrong shape: get_orders (fields missing), run_report (rows too
+                               short), customer_type (an order's customer is a string), bad_created_at (not
+                               ISO-8601), repeat_cursor (get_customers' cursor never moves), ignore_offset
+                               (run_report always answers the first page)
+  FAKE_MCP_HTTP_503=N          over HTTP, the first N POST requests get "503 Service Unavailable" (the
+                               connection attempts fail, as behind a load balancer with no server ready)
   FAKE_MCP_CALL_LOG=FILE       each call's tool and arguments are appended to FILE as a JSON line
 """
 
@@ -62,12 +67,19 @@ def get_orders(created_at_min: str, created_at_max: str, first: int = 250, after
         return {"orders": [{"id": 1, "name": "#1"}], "pageInfo": {"hasNextPage": False}}
     low, high = _instant(created_at_min), _instant(created_at_max)
     orders = [o for o in _load("orders.json") if low <= _instant(o["created_at"]) <= high]
-    return _page(sorted(orders, key=lambda o: o["id"]), first, after, "orders")
+    page = _page(sorted(orders, key=lambda o: o["id"]), first, after, "orders")
+    if os.environ.get("FAKE_MCP_MALFORMED") == "customer_type" and page["orders"]:
+        page["orders"][0]["customer"] = "gid://shopify/Customer/1"
+    if os.environ.get("FAKE_MCP_MALFORMED") == "bad_created_at" and page["orders"]:
+        page["orders"][0]["created_at"] = "20/08/2025 10:00"
+    return page
 
 
 @server.tool()
 def get_customers(first: int = 250, after: str | None = None) -> dict:
     _gate("get_customers", {"first": first, "after": after})
+    if os.environ.get("FAKE_MCP_MALFORMED") == "repeat_cursor":
+        return {"customers": [], "pageInfo": {"hasNextPage": True, "endCursor": "abc"}}
     return _page(_load("customers.json"), first, after, "customers")
 
 
@@ -92,7 +104,7 @@ def run_report(property_id: str, date_ranges: list[dict], dimensions: list[str],
     allowed = set((dimension_filter or {}).get("filter", {}).get("in_list_filter", {}).get("values", [])) or None
     rows = [r for r in recorded if start <= r["date"] <= end and (allowed is None or r.get("eventName") in allowed)]
     rows.sort(key=lambda r: tuple(str(r[d]) for d in dimensions))
-    first = offset or 0
+    first = 0 if os.environ.get("FAKE_MCP_MALFORMED") == "ignore_offset" else offset or 0
     chunk = rows[first:first + (limit or 100_000)]
     return {
         "dimension_headers": [{"name": d} for d in dimensions],
@@ -109,8 +121,14 @@ def _serve_http(port: int) -> None:
 
     app = server.streamable_http_app()
     token = os.environ["FAKE_MCP_HTTP_TOKEN"]
+    unavailable = {"left": int(os.environ.get("FAKE_MCP_HTTP_503", "0"))}
 
     async def guarded(scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "POST" and unavailable["left"] > 0:
+            unavailable["left"] -= 1
+            await send({"type": "http.response.start", "status": 503, "headers": [(b"retry-after", b"0")]})
+            await send({"type": "http.response.body", "body": b"503 Service Unavailable"})
+            return
         if scope["type"] == "http":
             headers = dict(scope.get("headers") or [])
             if headers.get(b"authorization", b"").decode() != f"Bearer {token}":

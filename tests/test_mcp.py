@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -229,32 +230,59 @@ def test_a_transient_failure_is_retried_with_backoff(mcp_env, tmp_path, monkeypa
         run_extract(mcp_env, SINCE, date(2025, 6, 2), retry=FAST, connectors=("ga4",))
 
 
+def _snapshot_files(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()
+            and not p.name.startswith(".extract.lock")}
+
+
 def test_refused_credentials_fail_at_once_naming_the_server(mcp_env, tmp_path, monkeypatch):
+    run_extract(mcp_env, SINCE, date(2025, 6, 10), retry=FAST, connectors=("shopify",))
+    before = _snapshot_files(mcp_env.extract_dir)
+    (tmp_path / "calls.jsonl").unlink()
     monkeypatch.setenv("FAKE_MCP_CREDENTIALS", "expired")
     with pytest.raises(McpAuthError, match=r"shopify MCP server at `python.*` \(stdio\) \(tool get_orders\) "
                                            r"refused the credentials: .*401 UNAUTHENTICATED"):
         run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("shopify",))
     assert len(_calls(tmp_path)) == 1  # not retried
-    assert not (mcp_env.extract_dir / "current").exists()
+    assert _snapshot_files(mcp_env.extract_dir) == before and len(before) > 10
 
 
-def test_a_malformed_response_names_the_tool_page_and_field_and_writes_nothing(mcp_env, monkeypatch):
-    run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("shopify",))
-    before = (mcp_env.extract_dir / "current" / "raw_shopify_orders.csv").read_bytes()
-    monkeypatch.setenv("FAKE_MCP_MALFORMED", "get_orders")
-    with pytest.raises(McpSchemaError, match=r"shopify MCP server's get_orders response, page 1: record 0 \(id 1\) "
-                                             r"has no `created_at`"):
-        run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("shopify",))
-    assert (mcp_env.extract_dir / "current" / "raw_shopify_orders.csv").read_bytes() == before
-    monkeypatch.setenv("FAKE_MCP_MALFORMED", "run_report")
-    with pytest.raises(McpSchemaError, match=r"run_report response, page 1: row 0 does not have 4 dimension"):
-        run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("ga4",))
+def test_error_numbers_inside_a_message_do_not_decide_its_kind(mcp_env):
+    from sales_insights.mcp_client import _AUTH, _TRANSIENT, _message
+
+    assert _AUTH.search(_message("Error executing tool get_orders: 401 UNAUTHENTICATED: bad credentials"))
+    assert _AUTH.search("HTTP 403 Forbidden") and _TRANSIENT.search("status: 503")
+    assert _TRANSIENT.search(_message("Error executing tool run_report: 429 Too many requests"))
+    assert not _AUTH.search(_message("Error executing tool run_report: offset 403 is out of range"))
+    assert not _TRANSIENT.search(_message("Error executing tool get_orders: order 500 not found"))
+
+
+@pytest.mark.parametrize("kind, connector, message", [
+    ("get_orders", "shopify", r"shopify MCP server's get_orders response, page 1: record 0 \(id 1\) has no "
+                              r"`created_at`"),
+    ("customer_type", "shopify", r"get_orders response, page 1: record 0: `customer` is a str, not an object"),
+    ("bad_created_at", "shopify", r"get_orders response, page 1: record 0: `created_at` is not an ISO-8601 "
+                                  r"timestamp with an offset: '20/08/2025 10:00'"),
+    ("repeat_cursor", "shopify", r"get_customers response, page 2: the cursor 'abc' came back"),
+    ("run_report", "ga4", r"run_report response, page 1: row 0 does not have 4 dimension"),
+    ("ignore_offset", "ga4", r"run_report: \d+ row\(s\) came twice \(does the server ignore `offset`\?\)"),
+])
+def test_a_malformed_response_names_the_tool_page_and_field_and_writes_nothing(mcp_env, monkeypatch, kind,
+                                                                             connector, message):
+    run_extract(mcp_env, SINCE, date(2025, 6, 10), retry=FAST, connectors=(connector,), page_sizes={"ga4": 2})
+    before = _snapshot_files(mcp_env.extract_dir)
+    monkeypatch.setenv("FAKE_MCP_MALFORMED", kind)
+    with pytest.raises(McpSchemaError, match=message):
+        run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=(connector,), page_sizes={"ga4": 2})
+    assert _snapshot_files(mcp_env.extract_dir) == before
 
 
 def test_an_unreachable_server_is_a_clear_error(mcp_env, monkeypatch):
-    monkeypatch.setenv("SALES_INSIGHTS_MCP_SHOPIFY_COMMAND", "/nonexistent/shopify-mcp --store x")
-    with pytest.raises(McpUnreachable, match=r"cannot reach the shopify MCP server at `shopify-mcp` \(stdio\)"):
+    monkeypatch.setenv("SALES_INSIGHTS_MCP_SHOPIFY_COMMAND", "/nonexistent/shopify-mcp --api-key shpat_s3cr3t")
+    expected = r"cannot reach the shopify MCP server at `shopify-mcp` \(stdio\)"
+    with pytest.raises(McpUnreachable, match=expected) as error:
         run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("shopify",))
+    assert "shpat_s3cr3t" not in str(error.value)
     monkeypatch.delenv("SALES_INSIGHTS_MCP_SHOPIFY_COMMAND")
     monkeypatch.setenv("SALES_INSIGHTS_MCP_SHOPIFY_URL", f"http://127.0.0.1:{_free_port()}/mcp")
     with pytest.raises(McpUnreachable, match=r"cannot reach the shopify MCP server at http://127.0.0.1:\d+/mcp"):
@@ -262,11 +290,16 @@ def test_an_unreachable_server_is_a_clear_error(mcp_env, monkeypatch):
 
 
 def test_credentials_never_reach_a_message():
-    spec = ServerSpec("shopify", url="https://user:pa55word@mcp.example.com/mcp?key=s3cr3tkey", token="shpat_abc123",
-                      env={"SHOPIFY_ACCESS_TOKEN": "shpat_env456", "HOME": "/root"})
+    spec = ServerSpec("shopify", url="https://apiuser:pa55word@mcp.example.com/mcp?shop=x&key=s3cr3tkey",
+                      token="shpat_abc123", env={"SHOPIFY_ACCESS_TOKEN": "shpat_env456", "DB_PASSWD": "hunter22",
+                                                 "HOME": "/root"})
     assert spec.describe() == "https://mcp.example.com/mcp"
-    text = spec.redact("failed with shpat_abc123 and shpat_env456 and pa55word and key=s3cr3tkey in /root")
-    assert text == "failed with *** and *** and *** and *** in /root"
+    assert "pa55word" not in repr(spec) and "s3cr3tkey" not in repr(spec)
+    text = spec.redact("failed with shpat_abc123 and shpat_env456 and pa55word and key=s3cr3tkey in /root, "
+                       "hunter22, apiuser")
+    assert text == "failed with *** and *** and *** and key=*** in /root, ***, ***"
+    nested = ServerSpec("shopify", command=("mcp", "--token", "abcd1234", "API_KEY=abcd"))
+    assert nested.redact("abcd1234 then abcd") == "*** then ***"
     assert server_spec("ga4", {}) is None
     with pytest.raises(Exception, match="both set"):
         server_spec("ga4", {"SALES_INSIGHTS_MCP_GA4_COMMAND": "x", "SALES_INSIGHTS_MCP_GA4_URL": "http://h/mcp"})
@@ -278,23 +311,30 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def http_server(recorded, tmp_path):
-    port = _free_port()
-    env = {"FAKE_MCP_DATA": str(recorded), "FAKE_MCP_HTTP_TOKEN": "tok-good-123", "PATH": "/usr/bin:/bin"}
+@contextmanager
+def _http_server(port: int, env: dict):
     proc = subprocess.Popen([sys.executable, str(SERVER), "--http", str(port)], env=env, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("the local MCP server did not start: " + proc.stderr.read().decode()[-2000:])
-    yield f"http://127.0.0.1:{port}/mcp"
-    proc.terminate()
-    proc.wait(timeout=10)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.1)
+        else:
+            proc.kill()
+            pytest.fail("the local MCP server did not start: " + proc.stderr.read().decode()[-2000:])
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def http_server(recorded):
+    env = {"FAKE_MCP_DATA": str(recorded), "FAKE_MCP_HTTP_TOKEN": "tok-good-123", "PATH": "/usr/bin:/bin"}
+    with _http_server(_free_port(), env) as url:
+        yield url
 
 
 def test_streamable_http_with_a_bearer_token(mcp_env, http_server, clean_generated, monkeypatch):
@@ -307,6 +347,52 @@ def test_streamable_http_with_a_bearer_token(mcp_env, http_server, clean_generat
     with pytest.raises(McpAuthError, match=r"shopify MCP server at http://127.0.0.1:\d+/mcp refused") as error:
         run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("shopify",))
     assert "tok-wrong-999" not in str(error.value)
+
+
+def test_http_503_of_the_transport_is_retried(mcp_env, recorded, monkeypatch):
+    port = _free_port()
+    env = {"FAKE_MCP_DATA": str(recorded), "FAKE_MCP_HTTP_TOKEN": "tok-good-123", "FAKE_MCP_HTTP_503": "2",
+           "PATH": "/usr/bin:/bin"}
+    with _http_server(port, env) as url:
+        monkeypatch.delenv("SALES_INSIGHTS_MCP_GA4_COMMAND")
+        monkeypatch.setenv("SALES_INSIGHTS_MCP_GA4_URL", url)
+        monkeypatch.setenv("SALES_INSIGHTS_MCP_GA4_TOKEN", "tok-good-123")
+        result = run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("ga4",))
+    assert result.connectors[0].retries == 2
+    assert [list(r.values()) for r in _rows(result.current_dir / "ga4_funnel_report.csv")] == GA4_EXPECTED
+
+
+def test_current_keeps_an_order_found_in_two_days_once(mcp_env):
+    run_extract(mcp_env, SINCE, date(2025, 6, 30), retry=FAST, connectors=("shopify",))
+    shopify = mcp_env.extract_dir / "shopify"
+    day = next(d for d in sorted(shopify.glob("2025-06-*")) if _rows(d / "raw_shopify_orders.csv"))
+    # the same order also in a later day's folder (as if the store's time zone had moved it)
+    later = shopify / "2025-06-30"
+    for table in SHOPIFY_DATED:
+        rows = _rows(later / f"{table}.csv")
+        key = "id" if table == "raw_shopify_orders" else "order_id"
+        moved = [r for r in _rows(day / f"{table}.csv") if r[key] == _rows(day / "raw_shopify_orders.csv")[0]["id"]]
+        with (later / f"{table}.csv").open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list((rows or moved)[0]) if rows or moved else ["id"])
+            writer.writeheader()
+            writer.writerows(rows + moved)
+    from sales_insights.extract import assemble_current
+
+    current = assemble_current(mcp_env.extract_dir)
+    ids = [o["id"] for o in _rows(current / "raw_shopify_orders.csv")]
+    assert len(ids) == len(set(ids))
+    lines = _rows(current / "raw_shopify_order_lines.csv")
+    assert len(lines) == len({line["id"] for line in lines})
+
+
+def test_a_crash_between_the_two_renames_is_recovered(mcp_env, tmp_path):
+    run_extract(mcp_env, SINCE, date(2025, 6, 3), retry=FAST, connectors=("shopify",))
+    shopify = mcp_env.extract_dir / "shopify"
+    (shopify / "2025-06-02").rename(shopify / ".2025-06-02.old-4242")  # the old folder moved aside, then a crash
+    (shopify / ".2025-06-03.new-abcd").mkdir()  # an unfinished new folder
+    run_extract(mcp_env, date(2025, 6, 3), date(2025, 6, 3), retry=FAST, connectors=("shopify",))
+    assert (shopify / "2025-06-02" / "raw_shopify_orders.csv").is_file()
+    assert not [p.name for p in shopify.iterdir() if p.name.startswith(".")]
 
 
 def test_the_extract_command(mcp_env, monkeypatch):

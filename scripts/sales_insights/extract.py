@@ -22,6 +22,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -31,6 +32,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from .contract import TABLES_BY_NAME
+from .locks import exclusive_lock
 from .mcp_client import McpSchemaError, RetryPolicy, ServerSpec, ToolSession, run_session
 
 SHOPIFY_DATED = ("raw_shopify_orders", "raw_shopify_order_lines", "raw_shopify_refunds")
@@ -42,6 +44,8 @@ GA4_DIMENSIONS = ("date", "sessionDefaultChannelGroup", "deviceCategory", "landi
 GA4_STEP_EVENTS = ("add_to_cart", "begin_checkout", "purchase")
 SHOPIFY_PAGE_SIZE = 250
 GA4_PAGE_SIZE = 10_000
+# A paging loop stops with an error beyond this many pages of one tool (a server whose paging never ends).
+MAX_PAGES = 100_000
 
 
 @dataclass
@@ -80,9 +84,41 @@ def _field(record: dict, name: str, tool: str, page: int, index: int, required: 
 
 def _money(value, tool: str, page: int, index: int, name: str) -> str:
     try:
-        return str(Decimal(str(value)).quantize(Decimal("0.01")))
+        amount = Decimal(str(value)) if isinstance(value, str | int | float) and not isinstance(value, bool) else None
     except (InvalidOperation, ValueError):
-        raise _schema("shopify", tool, page, f"record {index}: `{name}` is not an amount: {value!r}") from None
+        amount = None
+    if amount is None or not amount.is_finite():
+        raise _schema("shopify", tool, page, f"record {index}: `{name}` is not an amount: {value!r}")
+    return str(amount.quantize(Decimal("0.01")))
+
+
+def _object(value, what: str, tool: str, page: int, index: int) -> dict:
+    """A nested object of a record ({} when absent)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _schema("shopify", tool, page, f"record {index}: `{what}` is a {type(value).__name__}, not an object")
+    return value
+
+
+def _list(value, what: str, tool: str, page: int, index: int) -> list:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _schema("shopify", tool, page, f"record {index}: `{what}` is a {type(value).__name__}, not a list")
+    return value
+
+
+def _day_of(created_at, tool: str, page: int, index: int) -> str:
+    """The date of a Shopify timestamp in its own offset (the store's day), which it must carry."""
+    try:
+        instant = datetime.fromisoformat(str(created_at).replace("Z", "+00:00"))
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None:
+        raise _schema("shopify", tool, page, f"record {index}: `created_at` is not an ISO-8601 timestamp with an "
+                                             f"offset: {created_at!r}")
+    return instant.date().isoformat()
 
 
 def _email_hash(email) -> str:
@@ -93,8 +129,9 @@ def _boolean(value) -> str:
     return "" if value is None else ("true" if value else "false")
 
 
-def _shipping(order: dict) -> object:
-    money = (order.get("total_shipping_price_set") or {}).get("shop_money") or {}
+def _shipping(order: dict, page: int, index: int) -> object:
+    price_set = _object(order.get("total_shipping_price_set"), "total_shipping_price_set", "get_orders", page, index)
+    money = _object(price_set.get("shop_money"), "total_shipping_price_set.shop_money", "get_orders", page, index)
     return money.get("amount", order.get("total_shipping", "0"))
 
 
@@ -102,7 +139,7 @@ def shopify_order_rows(order: dict, page: int, index: int) -> dict[str, list[dic
     """One Admin API order as rows of raw_shopify_orders, raw_shopify_order_lines and raw_shopify_refunds."""
     tool = "get_orders"
     order_id = _field(order, "id", tool, page, index)
-    customer = order.get("customer") or {}
+    customer = _object(order.get("customer"), "customer", tool, page, index)
     rows = {
         "raw_shopify_orders": [{
             "id": order_id,
@@ -113,7 +150,7 @@ def shopify_order_rows(order: dict, page: int, index: int) -> dict[str, list[dic
             "currency": _field(order, "currency", tool, page, index),
             **{m: _money(_field(order, m, tool, page, index), tool, page, index, m)
                for m in ("subtotal_price", "total_discounts", "total_tax", "total_price")},
-            "total_shipping": _money(_shipping(order), tool, page, index, "total_shipping_price_set"),
+            "total_shipping": _money(_shipping(order, page, index), tool, page, index, "total_shipping_price_set"),
             "financial_status": _field(order, "financial_status", tool, page, index),
             "cancelled_at": order.get("cancelled_at") or "",
             "source_name": order.get("source_name") or "",
@@ -128,6 +165,7 @@ def shopify_order_rows(order: dict, page: int, index: int) -> dict[str, list[dic
     if not isinstance(lines, list):
         raise _schema("shopify", tool, page, f"record {index} (id {order_id}) has no `line_items` list")
     for line in lines:
+        line = _object(line, "line_items[]", tool, page, index)
         rows["raw_shopify_order_lines"].append({
             "id": _field(line, "id", tool, page, index),
             "order_id": order_id,
@@ -139,9 +177,12 @@ def shopify_order_rows(order: dict, page: int, index: int) -> dict[str, list[dic
             "price": _money(_field(line, "price", tool, page, index), tool, page, index, "price"),
             "total_discount": _money(line.get("total_discount", "0"), tool, page, index, "total_discount"),
         })
-    for refund in order.get("refunds") or []:
-        amount = sum((Decimal(str(t.get("amount", "0"))) for t in refund.get("transactions") or []
-                      if t.get("kind", "refund") == "refund"), Decimal(0))
+    for refund in _list(order.get("refunds"), "refunds", tool, page, index):
+        refund = _object(refund, "refunds[]", tool, page, index)
+        transactions = [_object(t, "refunds[].transactions[]", tool, page, index)
+                        for t in _list(refund.get("transactions"), "refunds[].transactions", tool, page, index)]
+        amount = sum((Decimal(_money(t.get("amount", "0"), tool, page, index, "refunds[].transactions[].amount"))
+                      for t in transactions if t.get("kind", "refund") == "refund"), Decimal(0))
         rows["raw_shopify_refunds"].append({
             "id": _field(refund, "id", tool, page, index),
             "order_id": order_id,
@@ -153,14 +194,17 @@ def shopify_order_rows(order: dict, page: int, index: int) -> dict[str, list[dic
 
 def _customer_rows(customer: dict, page: int, index: int) -> dict[str, list[dict]]:
     tool = "get_customers"
-    consent = (customer.get("email_marketing_consent") or {}).get("state")
+    _field(customer, "id", tool, page, index)
+    consent = _object(customer.get("email_marketing_consent"), "email_marketing_consent", tool, page, index).get(
+        "state")
     accepts = customer.get("accepts_marketing") if consent is None else consent == "subscribed"
     return {"raw_shopify_customers": [{
         "id": _field(customer, "id", tool, page, index),
         "created_at": _field(customer, "created_at", tool, page, index),
         "email_hash": _email_hash(customer.get("email")),
         "accepts_marketing": _boolean(bool(accepts)),
-        "country": (customer.get("default_address") or {}).get("country") or "",
+        "country": _object(customer.get("default_address"), "default_address", tool, page, index).get("country")
+        or "",
     }]}
 
 
@@ -175,7 +219,8 @@ def _product_rows(product: dict, page: int, index: int) -> dict[str, list[dict]]
         "status": _field(product, "status", tool, page, index),
         "created_at": _field(product, "created_at", tool, page, index),
     }], "raw_shopify_variants": []}
-    for variant in product.get("variants") or []:
+    for variant in _list(product.get("variants"), "variants", tool, page, index):
+        variant = _object(variant, "variants[]", tool, page, index)
         rows["raw_shopify_variants"].append({
             "id": _field(variant, "id", tool, page, index),
             "product_id": product_id,
@@ -191,9 +236,11 @@ def _product_rows(product: dict, page: int, index: int) -> dict[str, list[dict]]
 async def _cursor_pages(session: ToolSession, tool: str, key: str, arguments: dict, result: ConnectorResult,
                         page_size: int):
     """Every record of a cursor-paged Shopify tool: (its audit line, page number, index in the page, record)."""
-    after, page = None, 0
+    after, page, seen = None, 0, set()
     while True:
         page += 1
+        if page > MAX_PAGES:
+            raise _schema("shopify", tool, page, f"more than {MAX_PAGES} pages: the server's paging does not end")
         args = {**arguments, "first": page_size, **({"after": after} if after else {})}
         response = await session.call(tool, args)
         result.pages += 1
@@ -210,6 +257,9 @@ async def _cursor_pages(session: ToolSession, tool: str, key: str, arguments: di
         after = info.get("endCursor") or info.get("end_cursor")
         if not after:
             raise _schema("shopify", tool, page, "`pageInfo.hasNextPage` is true but there is no `endCursor`")
+        if after in seen:
+            raise _schema("shopify", tool, page, f"the cursor {after!r} came back: the server's paging repeats")
+        seen.add(after)
 
 
 def _add(target: dict[str, list[dict]], rows: dict[str, list[dict]]) -> None:
@@ -237,12 +287,16 @@ async def _extract_shopify(session: ToolSession, since: date, until: date, page_
     # An order's day is the date of its created_at in the store's own offset. The query asks a day more on
     # each side in UTC, so every order of the days asked for is in it whatever the store's time zone; orders
     # of the days around are left to the extracts of those days.
+    window = ((since - timedelta(days=2)).isoformat(), (until + timedelta(days=2)).isoformat())
     arguments = {"created_at_min": f"{since - timedelta(days=1)}T00:00:00Z",
                  "created_at_max": f"{until + timedelta(days=1)}T23:59:59Z"}
     async for audit, page, index, order in _cursor_pages(session, "get_orders", "orders", arguments, result,
                                                          page_size):
         rows = shopify_order_rows(order, page, index)
-        day = str(rows["raw_shopify_orders"][0]["created_at"])[:10]
+        day = _day_of(rows["raw_shopify_orders"][0]["created_at"], "get_orders", page, index)
+        if not window[0] <= day <= window[1]:
+            raise _schema("shopify", "get_orders", page, f"record {index} (id {order.get('id')}) was created on "
+                                                         f"{day}, outside the window asked for")
         if day in landing.tables:
             landing.add(day, rows, audit)
     landing.tables["snapshot"] = {t: [] for t in SHOPIFY_SNAPSHOT}
@@ -285,6 +339,8 @@ async def _run_report(session: ToolSession, property_id: str, since: date, until
     offset, page = 0, 0
     while True:
         page += 1
+        if page > MAX_PAGES:
+            raise McpSchemaError(f"the ga4 MCP server's run_report: more than {MAX_PAGES} pages")
         args = {"property_id": property_id,
                 "date_ranges": [{"start_date": since.isoformat(), "end_date": until.isoformat()}],
                 "dimensions": list(dimensions), "metrics": list(metrics), "limit": page_size, "offset": offset}
@@ -300,9 +356,13 @@ async def _run_report(session: ToolSession, property_id: str, since: date, until
             raise McpSchemaError(f"the ga4 MCP server's run_report response, page {page}: no `row_count`")
         offset += len(page_rows)
         if offset >= total or not page_rows:
-            if offset < total:
-                raise McpSchemaError(f"the ga4 MCP server's run_report response, page {page}: an empty page at "
-                                     f"offset {offset} of {total} rows")
+            keys = {tuple(values[:len(dimensions)]) for values, _ in rows}
+            if len(keys) != len(rows):
+                raise McpSchemaError(f"the ga4 MCP server's run_report: {len(rows) - len(keys)} row(s) came twice "
+                                     "(does the server ignore `offset`?)")
+            if offset != total:
+                raise McpSchemaError(f"the ga4 MCP server's run_report response, page {page}: {offset} rows in "
+                                     f"all where row_count says {total}")
             return rows
 
 
@@ -314,10 +374,9 @@ def _iso_date(value: str, page_hint: str) -> str:
 
 
 def _count(value: str, what: str) -> int:
-    try:
-        return int(float(value))
-    except ValueError:
-        raise McpSchemaError(f"the ga4 MCP server's run_report: {what} is not a number: {value!r}") from None
+    if not value.isdigit():
+        raise McpSchemaError(f"the ga4 MCP server's run_report: {what} is not a whole number: {value!r}")
+    return int(value)
 
 
 async def _extract_ga4(session: ToolSession, property_id: str, since: date, until: date, page_size: int,
@@ -371,53 +430,109 @@ def _write_csv(path: Path, table: str, rows: Iterable[dict]) -> int:
     return count
 
 
-def _replace_dir(target: Path, fill: Callable[[Path], None]) -> None:
-    """Write a folder beside `target` and swap it in: a reader sees the old folder or the new one."""
+def _staged(target: Path, fill: Callable[[Path], None]) -> Path:
+    """A new version of folder `target`, written beside it (hidden) by `fill`; readable by everyone."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.new-", dir=target.parent))
     try:
+        os.chmod(staging, 0o755)
         fill(staging)
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-            os.replace(staging, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    return staging
 
 
-def _write_folder(connector_dir: Path, name: str, tables: dict[str, list[dict]], audit: list[dict]) -> None:
+def _swap_in(staging: Path, target: Path) -> None:
+    """Put a staged folder in the place of `target`. The old folder is moved aside first and put back if the
+    move of the new one fails; one that a crash left aside is put back by `_recover`."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    try:
+        os.replace(staging, target)
+    except BaseException:
+        if old is not None:
+            os.replace(old, target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(directory: Path) -> None:
+    """After a crash: put back a folder left aside whose place is empty, and remove unfinished ones."""
+    if not directory.is_dir():
+        return
+    for path in sorted(directory.iterdir()):
+        match = re.fullmatch(r"\.(.+)\.(old|new)-\w+", path.name)
+        if not match or not path.is_dir():
+            continue
+        target = directory / match.group(1)
+        if match.group(2) == "old" and not target.exists():
+            os.replace(path, target)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+# Personal fields of the raw records: the audit file keeps a hash of an email, and none of the rest.
+_PERSONAL = {"first_name", "last_name", "name_on_card", "phone", "address1", "address2", "zip", "latitude",
+             "longitude", "company", "note", "browser_ip"}
+
+
+def _scrub(value):
+    if isinstance(value, dict):
+        out = {}
+        for key, inner in value.items():
+            if key == "email":
+                out["email_sha256"] = _email_hash(inner) if isinstance(inner, str) else None
+            elif key not in _PERSONAL:
+                out[key] = _scrub(inner)
+        return out
+    if isinstance(value, list):
+        return [_scrub(v) for v in value]
+    return value
+
+
+def _folder_filler(tables: dict[str, list[dict]], audit: list[dict]) -> Callable[[Path], None]:
     def fill(folder: Path) -> None:
         with (folder / "responses.jsonl").open("w", encoding="utf-8") as handle:
             for line in audit:
-                handle.write(json.dumps(line, sort_keys=True) + "\n")
+                handle.write(json.dumps(_scrub(line), sort_keys=True) + "\n")
         for table, rows in tables.items():
             _write_csv(folder / f"{table}.csv", table, rows)
 
-    _replace_dir(connector_dir / name, fill)
+    return fill
+
+
+def _day_folders(connector_dir: Path) -> list[Path]:
+    return sorted(p for p in connector_dir.glob("????-??-??") if p.is_dir())
 
 
 def assemble_current(extract_dir: Path) -> Path:
-    """current/: every day's CSVs of each dated table concatenated in day order, and the snapshot's tables."""
+    """current/: every day's CSVs of each dated table concatenated in day order, and the snapshot's tables.
+    An order found in two day folders (its day moved, say the store changed its time zone) is kept once,
+    from the newest folder, with its lines and refunds."""
     def fill(folder: Path) -> None:
-        for connector, tables in (("shopify", SHOPIFY_DATED), ("ga4", (GA4_REPORT,))):
-            days = sorted(p for p in (extract_dir / connector).glob("????-??-??") if p.is_dir())
-            for table in tables:
-                if not days:
-                    continue
-                _write_csv(folder / f"{table}.csv", table,
-                           (row for day in days for row in _read_csv(day / f"{table}.csv")))
+        days = _day_folders(extract_dir / "shopify")
+        order_day = {row["id"]: day.name for day in days for row in _read_csv(day / "raw_shopify_orders.csv")}
+        for table in SHOPIFY_DATED:
+            if not days:
+                continue
+            key = "id" if table == "raw_shopify_orders" else "order_id"
+            _write_csv(folder / f"{table}.csv", table, (row for day in days for row in _read_csv(day / f"{table}.csv")
+                                                        if order_day.get(row[key]) == day.name))
+        ga4_days = _day_folders(extract_dir / "ga4")
+        if ga4_days:
+            _write_csv(folder / f"{GA4_REPORT}.csv", GA4_REPORT,
+                       (row for day in ga4_days for row in _read_csv(day / f"{GA4_REPORT}.csv")))
         snapshot = extract_dir / "shopify" / "snapshot"
         for table in SHOPIFY_SNAPSHOT:
             if (snapshot / f"{table}.csv").exists():
                 shutil.copyfile(snapshot / f"{table}.csv", folder / f"{table}.csv")
 
     current = extract_dir / "current"
-    _replace_dir(current, fill)
+    _swap_in(_staged(current, fill), current)
     return current
 
 
@@ -428,19 +543,53 @@ def _read_csv(path: Path):
         yield from csv.DictReader(handle)
 
 
+def _write_landings(extract_dir: Path, fetched: list) -> None:
+    """Stage every folder of every connector, then swap them in, then rebuild current/. A failure while
+    staging changes nothing; one while swapping leaves each day old or new, whole, and current/ as it was."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for connector, landing, _ in fetched:
+            for name, tables in landing.tables.items():
+                target = extract_dir / connector / name
+                staged.append((_staged(target, _folder_filler(tables, landing.audit.get(name, []))), target))
+        while staged:
+            staging, target = staged[0]
+            _swap_in(staging, target)
+            staged.pop(0)
+    finally:
+        for staging, _ in staged:
+            shutil.rmtree(staging, ignore_errors=True)
+    assemble_current(extract_dir)
+
+
 def run_extract(settings, since: date, until: date | None = None, connectors: tuple[str, ...] = ("ga4", "shopify"),
                 retry: RetryPolicy | None = None, on_progress: Callable[[str], None] | None = None,
                 page_sizes: dict[str, int] | None = None) -> ExtractResult:
     """Extract each connector's data from `since` to `until` (default: today, UTC) into the extract directory."""
-    from .mcp_client import McpError, server_spec
+    from .mcp_client import McpError
 
     if not settings.enable_mcp:
         raise McpError("ENABLE_MCP is not true: the MCP connectors are off (set ENABLE_MCP=true to extract)")
     until = until or datetime.now(UTC).date()
     if since > until:
         raise McpError(f"--since {since} is after the end date {until}")
-    page_sizes = page_sizes or {}
     extract_dir = settings.extract_dir
+    try:
+        extract_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise McpError(f"cannot create the extract directory {extract_dir}: {exc}") from exc
+    # One extract of a directory at a time (a second is refused, naming the first).
+    with exclusive_lock(extract_dir / ".extract.lock", "sales-insights extract"):
+        for folder in (extract_dir, *(extract_dir / c for c in ("ga4", "shopify"))):
+            _recover(folder)
+        return _extract_locked(settings, extract_dir, since, until, connectors, retry, on_progress, page_sizes or {})
+
+
+def _extract_locked(settings, extract_dir: Path, since: date, until: date, connectors: tuple[str, ...],
+                    retry: RetryPolicy | None, on_progress: Callable[[str], None] | None,
+                    page_sizes: dict[str, int]) -> ExtractResult:
+    from .mcp_client import McpError, server_spec
+
     results, fetched = [], []
     for connector in connectors:
         spec: ServerSpec | None = server_spec(connector)
@@ -468,14 +617,16 @@ def run_extract(settings, since: date, until: date | None = None, connectors: tu
                 result.calls, result.retries = session.calls, session.retries
                 return landing
         fetched.append((connector, run_session(spec, work, retry), result))
-    # Everything was fetched before anything is written: a failed extract changes no file.
-    for connector, landing, result in fetched:
+    # Everything was fetched before anything is written: an extract that fails while fetching changes no file.
+    try:
+        _write_landings(extract_dir, fetched)
+    except OSError as exc:
+        raise McpError(f"cannot write the extracts to {extract_dir}: {exc}") from exc
+    for _, landing, result in fetched:
         for name, tables in landing.tables.items():
-            _write_folder(extract_dir / connector, name, tables, landing.audit.get(name, []))
             if name != "snapshot":
                 result.days.append(name)
             for table, rows in tables.items():
                 result.rows[table] = result.rows.get(table, 0) + len(rows)
         results.append(result)
-    current = assemble_current(extract_dir)
-    return ExtractResult(extract_dir, current, since, until, tuple(results))
+    return ExtractResult(extract_dir, extract_dir / "current", since, until, tuple(results))

@@ -17,7 +17,7 @@ import shlex
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import anyio
 
@@ -26,13 +26,22 @@ from .errors import SalesInsightsError
 T = TypeVar("T")
 
 # What a tool error says when the call may work if tried again, and when the credentials were refused. MCP
-# servers pass on the wrapped API's error text (Google's and Shopify's give the HTTP status or gRPC code).
+# servers pass on the wrapped API's error text: Google's and Shopify's start with the HTTP status or give
+# the gRPC code. A bare number elsewhere in a message ("offset 403", "order 500") decides nothing.
+_STATUS = r"(?:^|\b(?:http|status|code)[ :=]*)"
 _TRANSIENT = re.compile(
-    r"\b(429|500|502|503|504)\b|unavailable|resource[_ ]exhausted|deadline[_ ]exceeded|timed? ?out|"
-    r"temporar|rate[- ]limit|throttl|try again", re.I)
+    _STATUS + r"(?:429|500|502|503|504)\b|\b(?:unavailable|resource[_ ]exhausted|deadline[_ ]exceeded|timed out|"
+    r"timeout|temporarily|rate[- ]limit(?:ed)?|throttled|try again)\b", re.I)
 _AUTH = re.compile(
-    r"\b(401|403)\b|unauthenticated|unauthori[sz]ed|permission[_ ]denied|forbidden|invalid[_ ]"
-    r"(api[_ ]key|credentials?|token|grant)|access[_ ]denied|expired token", re.I)
+    _STATUS + r"(?:401|403)\b|\b(?:unauthenticated|unauthori[sz]ed|permission[_ ]denied|forbidden|access[_ ]denied|"
+    r"invalid[_ ](?:api[_ ]key|credentials?|token|grant)|expired[_ ]token)\b", re.I)
+_SDK_PREFIX = re.compile(r"^Error executing tool \S+: ")
+_SECRET_NAME = re.compile(r"token|secret|key|pass|auth|credential|cookie|session|bearer", re.I)
+
+
+def _message(text: str) -> str:
+    """A tool error's own text, without the SDK's "Error executing tool X: " in front."""
+    return _SDK_PREFIX.sub("", text.strip())
 
 
 class McpError(SalesInsightsError):
@@ -60,19 +69,30 @@ class ServerSpec:
     """How to reach one connector's MCP server; `secrets` are the values never to show."""
 
     connector: str
-    command: tuple[str, ...] = ()
-    url: str | None = None
+    command: tuple[str, ...] = field(default=(), repr=False)
+    url: str | None = field(default=None, repr=False)
     token: str | None = field(default=None, repr=False)
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def secrets(self) -> tuple[str, ...]:
+        """Every value that may be a credential: the token, secret-looking variables of the server's
+        environment, the URL's user, password and query values, and the command's options after the
+        program (`--token X`, `--api-key=X`, `KEY=X`)."""
         values = [self.token or ""]
-        values += [v for k, v in self.env.items() if re.search(r"token|secret|key|password|credential", k, re.I)]
+        values += [v for k, v in self.env.items() if _SECRET_NAME.search(k)]
         if self.url:
             parts = urlsplit(self.url)
-            values += [parts.password or "", parts.query]
-        return tuple(v for v in values if len(v) >= 4)
+            values += [parts.username or "", parts.password or ""] + [v for _, v in parse_qsl(parts.query)]
+        args = list(self.command[1:])
+        for i, arg in enumerate(args):
+            name, eq, value = arg.partition("=")
+            if eq and _SECRET_NAME.search(name):
+                values.append(value)
+            elif arg.startswith("-") and _SECRET_NAME.search(arg) and i + 1 < len(args):
+                values.append(args[i + 1])
+        # Longest first, so that a secret containing another is hidden whole.
+        return tuple(sorted({v for v in values if len(v) >= 4}, key=len, reverse=True))
 
     def redact(self, text: str) -> str:
         for secret in self.secrets:
@@ -137,37 +157,56 @@ class ToolSession:
     """An open MCP session with one server; `call` returns a tool's JSON result."""
 
     def __init__(self, spec: ServerSpec, client, retry: RetryPolicy, sleep: Callable[[float], Awaitable[None]],
-                 seed: int = 0):
+                 seed: int = 0, http_statuses: list[int] | None = None, counts: dict[str, int] | None = None):
         self.spec, self._client, self.retry, self._sleep = spec, client, retry, sleep
         self._rng = random.Random(seed)
-        self.calls = 0
-        self.retries = 0
+        # calls and retries, kept across the sessions of one run_session (a reconnect starts a new one)
+        self._counts = counts if counts is not None else {"calls": 0, "retries": 0}
+        # HTTP statuses of the session's responses (streamable HTTP), newest last: the SDK's own error for
+        # a failed request does not say which status it got.
+        self._statuses = http_statuses if http_statuses is not None else []
 
     def _where(self, tool: str) -> str:
         return f"the {self.spec.connector} MCP server at {self.spec.describe()} (tool {tool})"
 
+    @property
+    def calls(self) -> int:
+        return self._counts["calls"]
+
+    @property
+    def retries(self) -> int:
+        return self._counts["retries"]
+
     async def call(self, tool: str, arguments: dict) -> Any:
         last = ""
         for attempt in range(self.retry.attempts):
-            self.calls += 1
+            self._counts["calls"] += 1
+            seen = len(self._statuses)
             try:
                 result = await self._client.call_tool(tool, arguments)
             except Exception as exc:  # the transport failed mid-session: the server went away or timed out
-                last = f"{type(exc).__name__}: {exc}"
-                if attempt + 1 < self.retry.attempts and _TRANSIENT.search(last):
+                statuses = self._statuses[seen:]
+                last = f"{type(exc).__name__}: {exc}" + (f" (HTTP {statuses[-1]})" if statuses else "")
+                if statuses and statuses[-1] in (401, 403):
+                    raise McpAuthError(self.spec.redact(
+                        f"{self._where(tool)} refused the credentials (HTTP {statuses[-1]}); check "
+                        f"SALES_INSIGHTS_MCP_{self.spec.connector.upper()}_TOKEN")) from None
+                if attempt + 1 < self.retry.attempts and (
+                        _TRANSIENT.search(last) or (statuses and statuses[-1] in (429, 500, 502, 503, 504))):
                     await self._backoff(attempt)
                     continue
                 raise McpUnreachable(self.spec.redact(f"{self._where(tool)} failed: {last}")) from None
             if getattr(result, "is_error", False):
                 last = _error_text(result)
-                if _AUTH.search(last):
+                if _AUTH.search(_message(last)):
                     raise McpAuthError(self.spec.redact(
                         f"{self._where(tool)} refused the credentials: {last}. Check the credentials the server "
                         f"is given (its environment, or SALES_INSIGHTS_MCP_{self.spec.connector.upper()}_TOKEN)."))
-                if _TRANSIENT.search(last) and attempt + 1 < self.retry.attempts:
+                transient = bool(_TRANSIENT.search(_message(last)))
+                if transient and attempt + 1 < self.retry.attempts:
                     await self._backoff(attempt)
                     continue
-                kind = "kept failing" if _TRANSIENT.search(last) else "returned an error"
+                kind = "kept failing" if transient else "returned an error"
                 raise McpToolError(self.spec.redact(f"{self._where(tool)} {kind}: {last}"))
             try:
                 return _json_of(result)
@@ -177,19 +216,43 @@ class ToolSession:
         raise McpToolError(self.spec.redact(f"{self._where(tool)} kept failing: {last}"))  # pragma: no cover
 
     async def _backoff(self, attempt: int) -> None:
-        self.retries += 1
+        self._counts["retries"] += 1
         await self._sleep(self.retry.delay(attempt, self._rng))
 
 
 def run_session(spec: ServerSpec, work: Callable[[ToolSession], Awaitable[T]], retry: RetryPolicy | None = None,
                 sleep: Callable[[float], Awaitable[None]] | None = None, timeout: float = 60.0) -> T:
-    """Open a session with the server, run `work` with it, close it; errors become McpError subclasses."""
-    from mcp import Client
-    from mcp.client.stdio import StdioServerParameters
+    """Open a session with the server, run `work` with it, close it; errors become McpError subclasses.
 
+    A transient failure of a call is retried within the session. One that takes the session down (the SDK
+    ends a streamable HTTP session when a request gets HTTP 503, say) is retried by connecting again and
+    running `work` from the start, with the same backoff: `work` must only fetch, not write."""
     retry = retry or RetryPolicy()
     sleep = sleep or anyio.sleep
-    refused: list[int] = []  # HTTP statuses that refused the credentials (the SDK's error does not say)
+    counts = {"calls": 0, "retries": 0}
+    rng = random.Random(1)
+    for attempt in range(retry.attempts):
+        statuses: list[int] = []
+        try:
+            return _one_session(spec, work, retry, sleep, timeout, statuses, counts)
+        except _SessionDown as down:
+            if attempt + 1 >= retry.attempts or not down.transient:
+                raise down.error from None
+            counts["retries"] += 1
+            anyio.run(sleep, retry.delay(attempt, rng))
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+class _SessionDown(Exception):
+    def __init__(self, error: McpError, transient: bool):
+        super().__init__(str(error))
+        self.error, self.transient = error, transient
+
+
+def _one_session(spec: ServerSpec, work, retry: RetryPolicy, sleep, timeout: float, statuses: list[int],
+                 counts: dict[str, int]):
+    from mcp import Client
+    from mcp.client.stdio import StdioServerParameters
 
     async def main() -> T:
         if spec.url:
@@ -197,8 +260,7 @@ def run_session(spec: ServerSpec, work: Callable[[ToolSession], Awaitable[T]], r
             from mcp.client.streamable_http import streamable_http_client
 
             async def note_status(response) -> None:
-                if response.status_code in (401, 403):
-                    refused.append(response.status_code)
+                statuses.append(response.status_code)
 
             headers = {"Authorization": f"Bearer {spec.token}"} if spec.token else {}
             http = httpx2.AsyncClient(headers=headers, timeout=timeout, event_hooks={"response": [note_status]})
@@ -208,7 +270,15 @@ def run_session(spec: ServerSpec, work: Callable[[ToolSession], Awaitable[T]], r
             target = StdioServerParameters(command=spec.command[0], args=list(spec.command[1:]), env=dict(spec.env))
         try:
             async with Client(target, read_timeout_seconds=timeout, mode="legacy") as client:
-                return await work(ToolSession(spec, client, retry, sleep))
+                session = ToolSession(spec, client, retry, sleep, http_statuses=statuses, counts=counts)
+                try:
+                    return await work(session)
+                except McpError:
+                    raise
+                except Exception as exc:  # a response of a shape the connector did not expect
+                    raise McpSchemaError(spec.redact(
+                        f"the {spec.connector} MCP server at {spec.describe()} sent a response the connector cannot "
+                        f"read: {type(exc).__name__}: {exc}")) from exc
         finally:
             if http is not None:
                 await http.aclose()
@@ -225,13 +295,19 @@ def run_session(spec: ServerSpec, work: Callable[[ToolSession], Awaitable[T]], r
         if mcp_errors:
             raise mcp_errors[0] from None
         text = "; ".join(f"{type(e).__name__}: {e}" for e in leaves) or repr(exc)
-        if refused or any(_AUTH.search(str(e)) for e in leaves):
-            status = f"HTTP {refused[0]}" if refused else text
+        # Only an HTTP status says the credentials were refused here: an OSError's "Permission denied" when
+        # the command cannot be run is not about credentials.
+        refused = [s for s in statuses if s in (401, 403)]
+        if refused:
+            status = f"HTTP {refused[0]}"
             raise McpAuthError(spec.redact(
                 f"the {spec.connector} MCP server at {spec.describe()} refused the credentials ({status}); check "
                 f"SALES_INSIGHTS_MCP_{spec.connector.upper()}_TOKEN")) from None
-        raise McpUnreachable(spec.redact(
-            f"cannot reach the {spec.connector} MCP server at {spec.describe()}: {text}")) from None
+        if statuses and statuses[-1] >= 400:
+            text += f" (HTTP {statuses[-1]})"
+        transient = bool(statuses and statuses[-1] in (429, 500, 502, 503, 504)) or bool(_TRANSIENT.search(text))
+        raise _SessionDown(McpUnreachable(spec.redact(
+            f"cannot reach the {spec.connector} MCP server at {spec.describe()}: {text}")), transient) from None
 
 
 def _leaves(exc: BaseException):

@@ -45,7 +45,9 @@ def mcp_extracts(settings: Settings, max_age_hours: float, now: datetime) -> dic
     """Whether MCP extract files have landed (the contract CSVs an extract writes), and whether the newest
     was written within `max_age_hours` of now."""
     directory = settings.extract_dir
-    files = sorted(directory.rglob("*.csv")) if directory.is_dir() else []
+    # the landed files: not those of a folder being written or set aside (hidden), nor current/ (a copy)
+    files = sorted(f for f in directory.rglob("*.csv") if not any(
+        part.startswith(".") or part == "current" for part in f.relative_to(directory).parts))
     newest = max((f.stat().st_mtime for f in files), default=None)
     written = datetime.fromtimestamp(newest, UTC) if newest is not None else None
     days = {}
