@@ -395,6 +395,29 @@ def test_a_crash_between_the_two_renames_is_recovered(mcp_env, tmp_path):
     assert not [p.name for p in shopify.iterdir() if p.name.startswith(".")]
 
 
+def test_status_checks_each_server_and_its_tools(mcp_env, monkeypatch, tmp_path):
+    other = tmp_path / "other_server.py"
+    monkeypatch.setenv("SALES_INSIGHTS_MCP_SHOPIFY_COMMAND", f"{shlex.quote(sys.executable)} {shlex.quote(str(other))}")
+    other.write_text(
+        "from mcp.server.mcpserver import MCPServer\n"
+        "server = MCPServer('other')\n"
+        "@server.tool()\n"
+        "def get_orders(first: int = 1) -> dict:\n"
+        "    return {}\n"
+        "server.run()\n")
+    result = CliRunner().invoke(main, ["status", "--check-mcp", "--json"])
+    assert result.exit_code == 0, result.output
+    checks = {c["connector"]: c for c in json.loads(result.output)["mcp_servers"]}
+    assert checks["ga4"]["state"] == "ready" and checks["ga4"]["detail"] == "tools run_report"
+    assert checks["shopify"]["state"] == "missing tools"
+    assert "has no tool get_customers, get_products (it has: get_orders)" in checks["shopify"]["detail"]
+    monkeypatch.setenv("SALES_INSIGHTS_MCP_GA4_COMMAND", "/nonexistent/ga4-mcp")
+    text = CliRunner().invoke(main, ["status", "--check-mcp"]).output
+    assert "MCP ga4:      unreachable at `ga4-mcp` (stdio): cannot reach the ga4 MCP server" in text
+    # without --check-mcp no server is started
+    assert json.loads(CliRunner().invoke(main, ["status", "--json"]).output)["mcp_servers"] is None
+
+
 def test_the_extract_command(mcp_env, monkeypatch):
     runner = CliRunner()
     result = runner.invoke(main, ["extract", "--since", "2025-08-01", "--until", "2025-08-29"])

@@ -189,13 +189,15 @@ _as_of = click.option("--now", "now", default=None, metavar="TIMESTAMP",
 @main.command(help="Show the data mode and MCP state, the last build, its contract checks, the last export "
                    "and the SLOs.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--check-mcp", is_flag=True,
+              help="Also open a session with each MCP server and check it has the tools the connectors call.")
 @_as_of
-def status(as_json: bool, now: str | None) -> None:
+def status(as_json: bool, now: str | None, check_mcp: bool) -> None:
     from .status import collect, format_status
 
     try:
         settings = load_settings()
-        state = collect(settings, load_project_config(settings.project_dir), _now(now))
+        state = collect(settings, load_project_config(settings.project_dir), _now(now), check_mcp)
     except SalesInsightsError as exc:
         _fail(exc)
     click.echo(json.dumps(state, indent=2, default=str) if as_json else format_status(state))

@@ -42,6 +42,8 @@ GA4_REPORT_COLUMNS = ("report_date", "channel_group", "device_category", "landin
                       "add_to_cart_sessions", "begin_checkout_sessions", "purchase_sessions")
 GA4_DIMENSIONS = ("date", "sessionDefaultChannelGroup", "deviceCategory", "landingPage")
 GA4_STEP_EVENTS = ("add_to_cart", "begin_checkout", "purchase")
+# The tools each connector calls; `status --check-mcp` and every extract check that the server has them.
+REQUIRED_TOOLS = {"ga4": ("run_report",), "shopify": ("get_orders", "get_customers", "get_products")}
 SHOPIFY_PAGE_SIZE = 250
 GA4_PAGE_SIZE = 10_000
 # A paging loop stops with an error beyond this many pages of one tool (a server whose paging never ends).
@@ -562,6 +564,42 @@ def _write_landings(extract_dir: Path, fetched: list) -> None:
     assemble_current(extract_dir)
 
 
+def check_connectors(retry: RetryPolicy | None = None) -> list[dict]:
+    """Per connector: is its server configured, can a session be opened, does it have the tools we call."""
+    from .mcp_client import McpAuthError, McpError, server_spec
+
+    checks = []
+    for connector, tools in REQUIRED_TOOLS.items():
+        prefix = f"SALES_INSIGHTS_MCP_{connector.upper()}_"
+        try:
+            spec = server_spec(connector)
+        except McpError as exc:
+            checks.append({"connector": connector, "state": "misconfigured", "server": None, "detail": str(exc)})
+            continue
+        if spec is None:
+            checks.append({"connector": connector, "state": "not configured", "server": None,
+                           "detail": f"set {prefix}COMMAND or {prefix}URL"})
+            continue
+
+        async def work(session, tools=tools):
+            return await session.require_tools(tools)
+
+        try:
+            found = run_session(spec, work, retry or RetryPolicy(attempts=2), timeout=20.0)
+            checks.append({"connector": connector, "state": "ready", "server": spec.describe(),
+                           "detail": "tools " + ", ".join(t for t in found if t in tools)})
+        except McpAuthError as exc:
+            checks.append({"connector": connector, "state": "credentials refused", "server": spec.describe(),
+                           "detail": str(exc)})
+        except McpSchemaError as exc:
+            checks.append({"connector": connector, "state": "missing tools", "server": spec.describe(),
+                           "detail": str(exc)})
+        except McpError as exc:
+            checks.append({"connector": connector, "state": "unreachable", "server": spec.describe(),
+                           "detail": str(exc)})
+    return checks
+
+
 def run_extract(settings, since: date, until: date | None = None, connectors: tuple[str, ...] = ("ga4", "shopify"),
                 retry: RetryPolicy | None = None, on_progress: Callable[[str], None] | None = None,
                 page_sizes: dict[str, int] | None = None) -> ExtractResult:
@@ -603,6 +641,7 @@ def _extract_locked(settings, extract_dir: Path, since: date, until: date, conne
             size = page_sizes.get("shopify", SHOPIFY_PAGE_SIZE)
 
             async def work(session, size=size, result=result):
+                await session.require_tools(REQUIRED_TOOLS["shopify"])
                 landing = await _extract_shopify(session, since, until, size, result)
                 result.calls, result.retries = session.calls, session.retries
                 return landing
@@ -613,6 +652,7 @@ def _extract_locked(settings, extract_dir: Path, since: date, until: date, conne
             size = page_sizes.get("ga4", GA4_PAGE_SIZE)
 
             async def work(session, size=size, result=result, property_id=property_id):
+                await session.require_tools(REQUIRED_TOOLS["ga4"])
                 landing = await _extract_ga4(session, property_id, since, until, size, result)
                 result.calls, result.retries = session.calls, session.retries
                 return landing

@@ -169,6 +169,17 @@ class ToolSession:
     def _where(self, tool: str) -> str:
         return f"the {self.spec.connector} MCP server at {self.spec.describe()} (tool {tool})"
 
+    async def require_tools(self, names: tuple[str, ...]) -> list[str]:
+        """The server's tool names; a McpSchemaError when one of `names` is not among them."""
+        listed = await self._client.list_tools()
+        tools = sorted(t.name for t in listed.tools)
+        missing = [n for n in names if n not in tools]
+        if missing:
+            raise McpSchemaError(self.spec.redact(
+                f"the {self.spec.connector} MCP server at {self.spec.describe()} has no tool {', '.join(missing)} "
+                f"(it has: {', '.join(tools) or 'none'})"))
+        return tools
+
     @property
     def calls(self) -> int:
         return self._counts["calls"]

@@ -65,7 +65,13 @@ def mcp_extracts(settings: Settings, max_age_hours: float, now: datetime) -> dic
     }
 
 
-def collect(settings: Settings, config: ProjectConfig, now: datetime) -> dict:
+def _check_mcp() -> list[dict]:
+    from .extract import check_connectors
+
+    return check_connectors()
+
+
+def collect(settings: Settings, config: ProjectConfig, now: datetime, check_mcp: bool = False) -> dict:
     warehouse = settings.warehouse
     try:
         info, warehouse_error = read_build_info(warehouse), None
@@ -81,6 +87,8 @@ def collect(settings: Settings, config: ProjectConfig, now: datetime) -> dict:
         "mcp_blocked": settings.enable_mcp,
         "missing_mcp_variables": list(settings.missing_mcp_variables) if settings.enable_mcp else [],
         "mcp_extracts": extracts,
+        # opening a session with each server (it may start a program): only when asked for
+        "mcp_servers": _check_mcp() if check_mcp else None,
         "notes": list(mcp_notes(settings)),
         "warehouse": str(warehouse),
         "warehouse_error": warehouse_error,
@@ -102,6 +110,10 @@ def format_status(state: dict) -> str:
     lines.append(f"MCP extracts: {extracts['files']} file(s), newest {extracts['newest']} "
                  f"({'fresh' if extracts['fresh'] else 'stale'}), in {extracts['directory']}"
                  if extracts["present"] else f"MCP extracts: none in {extracts['directory']}")
+    for check in state.get("mcp_servers") or []:
+        where = f" at {check['server']}" if check["server"] else ""
+        lines.append(f"MCP {check['connector']}:{' ' * (9 - len(check['connector']))}{check['state']}{where}: "
+                     f"{check['detail']}")
     for connector, days in extracts.get("days", {}).items():
         lines.append(f"              {connector}: {days['days']} day(s) extracted, {days['first']} to {days['last']}")
     lines.append(f"warehouse:    {state['warehouse']}")
