@@ -25,6 +25,10 @@ from .sources import resolve_source
 from .validate import ERROR, format_report, suite_names, validate_build
 
 _path = click.Path(path_type=Path)
+# The warehouse a command reads (the published one unless told otherwise).
+_warehouse_to_read = click.option(
+    "--warehouse", type=_path, default=None,
+    help="DuckDB file (default: SALES_INSIGHTS_WAREHOUSE or warehouse/sales_insights.duckdb).")
 
 
 def _fail(exc: SalesInsightsError) -> None:
@@ -205,8 +209,7 @@ def status(as_json: bool, now: str | None, check_mcp: bool) -> None:
 
 @main.command(help="Evaluate the service level objectives ([slo] in sales_insights.toml) from the warehouse, the "
                    "last build and the exports. Exit code 1 when one is breached.")
-@click.option("--warehouse", type=_path, default=None,
-              help="DuckDB file (default: SALES_INSIGHTS_WAREHOUSE or warehouse/sales_insights.duckdb).")
+@_warehouse_to_read
 @click.option("--export-dir", type=_path, default=None,
               help="Export directory (default: SALES_INSIGHTS_EXPORT_DIR or exports/).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
@@ -230,8 +233,7 @@ def slo(warehouse: Path | None, export_dir: Path | None, as_json: bool, now: str
                    "and mart. Exit code 1 when data breaks a contract, 3 when a check could not be evaluated.")
 @click.option("--suite", "suites", multiple=True, type=click.Choice(suite_names()), metavar="NAME",
               help="Only this suite (repeat for several); a suite is named after its table.")
-@click.option("--warehouse", type=_path, default=None,
-              help="DuckDB file (default: SALES_INSIGHTS_WAREHOUSE or warehouse/sales_insights.duckdb).")
+@_warehouse_to_read
 @click.option("--verbose", "-v", is_flag=True, help="List every expectation, not only the ones that failed.")
 def validate(suites: tuple[str, ...], warehouse: Path | None, verbose: bool) -> None:
     try:
@@ -253,8 +255,7 @@ def validate(suites: tuple[str, ...], warehouse: Path | None, verbose: bool) -> 
               help="Export directory (default: SALES_INSIGHTS_EXPORT_DIR or exports/).")
 @click.option("--mart", "marts", multiple=True,
               help="Only this mart (repeat for several); default: the marts listed in sales_insights.toml.")
-@click.option("--warehouse", type=_path, default=None,
-              help="DuckDB file (default: SALES_INSIGHTS_WAREHOUSE or warehouse/sales_insights.duckdb).")
+@_warehouse_to_read
 def export_cmd(out_dir: Path | None, marts: tuple[str, ...], warehouse: Path | None) -> None:
     try:
         settings = load_settings()
@@ -272,8 +273,7 @@ def export_cmd(out_dir: Path | None, marts: tuple[str, ...], warehouse: Path | N
                    "needs no network to open. `run` writes it too.")
 @click.option("--out", type=_path, default=None,
               help="HTML file (default: report.html in the export directory, SALES_INSIGHTS_EXPORT_DIR or exports/).")
-@click.option("--warehouse", type=_path, default=None,
-              help="DuckDB file (default: SALES_INSIGHTS_WAREHOUSE or warehouse/sales_insights.duckdb).")
+@_warehouse_to_read
 def report(out: Path | None, warehouse: Path | None) -> None:
     try:
         settings = load_settings()
@@ -313,8 +313,7 @@ def extract(since, until, connectors: tuple[str, ...]) -> None:
 @click.option("--all", "show_all", is_flag=True, help="Every candidate, also the ones that scored zero.")
 @click.option("--type", "types", type=click.Choice(TYPES), multiple=True,
               help="Only this experiment type (repeat for several).")
-@click.option("--warehouse", type=_path, default=None,
-              help="DuckDB file (default: SALES_INSIGHTS_WAREHOUSE or warehouse/sales_insights.duckdb).")
+@_warehouse_to_read
 @click.option("--no-hypotheses", is_flag=True, help="Only the table, not the hypothesis of each experiment.")
 def shortlist(top: int, show_all: bool, types: tuple[str, ...], warehouse: Path | None, no_hypotheses: bool) -> None:
     try:

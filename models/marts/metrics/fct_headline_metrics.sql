@@ -106,66 +106,36 @@ clv as (
 ),
 
 metric_values as (
+    {#- (metric, the CTE it comes from, its value, numerator and denominator) -#}
+    {%- set double = type_double() %}
+    {%- set values = [
+        ('sessions', 'funnel_by_period', 'sessions', 'sessions', none),
+        ('conversion_rate', 'funnel_by_period',
+            metric_conversion_rate('funnel_by_period.purchase_sessions', 'funnel_by_period.sessions'),
+            'purchase_sessions', 'sessions'),
+        ('orders', 'orders_by_period', 'orders', 'orders', none),
+        ('net_revenue', 'orders_by_period', 'net_revenue', 'net_revenue', none),
+        ('average_order_value', 'orders_by_period',
+            metric_average_order_value('orders_by_period.net_revenue', 'orders_by_period.orders'),
+            'net_revenue', 'orders'),
+        ('month_1_retention_rate', 'month_1_retention',
+            metric_retention_rate('month_1_retention.active_customers', 'month_1_retention.cohort_customers'),
+            'active_customers', 'cohort_customers'),
+        ('predicted_clv_12m', 'clv', 'predicted_clv_12m_per_customer', 'predicted_clv_12m',
+            'customers_with_prediction'),
+    ] %}
+    {%- for metric, cte, value, numerator, denominator in values %}
     select
-        funnel_by_period.period,
-        'sessions' as metric,
-        cast(funnel_by_period.sessions as {{ type_double() }}) as metric_value,
-        cast(funnel_by_period.sessions as {{ type_double() }}) as numerator,
-        cast(null as {{ type_double() }}) as denominator
-    from funnel_by_period
+        {{ cte }}.period,
+        '{{ metric }}' as metric,
+        cast({{ value }} as {{ double }}) as metric_value,
+        cast({{ cte }}.{{ numerator }} as {{ double }}) as numerator,
+        cast({{ cte ~ '.' ~ denominator if denominator else 'null' }} as {{ double }}) as denominator
+    from {{ cte }}
+    {%- if not loop.last %}
     union all
-    select
-        funnel_by_period.period,
-        'conversion_rate' as metric,
-        {{ metric_conversion_rate('funnel_by_period.purchase_sessions', 'funnel_by_period.sessions') }}
-            as metric_value,
-        cast(funnel_by_period.purchase_sessions as {{ type_double() }}) as numerator,
-        cast(funnel_by_period.sessions as {{ type_double() }}) as denominator
-    from funnel_by_period
-    union all
-    select
-        orders_by_period.period,
-        'orders' as metric,
-        cast(orders_by_period.orders as {{ type_double() }}) as metric_value,
-        cast(orders_by_period.orders as {{ type_double() }}) as numerator,
-        cast(null as {{ type_double() }}) as denominator
-    from orders_by_period
-    union all
-    select
-        orders_by_period.period,
-        'net_revenue' as metric,
-        cast(orders_by_period.net_revenue as {{ type_double() }}) as metric_value,
-        cast(orders_by_period.net_revenue as {{ type_double() }}) as numerator,
-        cast(null as {{ type_double() }}) as denominator
-    from orders_by_period
-    union all
-    select
-        orders_by_period.period,
-        'average_order_value' as metric,
-        cast(
-            {{ metric_average_order_value('orders_by_period.net_revenue', 'orders_by_period.orders') }}
-            as {{ type_double() }}
-        ) as metric_value,
-        cast(orders_by_period.net_revenue as {{ type_double() }}) as numerator,
-        cast(orders_by_period.orders as {{ type_double() }}) as denominator
-    from orders_by_period
-    union all
-    select
-        month_1_retention.period,
-        'month_1_retention_rate' as metric,
-        {{ metric_retention_rate('month_1_retention.active_customers', 'month_1_retention.cohort_customers') }}
-            as metric_value,
-        cast(month_1_retention.active_customers as {{ type_double() }}) as numerator,
-        cast(month_1_retention.cohort_customers as {{ type_double() }}) as denominator
-    from month_1_retention
-    union all
-    select
-        clv.period,
-        'predicted_clv_12m' as metric,
-        cast(clv.predicted_clv_12m_per_customer as {{ type_double() }}) as metric_value,
-        cast(clv.predicted_clv_12m as {{ type_double() }}) as numerator,
-        cast(clv.customers_with_prediction as {{ type_double() }}) as denominator
-    from clv
+    {%- endif %}
+    {%- endfor %}
 ),
 
 catalog as (
