@@ -158,16 +158,18 @@ def test_the_report_of_the_default_store_answers_which_page_to_fix_and_draws_in_
     assert tiles.values == shown and len(shown) == 7
     assert clv_status == [("fitted",)] and shown["predicted_clv_12m"] != "-"
 
-    # The landing page to fix first: the significant page with the most revenue at stake, the planted one.
+    # The landing page to fix first: the planted one, the first significant landing page of the shortlist.
     pages = shortlist[(shortlist["experiment_type"] == "landing_page") & shortlist["is_significant"]]
-    expected = pages.sort_values("expected_monthly_revenue_impact", ascending=False).iloc[0]
+    expected = pages.sort_values("rank").iloc[0]
     assert expected["target"] == LEAKY_LANDING_PAGE
 
     found = render_in_browser(out, ARTIFACTS / "report_default_store.png")
     _assert_drew(found, CHARTS)
     assert found["fix_first"].startswith(f"Fix {LEAKY_LANDING_PAGE} first.")
     assert format_value(expected["baseline_rate"], "ratio") in found["fix_first"]
-    assert format_value(expected["expected_monthly_revenue_impact"], "money") in found["fix_first"]
+    assert (f"Converting like the median landing page would bring about "
+            f"{format_value(expected['expected_monthly_revenue_impact'], 'money')} of revenue a month; it is the "
+            f"first landing page on the experiment shortlist (#{expected['rank']} overall)") in found["fix_first"]
     assert (ARTIFACTS / "report_default_store.png").stat().st_size > 50_000
 
 
@@ -186,3 +188,36 @@ def test_the_report_of_a_store_too_small_to_fit_says_so_and_still_draws(committe
     found = render_in_browser(result.path, ARTIFACTS / "report_committed_seeds.png")
     _assert_drew(found, charts)
     assert found["fix_first"].startswith("Fix /collections/summer-sale first.")
+
+
+@pytest.mark.dbt
+def test_the_report_escapes_what_it_shows_and_survives_empty_marts(committed_seeds_build, tmp_path):
+    """Text from the data is escaped (a target with markup, Plotly's template syntax and non-ASCII), a mart
+    without rows leaves its part empty with a note, and a warehouse without data gives a page, not an error."""
+    warehouse, _ = committed_seeds_build
+    copy = tmp_path / "edited.duckdb"
+    copy.write_bytes(warehouse.read_bytes())
+    hostile = "/été-</script><script>alert(1)</script>%{y}"
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update marts.fct_experiment_shortlist set target = ?, hypothesis = ? where rank = ("
+                    "select min(rank) from marts.fct_experiment_shortlist where experiment_type = 'landing_page' "
+                    "and is_significant)", [hostile, "A long hypothesis. " * 200])
+        con.execute("update marts.fct_funnel_summary set breakdown_value = ? where breakdown = 'channel_group' "
+                    "and breakdown_value = 'Direct'", ["<b>Direct %{x}</b>"])
+        con.execute("delete from marts.fct_customer_cohorts")
+    result = write_report(copy, tmp_path / "edited.html")
+    page = result.path.read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in page  # Plotly writes its data as JSON with < escaped
+    assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;%{y}" in page
+    assert "No customers yet." in page and "chart-cohort-retention" not in result.charts
+    found = render_in_browser(result.path, ARTIFACTS / "report_edited.png")
+    _assert_drew(found, tuple(c for c in CHARTS if c not in (
+        "chart-clv-distribution", "chart-cohort-retention", "chart-cohort-revenue")))
+    assert found["fix_first"].startswith(f"Fix {hostile} first.")
+
+    with duckdb.connect(str(copy)) as con:
+        for mart in REPORT_MARTS:
+            con.execute(f"delete from marts.{mart}")
+    page = write_report(copy, tmp_path / "empty.html").path.read_text(encoding="utf-8")
+    assert "No headline metrics: the warehouse has no data." in page
+    assert "No sessions in this build" in page and "No experiment candidates." in page

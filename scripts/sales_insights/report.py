@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 from plotly.offline import get_plotlyjs
 
 from .errors import SalesInsightsError
@@ -64,6 +65,10 @@ def _esc(value) -> str:
 
 def _missing(value) -> bool:
     return value is None or (not isinstance(value, str) and pd.isna(value))
+
+
+def _flag(value) -> bool:
+    return False if _missing(value) else bool(value)
 
 
 def format_value(value, unit: str) -> str:
@@ -137,7 +142,7 @@ def _headline(page: _Page) -> tuple[_Section, pd.DataFrame]:
         if "last_28_days" in by_period.index:
             last, previous = by_period.loc["last_28_days"], by_period.loc["previous_28_days"]
             change = format_change(last["metric_value"], previous["metric_value"], unit)
-            partial = " (partial)" if bool(last["is_partial_period"]) or bool(previous["is_partial_period"]) else ""
+            partial = " (partial)" if _flag(last["is_partial_period"]) or _flag(previous["is_partial_period"]) else ""
             sub = (f"last 28 days; {_esc(change) or 'no change to show'} vs the 28 days before{partial}"
                    f"<br>all time: {format_value(by_period.loc['all_time', 'metric_value'], unit)}")
             shown = last["metric_value"]
@@ -149,6 +154,9 @@ def _headline(page: _Page) -> tuple[_Section, pd.DataFrame]:
             f'<div class="label">{_esc(first["metric_label"])}</div>'
             f'<div class="value">{format_value(shown, unit)}</div><div class="sub">{sub}</div></div>'
         )
+    if not tiles:
+        return _Section("headline", "Headline metrics", _note("No headline metrics: the warehouse has no data.")), (
+            metrics)
     body = f'<div class="tiles">{"".join(tiles)}</div>' + _note(
         "Hover a tile for its definition (the same wording as marts.fct_headline_metrics and the list at the end). "
         "Money is in the shop currency.")
@@ -166,19 +174,25 @@ def _landing_pages(page: _Page) -> _Section:
     site = page.df("select conversion_rate from marts.fct_funnel_summary "
                    "where breakdown = 'all' and step = 'add_to_cart'")
     significant = candidates[candidates["is_significant"].fillna(False).astype(bool)]
-    if not significant.empty:
-        top = significant.sort_values(["expected_monthly_revenue_impact", "rank"], ascending=[False, True]).iloc[0]
+    if pages.empty:
+        answer = ('<div class="answer" id="fix-first"><strong>No sessions in this build:</strong> nothing to '
+                  "compare.</div>")
+    elif not significant.empty:
+        # The first on the shortlist: its score weighs the revenue at stake, the evidence and the effort.
+        top = significant.sort_values("rank").iloc[0]
         days = "" if _missing(top["days_to_significance"]) else (
             f" An A/B test of a fix needs about {int(top['days_to_significance']):,} days at today's traffic.")
+        impact = top["expected_monthly_revenue_impact"]
+        stake = ("The shortlist sees little revenue at stake" if _missing(impact) or float(impact) < 1 else
+                 f"Converting like the median landing page would bring about {format_value(impact, 'money')} of "
+                 "revenue a month")
         answer = (
             f'<div class="answer" id="fix-first"><strong>Fix <code>{_esc(top["target"])}</code> first.</strong> '
             f"{format_value(top['baseline_rate'], 'ratio')} of its sessions add to cart, against "
             f"{format_value(top['comparison_rate'], 'ratio')} on the rest of the site "
             f"({int(top['observations']):,} sessions; Benjamini-Hochberg adjusted p "
-            f"{format_p(top['adjusted_p_value'])})."
-            f" Of the landing pages it puts the most revenue at stake, about "
-            f"{format_value(top['expected_monthly_revenue_impact'], 'money')} a month, and it ranks "
-            f"#{int(top['rank'])} on the experiment shortlist.{days}"
+            f"{_esc(format_p(top['adjusted_p_value']))}). {stake}; it is the first landing page on the experiment "
+            f"shortlist (#{int(top['rank'])} overall).{days}"
             f'<div class="hypothesis">{_esc(top["hypothesis"])}</div></div>'
         )
     else:
@@ -194,18 +208,21 @@ def _landing_pages(page: _Page) -> _Section:
             error_x={"type": "data", "symmetric": False, "color": "#555",
                      "array": pages["conversion_rate_ci_upper"] - pages["conversion_rate"],
                      "arrayminus": pages["conversion_rate"] - pages["conversion_rate_ci_lower"]},
-            customdata=list(zip(pages["sessions"], [stake.get(t) for t in pages["landing_page"]], strict=True)),
+            customdata=list(zip(pages["sessions"], [
+                "not on the shortlist" if _missing(stake.get(t)) else format_value(stake[t], "money")
+                for t in pages["landing_page"]], strict=True)),
             hovertemplate="%{y}<br>add-to-cart rate %{x:.1%}<br>%{customdata[0]:,} sessions"
-                          "<br>revenue at stake a month: %{customdata[1]:,.0f}<extra></extra>",
+                          "<br>revenue at stake a month: %{customdata[1]}<extra></extra>",
             name="add-to-cart rate (95% interval)",
         ))
         if not site.empty:
             fig.add_vline(x=float(site.iloc[0, 0]), line_dash="dash", line_color=_GREY,
-                          annotation_text="whole site", annotation_position="top")
+                          annotation_text="all sessions", annotation_position="top")
         fig.update_xaxes(tickformat=".0%", title="sessions that added to cart")
         body += page.chart(fig, "chart-landing-pages", height=max(300, 28 * len(pages) + 90))
         body += _note(f"The {len(pages)} landing pages with the most sessions; red: significantly below the rest of "
-                      "the site (marts.fct_experiment_shortlist). Bars show the 95% Wilson interval.")
+                      "the site (marts.fct_experiment_shortlist). Bars show the 95% Wilson interval; the dashed line "
+                      "is the rate of all sessions.")
     return _Section("landing-pages", "Which landing page to fix first", body)
 
 
@@ -249,7 +266,7 @@ def _funnel(page: _Page) -> _Section:
                          "array": group["conversion_rate_ci_upper"] - group["conversion_rate"],
                          "arrayminus": group["conversion_rate"] - group["conversion_rate_ci_lower"]},
                 customdata=group["previous_step_sessions"],
-                hovertemplate=f"{value}: " + "%{x} %{y:.1%} of %{customdata:,} sessions<extra></extra>",
+                hovertemplate="%{fullData.name}: %{x} %{y:.1%} of %{customdata:,} sessions<extra></extra>",
             ))
         fig.update_layout(barmode="group")
         fig.update_yaxes(tickformat=".0%", title="conversion from the previous step")
@@ -269,8 +286,14 @@ def _cohorts(page: _Page) -> _Section:
     body = ""
     if not later.empty:
         grid = later.pivot(index="cohort", columns="months_since_first_order", values="retention_rate")
+        complete = later.pivot(index="cohort", columns="months_since_first_order", values="is_complete_month")
         sizes = cohorts.groupby("cohort")["cohort_size"].first()
-        text = grid.map(lambda v: "" if pd.isna(v) else f"{v:.0%}")
+        text = grid.copy().astype(object)
+        for row in grid.index:
+            for column in grid.columns:
+                value = grid.loc[row, column]
+                text.loc[row, column] = "" if pd.isna(value) else (
+                    f"{value:.0%}" + ("" if _flag(complete.loc[row, column]) else "*"))
         fig = go.Figure(go.Heatmap(
             z=grid.values, x=[f"month {m}" for m in grid.columns], y=[f"{c} ({sizes[c]:,})" for c in grid.index],
             text=text.values, texttemplate="%{text}", colorscale="Blues", zmin=0,
@@ -280,15 +303,19 @@ def _cohorts(page: _Page) -> _Section:
         fig.update_yaxes(autorange="reversed")
         body += page.chart(fig, "chart-cohort-retention", height=max(320, 26 * len(grid) + 120))
         body += _note("Share of each first-order month's customers (cohort size in brackets) who ordered again in "
-                      "the months after; the last month may still be running (marts.fct_customer_cohorts).")
+                      "the months after; * the month is still running (marts.fct_customer_cohorts).")
     fig = go.Figure()
-    for cohort, group in cohorts.groupby("cohort", sort=True):
+    finished = cohorts[cohorts["is_complete_month"].map(_flag)]
+    names = sorted(finished["cohort"].unique())
+    colours = sample_colorscale("Viridis", [i / max(1, len(names) - 1) for i in range(len(names))])
+    for colour, (cohort, group) in zip(colours, finished.groupby("cohort", sort=True), strict=True):
         fig.add_trace(go.Scatter(x=group["months_since_first_order"], y=group["cumulative_net_revenue_per_customer"],
-                                 mode="lines", name=cohort,
+                                 mode="lines", name=cohort, line={"color": colour},
                                  hovertemplate=f"{cohort}: " + "month %{x}, %{y:,.2f} per customer<extra></extra>"))
     fig.update_xaxes(title="months since the first order", dtick=1)
     fig.update_yaxes(title="cumulative net revenue per customer")
     body += "<h3>Cumulative net revenue per customer</h3>" + page.chart(fig, "chart-cohort-revenue", height=380)
+    body += _note("Complete months only (the running month is left out); older cohorts are darker.")
     return _Section("cohorts", "Cohorts: retention and revenue", body)
 
 
@@ -319,10 +346,12 @@ def _clv(page: _Page, headline: pd.DataFrame) -> _Section:
 
 def _forecast(page: _Page) -> _Section:
     forecast = page.df("select * from marts.fct_revenue_forecast_monthly order by forecast_month")
-    # The net revenue of each month (the last may still be running: it is drawn apart, as "month to date").
+    # The net revenue of each month. A month the data do not cover whole (the first, or the last, still
+    # running) is drawn apart, as a partial month.
     actual = page.df(
         "select cast(date_trunc('month', order_date) as date) as month, sum(net_revenue) as net_revenue, "
-        "max(order_date) = cast(last_day(max(order_date)) as date) as is_complete "
+        "min(order_date) = cast(date_trunc('month', min(order_date)) as date) "
+        "and max(order_date) = cast(last_day(max(order_date)) as date) as is_complete "
         "from marts.fct_orders_daily group by 1 order by 1")
     running = actual[~actual["is_complete"].astype(bool)]
     actual = actual[actual["is_complete"].astype(bool)]
@@ -332,9 +361,10 @@ def _forecast(page: _Page) -> _Section:
     fig.add_trace(go.Scatter(x=actual["month"], y=actual["net_revenue"], mode="lines+markers", name="actual",
                              line={"color": "#333"}, hovertemplate="%{x|%Y-%m}: %{y:,.0f}<extra>actual</extra>"))
     if not running.empty:
-        fig.add_trace(go.Scatter(x=running["month"], y=running["net_revenue"], mode="markers", name="month to date",
+        fig.add_trace(go.Scatter(x=running["month"], y=running["net_revenue"], mode="markers", name="partial month",
                                  marker={"color": "#333", "symbol": "circle-open", "size": 9},
-                                 hovertemplate="%{x|%Y-%m}: %{y:,.0f} so far<extra>month to date</extra>"))
+                                 hovertemplate="%{x|%Y-%m}: %{y:,.0f} (part of the month)<extra>partial month"
+                                               "</extra>"))
     fitted = forecast.dropna(subset=["forecast_net_revenue"])
     if not fitted.empty:
         fig.add_trace(go.Scatter(x=list(fitted["forecast_month"]) + list(fitted["forecast_month"][::-1]),
@@ -398,7 +428,7 @@ def _evidence(row) -> str:
         parts.append("descriptive")
     else:
         verdict = "significant" if row.is_significant else "not significant"
-        parts.append(f"adjusted p {format_p(row.adjusted_p_value)} ({verdict})")
+        parts.append(f"adjusted p {_esc(format_p(row.adjusted_p_value))} ({verdict})")
     return "; ".join(parts)
 
 
@@ -446,7 +476,7 @@ h2 { font-size: 18px; margin: 4px 0 12px; } h3 { font-size: 15px; margin: 18px 0
 .tile .label { font-size: 13px; color: #52606d; } .tile .value { font-size: 24px; font-weight: 600; }
 .tile .sub { font-size: 12px; color: #7b8794; }
 .answer { border-left: 4px solid %(red)s; background: #fdf3f1; padding: 10px 14px; margin-bottom: 10px; }
-.hypothesis { margin-top: 6px; color: #52606d; font-size: 13px; }
+.hypothesis { margin-top: 6px; color: #52606d; font-size: 13px; max-height: 6.5em; overflow: auto; }
 .note { color: #7b8794; font-size: 12px; margin: 4px 0 8px; }
 table { border-collapse: collapse; width: 100%%; font-size: 13px; }
 table.small { width: auto; }

@@ -81,7 +81,7 @@ retention as (
 clv_total as (
     select
         'all_time' as period,
-        avg(predicted_clv_12m) as average_clv
+        avg(cast(predicted_clv_12m as {{ type_double() }})) as average_clv
     from {{ ref('fct_customer_clv') }}
 ),
 
@@ -91,14 +91,15 @@ expected as (
         ('conversion_rate', 'session_totals', safe_divide('purchase_sessions', 'sessions')),
         ('orders', 'order_totals', 'cast(orders as ' ~ type_double() ~ ')'),
         ('net_revenue', 'order_totals', 'cast(net_revenue as ' ~ type_double() ~ ')'),
-        ('average_order_value', 'order_totals', 'round(' ~ safe_divide('net_revenue', 'orders') ~ ', 2)'),
+        ('average_order_value', 'order_totals', 'cast(' ~ safe_divide('net_revenue', 'orders') ~ ' as '
+            ~ type_money() ~ ')'),
         ('month_1_retention_rate', 'retention', safe_divide('active_customers', 'cohort_customers')),
-        ('predicted_clv_12m', 'clv_total', 'round(average_clv, 2)'),
+        ('predicted_clv_12m', 'clv_total', 'cast(average_clv as ' ~ type_money() ~ ')'),
     ] %}
     select
         period,
         '{{ metric }}' as metric,
-        {{ value }} as expected_value
+        cast({{ value }} as {{ type_double() }}) as expected_value
     from {{ source }}
     {%- if not loop.last %}
     union all

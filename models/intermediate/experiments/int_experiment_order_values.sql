@@ -21,7 +21,10 @@ final as (
     select
         (select count(*) from orders) as valid_orders,
         (select {{ dbt.datediff('min(order_date)', 'max(order_date)', 'day') }} + 1 from orders) as period_days,
-        (select cast(sum(net_revenue) / count(*) as {{ type_double() }}) from orders) as average_order_value,
+        (
+            select cast({{ metric_average_order_value('sum(net_revenue)', 'count(*)') }} as {{ type_double() }})
+            from orders
+        ) as average_order_value,
         (
             select count(*) from orders
             where subtotal_price >= {{ var('free_shipping_threshold') }} - {{ var('free_shipping_band') }}

@@ -26,18 +26,23 @@ funnel_bounds as (
         min(session_date) as first_date,
         max(session_date) as last_date
     from funnel_daily
+    where sessions > 0
 ),
 
+-- The days with valid orders (fct_orders_daily also has days with only test or cancelled orders).
 order_bounds as (
     select
         min(order_date) as first_date,
         max(order_date) as last_date
     from orders_daily
+    where orders > 0
 ),
 
 bounds as (
     select
         least(funnel_bounds.first_date, order_bounds.first_date) as first_date,
+        -- a window that starts before both sources have data counts only part of its days
+        greatest(funnel_bounds.first_date, order_bounds.first_date) as first_common_date,
         least(funnel_bounds.last_date, order_bounds.last_date) as last_common_date,
         greatest(funnel_bounds.last_date, order_bounds.last_date) as last_date
     from funnel_bounds
@@ -163,7 +168,8 @@ final as (
         metric_values.period,
         periods.period_start_date,
         periods.period_end_date,
-        periods.period_start_date < bounds.first_date as is_partial_period,
+        metric_values.period <> 'all_time'
+        and periods.period_start_date < bounds.first_common_date as is_partial_period,
         metric_values.metric_value,
         metric_values.numerator,
         metric_values.denominator
