@@ -18,7 +18,9 @@
             'label': 'Conversion rate',
             'unit': 'ratio',
             'definition': 'Share of sessions that reached purchase in the closed funnel (a purchase event at or '
-                ~ 'after the session reached begin_checkout): purchase sessions / sessions.',
+                ~ 'after the session reached begin_checkout): purchase sessions / sessions. From GA4 reports '
+                ~ '(funnel_basis ga4_report), an upper bound: sessions with a purchase, at most those with a '
+                ~ 'begin_checkout.',
         },
         {
             'name': 'orders',

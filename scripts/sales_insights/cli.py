@@ -306,6 +306,8 @@ def extract(since, until, connectors: tuple[str, ...]) -> None:
         click.echo(f"{connector.connector}: {len(connector.days)} days ({result.since} to {result.until}); {tables}; "
                    f"{connector.pages} pages, {connector.retries} retries")
     click.echo(f"Extracts in {result.extract_dir}; the contract CSVs of every day extracted: {result.current_dir}")
+    click.echo("Build from them: USE_MOCK_DATA=false sales-insights build (with ENABLE_MCP=true), or "
+               f"sales-insights build --data-dir {result.current_dir}")
 
 
 @main.command(help="Print the ranked experiment shortlist of the warehouse.")

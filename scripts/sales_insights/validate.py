@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from .config import ContractsConfig, Settings, dbt_var, load_project_config
+from .contract import GA4_GRAIN_TABLES
 from .errors import SalesInsightsError
 from .export import MART_SCHEMA
 from .load import RAW_SCHEMA
@@ -79,6 +80,8 @@ class ValidationReport:
     suites: list[SuiteOutcome]
     data_docs: Path | None
     seconds: float
+    # Suites that do not apply to this warehouse: those of the GA4 grain it was not built from.
+    skipped: tuple[str, ...] = ()
 
     def count(self, status: str) -> int:
         return sum(s.count(status) for s in self.suites)
@@ -123,6 +126,14 @@ def row_rules_mostly(rows: int, contracts: ContractsConfig) -> float:
         return 1.0
     tolerated = max(math.floor(rows * contracts.max_bad_row_share), contracts.max_bad_rows)
     return max(0.0, 1.0 - tolerated / rows)
+
+
+# The suites that apply only to one GA4 grain, listed under the other: at report grain there are no events,
+# so no raw_ga4_events and no sessions; at event grain no report.
+_OTHER_GRAIN_SUITES = {
+    "events": (GA4_GRAIN_TABLES["report"],),
+    "report": (GA4_GRAIN_TABLES["events"], "fct_sessions"),
+}
 
 
 def _raw_row_counts(warehouse: Path, schema: str, tables: list[str]) -> dict[str, int]:
@@ -191,9 +202,13 @@ def validate_warehouse(
     if not warehouse.is_file():
         raise ContractsFailed(f"no warehouse at {warehouse}: run `sales-insights build` first")
     suites = load_suites(project_dir, suite_filter)
-    raw_tables = [s.table for s in suites if s.layer == SOURCE]
-    mostly = {t: row_rules_mostly(n, contracts)
-              for t, n in _raw_row_counts(warehouse, raw_schema, raw_tables).items()}
+    raw_tables = sorted({s.table for s in suites if s.layer == SOURCE} | set(GA4_GRAIN_TABLES.values()))
+    counts = _raw_row_counts(warehouse, raw_schema, raw_tables)
+    # GA4 came as events or as a report; the suites of the other grain would only find its empty table.
+    grain = "report" if counts[GA4_GRAIN_TABLES["report"]] and not counts[GA4_GRAIN_TABLES["events"]] else "events"
+    skipped = tuple(s.name for s in suites if s.name in _OTHER_GRAIN_SUITES[grain])
+    suites = [s for s in suites if s.name not in skipped]
+    mostly = {t: row_rules_mostly(n, contracts) for t, n in counts.items()}
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     with warnings.catch_warnings():
@@ -254,7 +269,7 @@ def validate_warehouse(
         outcomes.append(SuiteOutcome(suite.name, suite.layer, suite.table,
                                      [_outcome(suite.name, r, mostly.get(suite.table)) for r in run.results]))
     docs = data_docs_dir / "index.html" if data_docs_dir is not None else None
-    return ValidationReport(warehouse, outcomes, docs, time.monotonic() - started)
+    return ValidationReport(warehouse, outcomes, docs, time.monotonic() - started, skipped)
 
 
 def raw_schema_of(data_source: str) -> str:
@@ -332,6 +347,8 @@ def format_report(report: ValidationReport, verbose: bool = False) -> str:
         for outcome in suite.outcomes:
             if verbose or outcome.status != PASSED:
                 lines.append(f"         {format_outcome(outcome)}")
+    if report.skipped:
+        lines.append(f"skipped (not this warehouse's GA4 grain): {', '.join(report.skipped)}")
     lines.append(
         f"{report.count(PASSED)}/{report.expectations} expectations passed in {len(report.suites)} suites"
         + (f", {report.count(FAILED)} failed" if report.count(FAILED) else "")

@@ -2,7 +2,11 @@ with sessions as (
     select * from {{ ref('fct_sessions') }}
 ),
 
-daily as (
+report_daily as (
+    select * from {{ ref('int_funnel_report_daily') }}
+),
+
+events_daily as (
     select
         session_date,
         channel_group,
@@ -20,6 +24,20 @@ daily as (
     group by session_date, channel_group, device_category, landing_page
 ),
 
+-- GA4 comes either as events or as a report (sales-insights build loads the other empty): one of the two
+-- has rows.
+daily as (
+    select
+        'events' as funnel_basis,
+        *
+    from events_daily
+    union all
+    select
+        'ga4_report' as funnel_basis,
+        *
+    from report_daily
+),
+
 final as (
     select
         {{ dbt.concat([
@@ -30,6 +48,7 @@ final as (
         channel_group,
         device_category,
         landing_page,
+        funnel_basis,
         sessions,
         add_to_cart_sessions,
         begin_checkout_sessions,

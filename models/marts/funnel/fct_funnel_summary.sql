@@ -19,9 +19,16 @@ with sessions as (
     select * from {{ ref('fct_sessions') }}
 ),
 
+report_daily as (
+    select * from {{ ref('int_funnel_report_daily') }}
+),
+
+-- GA4 comes either as events or as a report (sales-insights build loads the other empty): one of the two
+-- has rows. A report has no new-versus-returning split.
 by_breakdown as (
     {%- for breakdown, value in breakdowns %}
     select
+        'events' as funnel_basis,
         '{{ breakdown }}' as breakdown,
         {{ value }} as breakdown_value,
         min(session_date) as first_session_date,
@@ -36,6 +43,25 @@ by_breakdown as (
         {{ count_where('has_purchase') }} as purchase_sessions_open
     from sessions
     group by {{ value }}
+    union all
+    {%- endfor %}
+    {%- for breakdown, value in breakdowns if breakdown != 'user_type' %}
+    select
+        'ga4_report' as funnel_basis,
+        '{{ breakdown }}' as breakdown,
+        {{ value }} as breakdown_value,
+        min(session_date) as first_session_date,
+        max(session_date) as last_session_date,
+        cast(sum(sessions) as {{ dbt.type_bigint() }}) as sessions,
+        cast(sum(add_to_cart_sessions) as {{ dbt.type_bigint() }}) as add_to_cart_sessions,
+        cast(sum(begin_checkout_sessions) as {{ dbt.type_bigint() }}) as begin_checkout_sessions,
+        cast(sum(purchase_sessions) as {{ dbt.type_bigint() }}) as purchase_sessions,
+        cast(sum(sessions_open) as {{ dbt.type_bigint() }}) as sessions_open,
+        cast(sum(add_to_cart_sessions_open) as {{ dbt.type_bigint() }}) as add_to_cart_sessions_open,
+        cast(sum(begin_checkout_sessions_open) as {{ dbt.type_bigint() }}) as begin_checkout_sessions_open,
+        cast(sum(purchase_sessions_open) as {{ dbt.type_bigint() }}) as purchase_sessions_open
+    from report_daily
+    group by {{ value }}
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -45,6 +71,7 @@ by_breakdown as (
 steps as (
     {%- for number, step, column, previous in steps %}
     select
+        funnel_basis,
         breakdown,
         breakdown_value,
         first_session_date,
@@ -66,6 +93,7 @@ final as (
         {{ dbt.concat(['breakdown', "'|'", 'breakdown_value', "'|'", 'step']) }} as funnel_summary_key,
         breakdown,
         breakdown_value,
+        funnel_basis,
         step_number,
         step,
         first_session_date,

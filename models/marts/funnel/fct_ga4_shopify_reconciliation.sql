@@ -62,8 +62,14 @@ final as (
         shopify_only_orders,
         ga4_only_invalid_orders,
         ga4_only_unknown_orders,
-        {{ safe_divide('matched_orders', 'shopify_orders') }} as tracking_coverage_rate,
-        {{ safe_divide('matched_web_orders', 'shopify_web_orders') }} as web_tracking_coverage_rate
+        -- GA4 reports (ga4_grain report) carry no transaction ids: how many orders GA4 saw is not measured.
+        case
+            when '{{ var("ga4_grain") }}' <> 'report' then {{ safe_divide('matched_orders', 'shopify_orders') }}
+        end as tracking_coverage_rate,
+        case
+            when '{{ var("ga4_grain") }}' <> 'report'
+                then {{ safe_divide('matched_web_orders', 'shopify_web_orders') }}
+        end as web_tracking_coverage_rate
     from daily
 )
 
