@@ -17,7 +17,7 @@ from conftest import PROJECT_DIR
 from sales_insights.build import read_build_info
 from sales_insights.cli import main
 from sales_insights.config import load_project_config, load_settings
-from sales_insights.contract import TABLES, seed_properties_yaml
+from sales_insights.contract import TABLES, TABLES_BY_NAME, seed_properties_yaml
 from sales_insights.errors import SalesInsightsError
 from sales_insights.pipeline import run_main
 from sales_insights.sources import resolve_source
@@ -178,7 +178,10 @@ def test_mcp_configured_without_extracts_is_still_blocked(runner, isolated_env, 
     current = tmp_path / "extracts" / "current"
     current.mkdir()
     for table in [t.name for t in TABLES if t.source == "shopify"] + ["ga4_funnel_report"]:
-        (current / f"{table}.csv").write_text("x\n")
+        (current / f"{table}.csv").write_text(",".join(TABLES_BY_NAME[table].column_names) + "\n")
+    (current / "raw_ga4_events.csv").write_text("x\n")  # GA4 at both grains: not a data directory
+    assert json.loads(runner.invoke(main, ["status", "--json"]).output)["mcp_blocked"] is True
+    (current / "raw_ga4_events.csv").unlink()
     state = json.loads(runner.invoke(main, ["status", "--json"]).output)
     assert state["mcp_blocked"] is False and state["notes"][0].startswith("MCP extracts ready in")
     assert "USE_MOCK_DATA=true keeps the build on mock data" in state["notes"][0]

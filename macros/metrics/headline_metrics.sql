@@ -11,7 +11,8 @@
             'label': 'Sessions',
             'unit': 'count',
             'definition': 'GA4 sessions (one user_pseudo_id and ga_session_id), counted on the date of their '
-                ~ 'first event in the reporting time zone.',
+                ~ 'first event in the reporting time zone; from GA4 reports (funnel_basis ga4_report), '
+                ~ "GA4's own sessions on the dates of the GA4 property's time zone.",
         },
         {
             'name': 'conversion_rate',

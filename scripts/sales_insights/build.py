@@ -230,7 +230,7 @@ def _failure_message(code: int, results: list[dict], output_tail: list[str]) -> 
 
 def _record_build(
     path: Path, build_id: str, source: DataSource, statuses: dict[str, int], fingerprint: str, incremental: bool,
-    contracts: ValidationReport | None,
+    contracts: ValidationReport | None, grain: str,
 ) -> dict[str, int]:
     con = duckdb.connect(str(path))
     try:
@@ -242,7 +242,7 @@ def _record_build(
             "? as data_source, ? as data_path, ? as node_statuses, ? as project_fingerprint, "
             "? as is_incremental, ? as ga4_grain",
             [build_id, datetime.now(UTC), source.kind, str(source.path), json.dumps(statuses), fingerprint,
-             incremental, source_grain(source)],
+             incremental, grain],
         )
         rejected = dict(con.execute(
             "select source_table, count(*) from staging.stg_rejected_rows group by 1 order by 1"
@@ -301,7 +301,8 @@ def _build_locked(
                 load_report = load_data_dir(con, source.path)
             finally:
                 con.close()
-        dbt_vars: dict[str, object] = {"use_mock_data": source.is_mock, "ga4_grain": source_grain(source)}
+        grain = load_report.ga4_grain if load_report is not None else "events"
+        dbt_vars: dict[str, object] = {"use_mock_data": source.is_mock, "ga4_grain": grain}
         if incremental and load_report is not None:
             # Raw tables holding the published build's rows plus new ones: the models process only the
             # new rows, from the source_line of the first (row n is line n + 1, the header being line 1).
@@ -328,11 +329,11 @@ def _build_locked(
         statuses = dict(Counter(r["status"] for r in results))
         report = None
         if contracts:
-            report = validate_build(settings, staged, source.kind, on_progress=on_progress)
+            report = validate_build(settings, staged, source.kind, on_progress=on_progress, ga4_grain=grain)
             attempt.contracts = {"passed": report.count("passed"), "total": report.expectations}
             if not report.success:
                 raise ContractsFailed(failure_message(report) + "\nNothing was published.")
-        rejected = _record_build(staged, attempt.build_id, source, statuses, fingerprint, incremental, report)
+        rejected = _record_build(staged, attempt.build_id, source, statuses, fingerprint, incremental, report, grain)
         os.replace(staged, target)
     finally:
         _remove_database(staged)

@@ -242,7 +242,8 @@ def validate(suites: tuple[str, ...], warehouse: Path | None, verbose: bool) -> 
         info = read_build_info(target)
         if info is None:
             raise SalesInsightsError(f"no built warehouse at {target}: run `sales-insights build` first")
-        report = validate_build(settings, target, str(info["data_source"]), list(suites) or None, _progress)
+        report = validate_build(settings, target, str(info["data_source"]), list(suites) or None, _progress,
+                                str(info.get("ga4_grain") or "events"))
     except SalesInsightsError as exc:
         _fail(exc)
     click.echo(format_report(report, verbose=verbose))

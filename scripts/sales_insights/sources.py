@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Settings
-from .contract import GA4_GRAIN_TABLES, TABLES
+from .contract import GA4_GRAIN_TABLES, TABLES, TABLES_BY_NAME
 from .errors import SalesInsightsError
+from .load import read_header
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,19 @@ class DataSource:
 
 
 def extract_is_complete(settings: Settings) -> bool:
-    """The MCP extracts' current/ holds a whole data directory: the Shopify tables and GA4 at either grain."""
+    """The MCP extracts' current/ holds a whole data directory: every Shopify table and GA4 at one grain, each
+    file with the contract's header."""
     current = settings.extract_dir / "current"
-    names = {p.name for p in current.glob("*.csv")} if current.is_dir() else set()
-    shopify = {f"{t.name}.csv" for t in TABLES if t.source == "shopify"}
-    ga4 = {f"{name}.csv" for name in GA4_GRAIN_TABLES.values()}
-    return shopify <= names and bool(ga4 & names)
+    if not current.is_dir():
+        return False
+    ga4 = [name for name in GA4_GRAIN_TABLES.values() if (current / f"{name}.csv").is_file()]
+    tables = [t.name for t in TABLES if t.source == "shopify"] + ga4
+    try:
+        for name in tables:
+            read_header(current / f"{name}.csv", TABLES_BY_NAME[name])
+    except (SalesInsightsError, OSError):
+        return False
+    return len(ga4) == 1
 
 
 def mcp_blocked(settings: Settings) -> bool:

@@ -123,9 +123,13 @@ _EXTRA_RULES: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "ga4_funnel_report": (
         ("sessions", "negative", "try_cast({c} as bigint) < 0", "sessions is not negative"),
         *(
-            (step, "above_sessions", 'try_cast({c} as bigint) > try_cast("sessions" as bigint)',
-             f"{step} is at most sessions")
+            rule
             for step in ("add_to_cart_sessions", "begin_checkout_sessions", "purchase_sessions")
+            for rule in (
+                (step, "negative", "try_cast({c} as bigint) < 0", f"{step} is not negative"),
+                (step, "above_sessions", 'try_cast({c} as bigint) > try_cast("sessions" as bigint)',
+                 f"{step} is at most sessions"),
+            )
         ),
     ),
 }

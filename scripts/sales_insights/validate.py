@@ -195,20 +195,21 @@ def validate_warehouse(
     data_docs_dir: Path | None = None,
     suite_filter: list[str] | None = None,
     on_progress: Callable[[str], None] | None = None,
+    ga4_grain: str = "events",
 ) -> ValidationReport:
-    """Validate `warehouse` against the suites (all, or those named). Raises only when it cannot start."""
+    """Validate `warehouse` against the suites (all, or those named) that apply to its GA4 grain. Raises only
+    when it cannot start."""
     started = time.monotonic()
     warehouse = Path(warehouse).resolve()
     if not warehouse.is_file():
         raise ContractsFailed(f"no warehouse at {warehouse}: run `sales-insights build` first")
     suites = load_suites(project_dir, suite_filter)
-    raw_tables = sorted({s.table for s in suites if s.layer == SOURCE} | set(GA4_GRAIN_TABLES.values()))
-    counts = _raw_row_counts(warehouse, raw_schema, raw_tables)
     # GA4 came as events or as a report; the suites of the other grain would only find its empty table.
-    grain = "report" if counts[GA4_GRAIN_TABLES["report"]] and not counts[GA4_GRAIN_TABLES["events"]] else "events"
-    skipped = tuple(s.name for s in suites if s.name in _OTHER_GRAIN_SUITES[grain])
+    skipped = tuple(s.name for s in suites if s.name in _OTHER_GRAIN_SUITES[ga4_grain])
     suites = [s for s in suites if s.name not in skipped]
-    mostly = {t: row_rules_mostly(n, contracts) for t, n in counts.items()}
+    raw_tables = [s.table for s in suites if s.layer == SOURCE]
+    mostly = {t: row_rules_mostly(n, contracts)
+              for t, n in _raw_row_counts(warehouse, raw_schema, raw_tables).items()}
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     with warnings.catch_warnings():
@@ -279,7 +280,7 @@ def raw_schema_of(data_source: str) -> str:
 
 def validate_build(settings: Settings, warehouse: Path, data_source: str,
                    suite_filter: list[str] | None = None,
-                   on_progress: Callable[[str], None] | None = None) -> ValidationReport:
+                   on_progress: Callable[[str], None] | None = None, ga4_grain: str = "events") -> ValidationReport:
     """Validate a warehouse built from `data_source` ("seeds" or "directory") with the project's settings;
     the Data Docs replace the previous ones."""
     config = load_project_config(settings.project_dir)
@@ -292,7 +293,8 @@ def validate_build(settings: Settings, warehouse: Path, data_source: str,
         else:
             target.unlink(missing_ok=True)
     return validate_warehouse(warehouse, settings.project_dir, raw_schema_of(data_source), config.contracts,
-                              str(dbt_var(settings.project_dir, "shop_currency")), docs, suite_filter, on_progress)
+                              str(dbt_var(settings.project_dir, "shop_currency")), docs, suite_filter, on_progress,
+                              ga4_grain)
 
 
 def record_results(con: duckdb.DuckDBPyConnection, report: ValidationReport, build_id: str) -> None:

@@ -77,6 +77,7 @@ steps as (
         first_session_date,
         last_session_date,
         {{ number }} as step_number,
+        funnel_basis = 'ga4_report' and {{ number }} > 2 as is_bounded,
         '{{ step }}' as step,
         {{ column }} as step_sessions,
         {{ column }}_open as step_sessions_open,
@@ -101,11 +102,19 @@ final as (
         step_sessions,
         step_sessions_open,
         previous_step_sessions,
-        {{ safe_divide('step_sessions', 'previous_step_sessions') }} as conversion_rate,
-        {{ wilson_bound('step_sessions', 'previous_step_sessions', 'lower') }} as conversion_rate_ci_lower,
-        {{ wilson_bound('step_sessions', 'previous_step_sessions', 'upper') }} as conversion_rate_ci_upper,
-        previous_step_sessions - step_sessions as abandoned_sessions,
-        {{ safe_divide('previous_step_sessions - step_sessions', 'previous_step_sessions') }} as abandonment_rate
+        -- From GA4 reports, the counts past add_to_cart are upper bounds, and a ratio of two bounds is no
+        -- bound: those steps get no rate (add_to_cart over sessions is exact either way).
+        case when not is_bounded then {{ safe_divide('step_sessions', 'previous_step_sessions') }} end
+            as conversion_rate,
+        case when not is_bounded then {{ wilson_bound('step_sessions', 'previous_step_sessions', 'lower') }} end
+            as conversion_rate_ci_lower,
+        case when not is_bounded then {{ wilson_bound('step_sessions', 'previous_step_sessions', 'upper') }} end
+            as conversion_rate_ci_upper,
+        case when not is_bounded then previous_step_sessions - step_sessions end as abandoned_sessions,
+        case
+            when not is_bounded
+                then {{ safe_divide('previous_step_sessions - step_sessions', 'previous_step_sessions') }}
+        end as abandonment_rate
     from steps
 )
 

@@ -9,6 +9,10 @@ ga4_transactions as (
     select * from {{ ref('int_ga4_transactions') }}
 ),
 
+report_rows as (
+    select count(*) as report_rows from {{ ref('stg_ga4__funnel_report') }}
+),
+
 joined as (
     select
         orders.order_id,
@@ -62,12 +66,12 @@ final as (
         shopify_only_orders,
         ga4_only_invalid_orders,
         ga4_only_unknown_orders,
-        -- GA4 reports (ga4_grain report) carry no transaction ids: how many orders GA4 saw is not measured.
+        -- GA4 at report grain has no transaction ids: how many orders GA4 saw is not measured.
         case
-            when '{{ var("ga4_grain") }}' <> 'report' then {{ safe_divide('matched_orders', 'shopify_orders') }}
+            when (select report_rows from report_rows) = 0 then {{ safe_divide('matched_orders', 'shopify_orders') }}
         end as tracking_coverage_rate,
         case
-            when '{{ var("ga4_grain") }}' <> 'report'
+            when (select report_rows from report_rows) = 0
                 then {{ safe_divide('matched_web_orders', 'shopify_web_orders') }}
         end as web_tracking_coverage_rate
     from daily

@@ -84,10 +84,8 @@ final as (
     select
         source_line,
         row_hash,
-        {{ dbt.concat([
-            dbt.safe_cast('report_date', dbt.type_string()), "'|'", 'channel_group', "'|'", 'device_category',
-            "'|'", 'landing_page',
-        ]) }} as report_row_key,
+        -- the raw text, so a rejected row has its key too
+        raw_report_key as report_row_key,
         report_date,
         channel_group,
         device_category,
