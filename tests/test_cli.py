@@ -16,10 +16,11 @@ from click.testing import CliRunner
 from conftest import PROJECT_DIR
 from sales_insights.build import read_build_info
 from sales_insights.cli import main
-from sales_insights.config import load_project_config
-from sales_insights.contract import TABLES, seed_properties_yaml
+from sales_insights.config import load_project_config, load_settings
+from sales_insights.contract import TABLES, TABLES_BY_NAME, seed_properties_yaml
 from sales_insights.errors import SalesInsightsError
 from sales_insights.pipeline import run_main
+from sales_insights.sources import resolve_source
 
 
 @pytest.fixture
@@ -159,7 +160,7 @@ def test_mcp_configured_without_extracts_is_still_blocked(runner, isolated_env, 
     monkeypatch.setenv("SALES_INSIGHTS_EXTRACT_DIR", str(tmp_path / "extracts"))
     state = json.loads(runner.invoke(main, ["status", "--json"]).output)
     assert state["mcp_blocked"] is True and state["missing_mcp_variables"] == []
-    assert "the funnel marts cannot be built from it yet" in state["notes"][0]
+    assert "no complete extract is in" in state["notes"][0] and "sales-insights extract --since" in state["notes"][0]
     assert state["mcp_extracts"] == {"directory": str(tmp_path / "extracts"), "present": False, "files": 0,
                                      "newest": None, "fresh": False, "days": {}}
     for day in ("2026-11-23", "2026-11-24"):
@@ -172,6 +173,25 @@ def test_mcp_configured_without_extracts_is_still_blocked(runner, isolated_env, 
     later = (datetime.now(UTC) + timedelta(days=2)).isoformat()
     state = json.loads(runner.invoke(main, ["status", "--json", "--now", later]).output)
     assert state["mcp_extracts"]["present"] is True and state["mcp_extracts"]["fresh"] is False
+    # A complete current/ (Shopify, and GA4 at report grain): not blocked. USE_MOCK_DATA=true keeps the
+    # mocks even so; with USE_MOCK_DATA=false a build reads the extracts.
+    current = tmp_path / "extracts" / "current"
+    current.mkdir()
+    for table in [t.name for t in TABLES if t.source == "shopify"] + ["ga4_funnel_report"]:
+        (current / f"{table}.csv").write_text(",".join(TABLES_BY_NAME[table].column_names) + "\n")
+    (current / "raw_ga4_events.csv").write_text("x\n")  # GA4 at both grains: not a data directory
+    assert json.loads(runner.invoke(main, ["status", "--json"]).output)["mcp_blocked"] is True
+    (current / "raw_ga4_events.csv").unlink()
+    state = json.loads(runner.invoke(main, ["status", "--json"]).output)
+    assert state["mcp_blocked"] is False and state["notes"][0].startswith("MCP extracts ready in")
+    assert "USE_MOCK_DATA=true keeps the build on mock data" in state["notes"][0]
+    assert resolve_source(load_settings()).kind == "seeds"
+    monkeypatch.setenv("USE_MOCK_DATA", "false")
+    source = resolve_source(load_settings())
+    assert source.kind == "directory" and source.path == current
+    (current / "raw_shopify_orders.csv").unlink()
+    with pytest.raises(SalesInsightsError, match="no complete extract is in .*USE_MOCK_DATA=false"):
+        resolve_source(load_settings())
 
 
 def test_a_second_run_is_refused_while_one_runs(isolated_env, tmp_path):

@@ -89,7 +89,7 @@ def test_every_raw_table_and_mart_has_a_suite_covering_the_contract():
                             .replace("{schema}.", "").replace('"raw_shopify_orders"', "(select 1 as id)")
                             .replace('"raw_shopify_products"', "(select 1 as id)"))
     marts = [s.name for s in all_suites() if s.layer == "mart"]
-    assert len(marts) == 19
+    assert len(marts) == 19 and len(all_suites()) == 27  # and 8 raw suites: seven tables and the GA4 report
     assert {"fct_experiment_shortlist", "fct_customer_cohorts", "fct_headline_metrics"} <= set(marts)
 
 

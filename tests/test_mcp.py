@@ -61,11 +61,11 @@ GA4_STEPS = [
      "eventName": "add_to_cart", "sessions": 1},
 ]
 GA4_EXPECTED = [
-    ["2025-06-01", "Direct", "desktop", "/collections/summer-sale", "25", "0", "0", "0"],
-    ["2025-06-01", "Organic Search", "mobile", "/", "40", "6", "3", "2"],
-    ["2025-06-02", "Organic Search", "mobile", "/", "38", "0", "0", "0"],
-    ["2025-07-15", "Email", "tablet", "/products/trail-running-shoes", "7", "0", "0", "0"],
-    ["2025-08-29", "Direct", "desktop", "/", "12", "1", "0", "0"],
+    ["20250601", "Direct", "desktop", "/collections/summer-sale", "25", "0", "0", "0"],
+    ["20250601", "Organic Search", "mobile", "/", "40", "6", "3", "2"],
+    ["20250602", "Organic Search", "mobile", "/", "38", "0", "0", "0"],
+    ["20250715", "Email", "tablet", "/products/trail-running-shoes", "7", "0", "0", "0"],
+    ["20250829", "Direct", "desktop", "/", "12", "1", "0", "0"],
 ]
 
 

@@ -11,14 +11,17 @@
             'label': 'Sessions',
             'unit': 'count',
             'definition': 'GA4 sessions (one user_pseudo_id and ga_session_id), counted on the date of their '
-                ~ 'first event in the reporting time zone.',
+                ~ 'first event in the reporting time zone; from GA4 reports (funnel_basis ga4_report), '
+                ~ "GA4's own sessions on the dates of the GA4 property's time zone.",
         },
         {
             'name': 'conversion_rate',
             'label': 'Conversion rate',
             'unit': 'ratio',
             'definition': 'Share of sessions that reached purchase in the closed funnel (a purchase event at or '
-                ~ 'after the session reached begin_checkout): purchase sessions / sessions.',
+                ~ 'after the session reached begin_checkout): purchase sessions / sessions. From GA4 reports '
+                ~ '(funnel_basis ga4_report), an upper bound: sessions with a purchase, at most those with a '
+                ~ 'begin_checkout.',
         },
         {
             'name': 'orders',

@@ -2,6 +2,7 @@
     silently: for each raw table, raw rows = staged rows + rows here. -#}
 {%- set bases = [
     ('raw_ga4_events', 'base_ga4__events', 'event_key'),
+    ('ga4_funnel_report', 'base_ga4__funnel_report', 'report_row_key'),
     ('raw_shopify_orders', 'base_shopify__orders', 'order_id'),
     ('raw_shopify_order_lines', 'base_shopify__order_lines', 'order_line_id'),
     ('raw_shopify_refunds', 'base_shopify__refunds', 'refund_id'),

@@ -29,7 +29,7 @@ import duckdb
 
 from .config import Settings
 from .errors import SalesInsightsError
-from .load import LoadReport, load_data_dir
+from .load import LoadReport, ga4_grain, load_data_dir
 from .locks import exclusive_lock
 from .sources import DataSource
 from .validate import ContractsFailed, ValidationReport, failure_message, record_results, validate_build
@@ -117,12 +117,18 @@ def project_fingerprint(project_dir: Path) -> str:
     return digest.hexdigest()
 
 
+def source_grain(source: DataSource) -> str:
+    """How GA4 comes in this source: "events", or "report" (a data directory with ga4_funnel_report.csv)."""
+    return ga4_grain(source.path) if source.kind == "directory" else "events"
+
+
 def can_build_incrementally(previous: dict | None, fingerprint: str, source: DataSource) -> bool:
     return bool(
         previous
         and previous.get("project_fingerprint") == fingerprint
         and previous.get("data_source") == source.kind
         and previous.get("data_path") == str(source.path)
+        and (previous.get("ga4_grain") or "events") == source_grain(source)
     )
 
 
@@ -224,7 +230,7 @@ def _failure_message(code: int, results: list[dict], output_tail: list[str]) -> 
 
 def _record_build(
     path: Path, build_id: str, source: DataSource, statuses: dict[str, int], fingerprint: str, incremental: bool,
-    contracts: ValidationReport | None,
+    contracts: ValidationReport | None, grain: str,
 ) -> dict[str, int]:
     con = duckdb.connect(str(path))
     try:
@@ -234,9 +240,9 @@ def _record_build(
         con.execute(
             "create or replace table meta.build_info as select ? as build_id, ?::timestamptz as built_at, "
             "? as data_source, ? as data_path, ? as node_statuses, ? as project_fingerprint, "
-            "? as is_incremental",
+            "? as is_incremental, ? as ga4_grain",
             [build_id, datetime.now(UTC), source.kind, str(source.path), json.dumps(statuses), fingerprint,
-             incremental],
+             incremental, grain],
         )
         rejected = dict(con.execute(
             "select source_table, count(*) from staging.stg_rejected_rows group by 1 order by 1"
@@ -295,7 +301,8 @@ def _build_locked(
                 load_report = load_data_dir(con, source.path)
             finally:
                 con.close()
-        dbt_vars: dict[str, object] = {"use_mock_data": source.is_mock}
+        grain = load_report.ga4_grain if load_report is not None else "events"
+        dbt_vars: dict[str, object] = {"use_mock_data": source.is_mock, "ga4_grain": grain}
         if incremental and load_report is not None:
             # Raw tables holding the published build's rows plus new ones: the models process only the
             # new rows, from the source_line of the first (row n is line n + 1, the header being line 1).
@@ -322,11 +329,11 @@ def _build_locked(
         statuses = dict(Counter(r["status"] for r in results))
         report = None
         if contracts:
-            report = validate_build(settings, staged, source.kind, on_progress=on_progress)
+            report = validate_build(settings, staged, source.kind, on_progress=on_progress, ga4_grain=grain)
             attempt.contracts = {"passed": report.count("passed"), "total": report.expectations}
             if not report.success:
                 raise ContractsFailed(failure_message(report) + "\nNothing was published.")
-        rejected = _record_build(staged, attempt.build_id, source, statuses, fingerprint, incremental, report)
+        rejected = _record_build(staged, attempt.build_id, source, statuses, fingerprint, incremental, report, grain)
         os.replace(staged, target)
     finally:
         _remove_database(staged)

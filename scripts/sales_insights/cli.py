@@ -242,7 +242,8 @@ def validate(suites: tuple[str, ...], warehouse: Path | None, verbose: bool) -> 
         info = read_build_info(target)
         if info is None:
             raise SalesInsightsError(f"no built warehouse at {target}: run `sales-insights build` first")
-        report = validate_build(settings, target, str(info["data_source"]), list(suites) or None, _progress)
+        report = validate_build(settings, target, str(info["data_source"]), list(suites) or None, _progress,
+                                str(info.get("ga4_grain") or "events"))
     except SalesInsightsError as exc:
         _fail(exc)
     click.echo(format_report(report, verbose=verbose))
@@ -306,6 +307,8 @@ def extract(since, until, connectors: tuple[str, ...]) -> None:
         click.echo(f"{connector.connector}: {len(connector.days)} days ({result.since} to {result.until}); {tables}; "
                    f"{connector.pages} pages, {connector.retries} retries")
     click.echo(f"Extracts in {result.extract_dir}; the contract CSVs of every day extracted: {result.current_dir}")
+    click.echo("Build from them: USE_MOCK_DATA=false sales-insights build (with ENABLE_MCP=true), or "
+               f"sales-insights build --data-dir {result.current_dir}")
 
 
 @main.command(help="Print the ranked experiment shortlist of the warehouse.")

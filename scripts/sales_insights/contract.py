@@ -193,7 +193,27 @@ TABLES: tuple[Table, ...] = (
     ),
 )
 
-TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+# GA4 at report grain: what the GA4 Data API (and so the GA4 MCP connector) can give instead of events. A
+# data directory holds either raw_ga4_events.csv or ga4_funnel_report.csv; the build loads the other empty.
+# Not in the shared contract: the project's addition, documented in docs/RAW_CONTRACT.md.
+GA4_FUNNEL_REPORT = Table(
+    "ga4_funnel_report",
+    "ga4",
+    (
+        _c("report_date", "yyyymmdd"),
+        _c("channel_group", "string"),
+        _c("device_category", "string", False, DEVICE_CATEGORIES),
+        _c("landing_page", "string"),
+        _c("sessions", "integer"),
+        _c("add_to_cart_sessions", "integer"),
+        _c("begin_checkout_sessions", "integer"),
+        _c("purchase_sessions", "integer"),
+    ),
+)
+# The GA4 table of each grain.
+GA4_GRAIN_TABLES = {"events": "raw_ga4_events", "report": GA4_FUNNEL_REPORT.name}
+
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in (*TABLES, GA4_FUNNEL_REPORT)}
 
 
 def table(name: str) -> Table:
@@ -211,10 +231,13 @@ def seed_properties_yaml(contract_doc: Path = CONTRACT_DOC) -> str:
         "",
         "seeds:",
     ]
-    for t in TABLES:
+    for t in (*TABLES, GA4_FUNNEL_REPORT):
+        what = ("GA4 at report grain, empty in the mock store (its GA4 data are events, raw_ga4_events); as text"
+                if t is GA4_FUNNEL_REPORT else f"Mock {t.name} from `sales-insights generate` (raw-data contract, as "
+                "text)")
         lines += [
             f"  - name: {t.name}",
-            f"    description: Mock {t.name} from `sales-insights generate` (raw-data contract, as text).",
+            f"    description: {what}.",
             "    config:",
             "      column_types:",
         ]

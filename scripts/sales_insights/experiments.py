@@ -277,6 +277,9 @@ def funnel_steps(summary: pd.DataFrame, aov: float, settings: ExperimentSettings
     downstream = {"purchase": 1.0, "begin_checkout": site_rate["purchase"],
                   "add_to_cart": site_rate["begin_checkout"] * site_rate["purchase"]}
     rows = summary[summary["breakdown"].isin(BREAKDOWNS) & summary["step"].isin(STEPS)].copy()
+    if "funnel_basis" in rows:
+        # From GA4 reports the counts past add_to_cart are upper bounds, not counts to test.
+        rows = rows[(rows["funnel_basis"] != "ga4_report") | (rows["step"] == "add_to_cart")]
     if rows.empty:
         return pd.DataFrame(columns=COLUMNS)
     rows["site_x"] = rows["step"].map(lambda s: float(site.loc[s, "step_sessions"]))

@@ -31,15 +31,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .contract import TABLES_BY_NAME
+from .contract import GA4_FUNNEL_REPORT, TABLES_BY_NAME
 from .locks import exclusive_lock
 from .mcp_client import McpSchemaError, RetryPolicy, ServerSpec, ToolSession, run_session
 
 SHOPIFY_DATED = ("raw_shopify_orders", "raw_shopify_order_lines", "raw_shopify_refunds")
 SHOPIFY_SNAPSHOT = ("raw_shopify_customers", "raw_shopify_products", "raw_shopify_variants")
-GA4_REPORT = "ga4_funnel_report"
-GA4_REPORT_COLUMNS = ("report_date", "channel_group", "device_category", "landing_page", "sessions",
-                      "add_to_cart_sessions", "begin_checkout_sessions", "purchase_sessions")
+GA4_REPORT = GA4_FUNNEL_REPORT.name
+GA4_REPORT_COLUMNS = tuple(GA4_FUNNEL_REPORT.column_names)
 GA4_DIMENSIONS = ("date", "sessionDefaultChannelGroup", "deviceCategory", "landingPage")
 GA4_STEP_EVENTS = ("add_to_cart", "begin_checkout", "purchase")
 # The tools each connector calls; `status --check-mcp` and every extract check that the server has them.
@@ -406,8 +405,9 @@ async def _extract_ga4(session: ToolSession, property_id: str, since: date, unti
     for key in sorted(table):
         if key[0] not in landing.tables:
             raise McpSchemaError(f"the ga4 MCP server's run_report: a row dated {key[0]}, outside {since} to {until}")
-        landing.tables[key[0]][GA4_REPORT].append(
-            dict(zip(GA4_REPORT_COLUMNS, (*key, *table[key].values()), strict=True)))
+        # report_date as GA4 writes it (YYYYMMDD, the contract's type); the folder is the ISO date
+        landing.tables[key[0]][GA4_REPORT].append(dict(zip(
+            GA4_REPORT_COLUMNS, (key[0].replace("-", ""), *key[1:], *table[key].values()), strict=True)))
     return landing
 
 
@@ -418,7 +418,7 @@ def _days(since: date, until: date) -> list[str]:
 
 
 def _columns(table: str) -> list[str]:
-    return list(GA4_REPORT_COLUMNS) if table == GA4_REPORT else TABLES_BY_NAME[table].column_names
+    return TABLES_BY_NAME[table].column_names
 
 
 def _write_csv(path: Path, table: str, rows: Iterable[dict]) -> int:

@@ -16,6 +16,7 @@ whole file. The report names the tables loaded by appending, so the build can pr
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import io
@@ -28,7 +29,7 @@ from typing import IO
 
 import duckdb
 
-from .contract import TABLES, Table
+from .contract import GA4_FUNNEL_REPORT, GA4_GRAIN_TABLES, TABLES, TABLES_BY_NAME, Table
 from .errors import SalesInsightsError, format_rows
 
 RAW_SCHEMA = "raw"
@@ -45,6 +46,27 @@ class LoadReport:
     warnings: list[str] = field(default_factory=list)
     # Tables loaded by appending the file's new lines to the rows already loaded: rows appended.
     appended_rows: dict[str, int] = field(default_factory=dict)
+    # How GA4 came: "events" (raw_ga4_events.csv) or "report" (ga4_funnel_report.csv).
+    ga4_grain: str = "events"
+
+
+def ga4_grain(data_dir: Path) -> str:
+    """"events" when the directory has raw_ga4_events.csv, "report" when it has ga4_funnel_report.csv."""
+    events = (data_dir / f"{GA4_GRAIN_TABLES['events']}.csv").is_file()
+    report = (data_dir / f"{GA4_GRAIN_TABLES['report']}.csv").is_file()
+    if events and report:
+        raise SalesInsightsError(f"{data_dir}: has both raw_ga4_events.csv and ga4_funnel_report.csv; GA4 comes "
+                                 "either as events or as a report (at report grain): keep one")
+    return "report" if report else "events"
+
+
+def grain_tables(grain: str) -> tuple[list[Table], Table]:
+    """The tables a data directory of this GA4 grain holds, and the GA4 table of the other grain (loaded
+    empty, so every model has its input)."""
+    if grain == "report":
+        return ([GA4_FUNNEL_REPORT if t.name == GA4_GRAIN_TABLES["events"] else t for t in TABLES],
+                TABLES_BY_NAME[GA4_GRAIN_TABLES["events"]])
+    return list(TABLES), GA4_FUNNEL_REPORT
 
 
 @dataclass(frozen=True)
@@ -294,19 +316,30 @@ def _append(
 
 
 def load_data_dir(con: duckdb.DuckDBPyConnection, data_dir: Path | str, schema: str = RAW_SCHEMA) -> LoadReport:
-    """Load all seven contract tables from data_dir into `schema`. All files are checked before any load."""
+    """Load the seven contract tables from data_dir into `schema` (GA4 as events or as a report; the GA4
+    table of the other grain is created empty). All files are checked before any load."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise SalesInsightsError(f"{data_dir}: data directory not found")
-    missing = [t.file_name for t in TABLES if not (data_dir / t.file_name).is_file()]
+    grain = ga4_grain(data_dir)
+    tables, other = grain_tables(grain)
+    missing = [t.file_name for t in tables if not (data_dir / t.file_name).is_file()]
     if missing:
+        events = GA4_GRAIN_TABLES["events"] + ".csv"
+        missing = [f"{m} (or ga4_funnel_report.csv, GA4 at report grain)" if m == events else m for m in missing]
         raise SalesInsightsError(f"{data_dir}: missing file(s) {', '.join(missing)} (the raw-data contract "
                                  f"needs one CSV per table)")
-    for t in TABLES:
+    for t in tables:
         read_header(data_dir / t.file_name, t)
-    report = LoadReport(data_dir)
+    report = LoadReport(data_dir, ga4_grain=grain)
     con.execute(f'create schema if not exists "{schema}"')
-    for t in TABLES:
+    columns = ", ".join(f'"{c}" varchar' for c in other.column_names)
+    con.execute(f'create or replace table "{schema}"."{other.name}" ({columns})')
+    # It was not loaded from a file: an incremental load of it next time has nothing to start from.
+    with contextlib.suppress(duckdb.CatalogException):
+        con.execute(f"delete from {FILES_TABLE} where table_name = ?", [other.name])
+    report.row_counts[other.name] = 0
+    for t in tables:
         rows, warnings, appended = load_table(con, data_dir / t.file_name, t, schema)
         report.row_counts[t.name] = rows
         report.warnings.extend(warnings)

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Settings
+from .contract import GA4_GRAIN_TABLES, TABLES, TABLES_BY_NAME
 from .errors import SalesInsightsError
+from .load import read_header
 
 
 @dataclass(frozen=True)
@@ -21,36 +23,62 @@ class DataSource:
         return self.kind == "seeds"
 
 
+def extract_is_complete(settings: Settings) -> bool:
+    """The MCP extracts' current/ holds a whole data directory: every Shopify table and GA4 at one grain, each
+    file with the contract's header."""
+    current = settings.extract_dir / "current"
+    if not current.is_dir():
+        return False
+    ga4 = [name for name in GA4_GRAIN_TABLES.values() if (current / f"{name}.csv").is_file()]
+    tables = [t.name for t in TABLES if t.source == "shopify"] + ga4
+    try:
+        for name in tables:
+            read_header(current / f"{name}.csv", TABLES_BY_NAME[name])
+    except (SalesInsightsError, OSError):
+        return False
+    return len(ga4) == 1
+
+
+def mcp_blocked(settings: Settings) -> bool:
+    """MCP is asked for, but its data cannot be built from (not configured, or nothing extracted yet)."""
+    return settings.enable_mcp and (settings.mcp_unconfigured or not extract_is_complete(settings))
+
+
 def mcp_notes(settings: Settings) -> tuple[str, ...]:
     if not settings.enable_mcp:
         return ()
     if settings.mcp_unconfigured:
-        return (
-            "blocked on MCP data: ENABLE_MCP=true but "
-            + ", ".join(settings.missing_mcp_variables)
-            + " not set; no GA4 or Shopify extract can be made, so the project runs on mock data.",
-        )
-    return (
-        "blocked on MCP data: the MCP connectors are configured and `sales-insights extract` lands their data in "
-        f"{settings.extract_dir}, but GA4's Data API gives report-level data and the funnel marts cannot be built "
-        "from it yet; the project runs on mock data.",
-    )
+        notes = ["blocked on MCP data: ENABLE_MCP=true but " + ", ".join(settings.missing_mcp_variables)
+                 + " not set; no GA4 or Shopify extract can be made"]
+    elif not extract_is_complete(settings):
+        notes = ["blocked on MCP data: the MCP connectors are configured but no complete extract is in "
+                 f"{settings.extract_dir / 'current'}; run `sales-insights extract --since DATE`"]
+    else:
+        notes = [f"MCP extracts ready in {settings.extract_dir / 'current'}"]
+    if settings.use_mock_data:
+        notes.append("USE_MOCK_DATA=true keeps the build on mock data; set USE_MOCK_DATA=false to build from the "
+                     "MCP extracts")
+    return ("; ".join(notes) + ".",)
 
 
 def resolve_source(settings: Settings, data_dir: Path | None = None) -> DataSource:
-    """The raw data for a build: an explicit directory wins, then SALES_INSIGHTS_DATA_DIR, then mocks."""
+    """The raw data for a build: an explicit directory wins, then SALES_INSIGHTS_DATA_DIR, then mocks when
+    USE_MOCK_DATA=true (even with ENABLE_MCP=true), then the MCP extracts when ENABLE_MCP=true."""
     notes = mcp_notes(settings)
     chosen = data_dir or settings.data_dir
     if chosen is not None:
         return DataSource("directory", Path(chosen).resolve(), f"contract CSVs in {chosen}", notes)
-    if not settings.use_mock_data:
-        if settings.enable_mcp:
+    if settings.use_mock_data:
+        return DataSource("seeds", settings.seeds_dir, "the committed mock seeds (USE_MOCK_DATA=true)", notes)
+    if settings.enable_mcp:
+        if mcp_blocked(settings):
             raise SalesInsightsError(
-                notes[0].split(";")[0] + " and USE_MOCK_DATA=false, so there is nothing to build from. "
+                notes[0].split(";")[0] + ", and USE_MOCK_DATA=false, so there is nothing to build from. "
                 "Set USE_MOCK_DATA=true to keep working on mocks, or pass --data-dir DIR."
             )
-        raise SalesInsightsError(
-            "USE_MOCK_DATA=false needs real data: pass --data-dir DIR (a directory of raw-contract CSVs) "
-            "or set SALES_INSIGHTS_DATA_DIR"
-        )
-    return DataSource("seeds", settings.seeds_dir, "the committed mock seeds (USE_MOCK_DATA=true)", notes)
+        current = settings.extract_dir / "current"
+        return DataSource("directory", current, f"the MCP extracts in {current}", notes)
+    raise SalesInsightsError(
+        "USE_MOCK_DATA=false needs real data: pass --data-dir DIR (a directory of raw-contract CSVs) "
+        "or set SALES_INSIGHTS_DATA_DIR"
+    )

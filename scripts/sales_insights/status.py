@@ -11,7 +11,7 @@ from .config import ProjectConfig, Settings
 from .errors import SalesInsightsError
 from .export import latest_run, read_manifest
 from .slo import as_dicts, evaluate, query_one
-from .sources import mcp_notes
+from .sources import mcp_blocked, mcp_notes
 
 
 def _jsonable(row: dict | None) -> dict | None:
@@ -82,9 +82,8 @@ def collect(settings: Settings, config: ProjectConfig, now: datetime, check_mcp:
     return {
         "use_mock_data": settings.use_mock_data,
         "enable_mcp": settings.enable_mcp,
-        # MCP asked for: until the connectors land their extracts and builds read them, the project runs
-        # on mocks (the notes say what is missing)
-        "mcp_blocked": settings.enable_mcp,
+        # MCP asked for but not buildable yet (not configured, or no complete extract): the notes say why
+        "mcp_blocked": mcp_blocked(settings),
         "missing_mcp_variables": list(settings.missing_mcp_variables) if settings.enable_mcp else [],
         "mcp_extracts": extracts,
         # opening a session with each server (it may start a program): only when asked for

@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .contract import TABLES, TYPE_WORDS, Table
+from .contract import GA4_FUNNEL_REPORT, TABLES, TYPE_WORDS, Table
 
 SUITES_DIR = Path("gx") / "expectations"
 SOURCE = "source"
@@ -119,6 +119,18 @@ _EXTRA_RULES: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     ),
     "raw_shopify_variants": (
         ("price", "negative", _NEGATIVE, "price is not negative"),
+    ),
+    "ga4_funnel_report": (
+        ("sessions", "negative", "try_cast({c} as bigint) < 0", "sessions is not negative"),
+        *(
+            rule
+            for step in ("add_to_cart_sessions", "begin_checkout_sessions", "purchase_sessions")
+            for rule in (
+                (step, "negative", "try_cast({c} as bigint) < 0", f"{step} is not negative"),
+                (step, "above_sessions", 'try_cast({c} as bigint) > try_cast("sessions" as bigint)',
+                 f"{step} is at most sessions"),
+            )
+        ),
     ),
 }
 
@@ -261,7 +273,7 @@ _MART_EXPECTATIONS: dict[str, list[dict]] = {
         _at_least("has_purchase", "reached_purchase", _OPEN),
     ],
     "fct_funnel_daily": [
-        _has_rows(), *_unique("funnel_daily_key"),
+        _has_rows(), *_unique("funnel_daily_key"), _one_of("funnel_basis", ("events", "ga4_report")),
         *_unique("session_date", "channel_group", "device_category", "landing_page"),
         *_non_negative("sessions", "add_to_cart_sessions", "begin_checkout_sessions", "purchase_sessions",
                        "add_to_cart_dropoff_sessions", "begin_checkout_dropoff_sessions",
@@ -273,6 +285,7 @@ _MART_EXPECTATIONS: dict[str, list[dict]] = {
     ],
     "fct_funnel_summary": [
         _has_rows(), *_unique("funnel_summary_key"), *_unique("breakdown", "breakdown_value", "step_number"),
+        _one_of("funnel_basis", ("events", "ga4_report")),
         _one_of("breakdown", ("all", "channel_group", "device_category", "landing_page", "user_type")),
         _one_of("step", _STEPS),
         *_non_negative("step_sessions", "step_sessions_open", "abandoned_sessions"),
@@ -388,7 +401,8 @@ def _mart_suite(name: str, expectations: list[dict]) -> Suite:
 
 
 def all_suites() -> list[Suite]:
-    return [*(_raw_suite(t) for t in TABLES), *(_mart_suite(n, e) for n, e in _MART_EXPECTATIONS.items())]
+    return [*(_raw_suite(t) for t in (*TABLES, GA4_FUNNEL_REPORT)),
+            *(_mart_suite(n, e) for n, e in _MART_EXPECTATIONS.items())]
 
 
 def suite_file(project_dir: Path, name: str) -> Path:

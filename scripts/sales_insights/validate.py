@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from .config import ContractsConfig, Settings, dbt_var, load_project_config
+from .contract import GA4_GRAIN_TABLES
 from .errors import SalesInsightsError
 from .export import MART_SCHEMA
 from .load import RAW_SCHEMA
@@ -79,6 +80,8 @@ class ValidationReport:
     suites: list[SuiteOutcome]
     data_docs: Path | None
     seconds: float
+    # Suites that do not apply to this warehouse: those of the GA4 grain it was not built from.
+    skipped: tuple[str, ...] = ()
 
     def count(self, status: str) -> int:
         return sum(s.count(status) for s in self.suites)
@@ -123,6 +126,14 @@ def row_rules_mostly(rows: int, contracts: ContractsConfig) -> float:
         return 1.0
     tolerated = max(math.floor(rows * contracts.max_bad_row_share), contracts.max_bad_rows)
     return max(0.0, 1.0 - tolerated / rows)
+
+
+# The suites that apply only to one GA4 grain, listed under the other: at report grain there are no events,
+# so no raw_ga4_events and no sessions; at event grain no report.
+_OTHER_GRAIN_SUITES = {
+    "events": (GA4_GRAIN_TABLES["report"],),
+    "report": (GA4_GRAIN_TABLES["events"], "fct_sessions"),
+}
 
 
 def _raw_row_counts(warehouse: Path, schema: str, tables: list[str]) -> dict[str, int]:
@@ -184,13 +195,18 @@ def validate_warehouse(
     data_docs_dir: Path | None = None,
     suite_filter: list[str] | None = None,
     on_progress: Callable[[str], None] | None = None,
+    ga4_grain: str = "events",
 ) -> ValidationReport:
-    """Validate `warehouse` against the suites (all, or those named). Raises only when it cannot start."""
+    """Validate `warehouse` against the suites (all, or those named) that apply to its GA4 grain. Raises only
+    when it cannot start."""
     started = time.monotonic()
     warehouse = Path(warehouse).resolve()
     if not warehouse.is_file():
         raise ContractsFailed(f"no warehouse at {warehouse}: run `sales-insights build` first")
     suites = load_suites(project_dir, suite_filter)
+    # GA4 came as events or as a report; the suites of the other grain would only find its empty table.
+    skipped = tuple(s.name for s in suites if s.name in _OTHER_GRAIN_SUITES[ga4_grain])
+    suites = [s for s in suites if s.name not in skipped]
     raw_tables = [s.table for s in suites if s.layer == SOURCE]
     mostly = {t: row_rules_mostly(n, contracts)
               for t, n in _raw_row_counts(warehouse, raw_schema, raw_tables).items()}
@@ -254,7 +270,7 @@ def validate_warehouse(
         outcomes.append(SuiteOutcome(suite.name, suite.layer, suite.table,
                                      [_outcome(suite.name, r, mostly.get(suite.table)) for r in run.results]))
     docs = data_docs_dir / "index.html" if data_docs_dir is not None else None
-    return ValidationReport(warehouse, outcomes, docs, time.monotonic() - started)
+    return ValidationReport(warehouse, outcomes, docs, time.monotonic() - started, skipped)
 
 
 def raw_schema_of(data_source: str) -> str:
@@ -264,7 +280,7 @@ def raw_schema_of(data_source: str) -> str:
 
 def validate_build(settings: Settings, warehouse: Path, data_source: str,
                    suite_filter: list[str] | None = None,
-                   on_progress: Callable[[str], None] | None = None) -> ValidationReport:
+                   on_progress: Callable[[str], None] | None = None, ga4_grain: str = "events") -> ValidationReport:
     """Validate a warehouse built from `data_source` ("seeds" or "directory") with the project's settings;
     the Data Docs replace the previous ones."""
     config = load_project_config(settings.project_dir)
@@ -277,7 +293,8 @@ def validate_build(settings: Settings, warehouse: Path, data_source: str,
         else:
             target.unlink(missing_ok=True)
     return validate_warehouse(warehouse, settings.project_dir, raw_schema_of(data_source), config.contracts,
-                              str(dbt_var(settings.project_dir, "shop_currency")), docs, suite_filter, on_progress)
+                              str(dbt_var(settings.project_dir, "shop_currency")), docs, suite_filter, on_progress,
+                              ga4_grain)
 
 
 def record_results(con: duckdb.DuckDBPyConnection, report: ValidationReport, build_id: str) -> None:
@@ -332,6 +349,8 @@ def format_report(report: ValidationReport, verbose: bool = False) -> str:
         for outcome in suite.outcomes:
             if verbose or outcome.status != PASSED:
                 lines.append(f"         {format_outcome(outcome)}")
+    if report.skipped:
+        lines.append(f"skipped (not this warehouse's GA4 grain): {', '.join(report.skipped)}")
     lines.append(
         f"{report.count(PASSED)}/{report.expectations} expectations passed in {len(report.suites)} suites"
         + (f", {report.count(FAILED)} failed" if report.count(FAILED) else "")

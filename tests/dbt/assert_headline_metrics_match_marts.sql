@@ -22,14 +22,29 @@ periods as (
     from headline
 ),
 
+-- GA4 as events (fct_sessions) or at report grain (its daily rows): one of the two has rows.
+session_rows as (
+    select
+        session_date,
+        1 as sessions,
+        case when reached_purchase then 1 else 0 end as purchase_sessions
+    from sessions
+    union all
+    select
+        session_date,
+        sessions,
+        purchase_sessions
+    from {{ ref('int_funnel_report_daily') }}
+),
+
 session_totals as (
     select
         periods.period,
-        count(sessions.session_key) as sessions,
-        {{ count_where('sessions.reached_purchase') }} as purchase_sessions
+        coalesce(sum(session_rows.sessions), 0) as sessions,
+        coalesce(sum(session_rows.purchase_sessions), 0) as purchase_sessions
     from periods
-    left join sessions
-        on sessions.session_date between periods.period_start_date and periods.period_end_date
+    left join session_rows
+        on session_rows.session_date between periods.period_start_date and periods.period_end_date
     group by periods.period
 ),
 

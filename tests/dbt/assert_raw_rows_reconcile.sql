@@ -1,6 +1,7 @@
 {#- For every raw table: raw rows = staged rows + rejected rows. Returns the tables where it fails. -#}
 {%- set tables = [
     ('ga4', 'raw_ga4_events', 'stg_ga4__events'),
+    ('ga4', 'ga4_funnel_report', 'stg_ga4__funnel_report'),
     ('shopify', 'raw_shopify_orders', 'stg_shopify__orders'),
     ('shopify', 'raw_shopify_order_lines', 'stg_shopify__order_lines'),
     ('shopify', 'raw_shopify_refunds', 'stg_shopify__refunds'),

@@ -1,6 +1,6 @@
 {#- Rejected rows point at their CSV line: in each base model the lines run 2 .. rows + 1 with no gap. -#}
 {%- set bases = [
-    'base_ga4__events', 'base_shopify__orders', 'base_shopify__order_lines', 'base_shopify__refunds',
+    'base_ga4__events', 'base_ga4__funnel_report', 'base_shopify__orders', 'base_shopify__order_lines', 'base_shopify__refunds',
     'base_shopify__customers', 'base_shopify__products', 'base_shopify__variants',
 ] -%}
 

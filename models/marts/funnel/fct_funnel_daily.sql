@@ -2,7 +2,11 @@ with sessions as (
     select * from {{ ref('fct_sessions') }}
 ),
 
-daily as (
+report_daily as (
+    select * from {{ ref('int_funnel_report_daily') }}
+),
+
+events_daily as (
     select
         session_date,
         channel_group,
@@ -20,6 +24,20 @@ daily as (
     group by session_date, channel_group, device_category, landing_page
 ),
 
+-- GA4 comes either as events or as a report (sales-insights build loads the other empty): one of the two
+-- has rows.
+daily as (
+    select
+        'events' as funnel_basis,
+        *
+    from events_daily
+    union all
+    select
+        'ga4_report' as funnel_basis,
+        *
+    from report_daily
+),
+
 final as (
     select
         {{ dbt.concat([
@@ -30,6 +48,7 @@ final as (
         channel_group,
         device_category,
         landing_page,
+        funnel_basis,
         sessions,
         add_to_cart_sessions,
         begin_checkout_sessions,
@@ -39,12 +58,21 @@ final as (
         begin_checkout_sessions_open,
         purchase_sessions_open,
         {{ safe_divide('add_to_cart_sessions', 'sessions') }} as add_to_cart_rate,
-        {{ safe_divide('begin_checkout_sessions', 'add_to_cart_sessions') }} as begin_checkout_rate,
-        {{ safe_divide('purchase_sessions', 'begin_checkout_sessions') }} as purchase_rate,
+        -- From GA4 reports the counts past add_to_cart are upper bounds: no rates between them (see
+        -- fct_funnel_summary); the session conversion rate is an upper bound.
+        case
+            when funnel_basis = 'events' then {{ safe_divide('begin_checkout_sessions', 'add_to_cart_sessions') }}
+        end as begin_checkout_rate,
+        case
+            when funnel_basis = 'events' then {{ safe_divide('purchase_sessions', 'begin_checkout_sessions') }}
+        end as purchase_rate,
         {{ metric_conversion_rate('purchase_sessions', 'sessions') }} as session_conversion_rate,
         sessions - add_to_cart_sessions as add_to_cart_dropoff_sessions,
-        add_to_cart_sessions - begin_checkout_sessions as begin_checkout_dropoff_sessions,
-        begin_checkout_sessions - purchase_sessions as purchase_dropoff_sessions
+        case
+            when funnel_basis = 'events' then add_to_cart_sessions - begin_checkout_sessions
+        end as begin_checkout_dropoff_sessions,
+        case when funnel_basis = 'events' then begin_checkout_sessions - purchase_sessions end
+            as purchase_dropoff_sessions
     from daily
 )
 

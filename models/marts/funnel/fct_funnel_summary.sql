@@ -19,9 +19,16 @@ with sessions as (
     select * from {{ ref('fct_sessions') }}
 ),
 
+report_daily as (
+    select * from {{ ref('int_funnel_report_daily') }}
+),
+
+-- GA4 comes either as events or as a report (sales-insights build loads the other empty): one of the two
+-- has rows. A report has no new-versus-returning split.
 by_breakdown as (
     {%- for breakdown, value in breakdowns %}
     select
+        'events' as funnel_basis,
         '{{ breakdown }}' as breakdown,
         {{ value }} as breakdown_value,
         min(session_date) as first_session_date,
@@ -36,6 +43,25 @@ by_breakdown as (
         {{ count_where('has_purchase') }} as purchase_sessions_open
     from sessions
     group by {{ value }}
+    union all
+    {%- endfor %}
+    {%- for breakdown, value in breakdowns if breakdown != 'user_type' %}
+    select
+        'ga4_report' as funnel_basis,
+        '{{ breakdown }}' as breakdown,
+        {{ value }} as breakdown_value,
+        min(session_date) as first_session_date,
+        max(session_date) as last_session_date,
+        cast(sum(sessions) as {{ dbt.type_bigint() }}) as sessions,
+        cast(sum(add_to_cart_sessions) as {{ dbt.type_bigint() }}) as add_to_cart_sessions,
+        cast(sum(begin_checkout_sessions) as {{ dbt.type_bigint() }}) as begin_checkout_sessions,
+        cast(sum(purchase_sessions) as {{ dbt.type_bigint() }}) as purchase_sessions,
+        cast(sum(sessions_open) as {{ dbt.type_bigint() }}) as sessions_open,
+        cast(sum(add_to_cart_sessions_open) as {{ dbt.type_bigint() }}) as add_to_cart_sessions_open,
+        cast(sum(begin_checkout_sessions_open) as {{ dbt.type_bigint() }}) as begin_checkout_sessions_open,
+        cast(sum(purchase_sessions_open) as {{ dbt.type_bigint() }}) as purchase_sessions_open
+    from report_daily
+    group by {{ value }}
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -45,11 +71,13 @@ by_breakdown as (
 steps as (
     {%- for number, step, column, previous in steps %}
     select
+        funnel_basis,
         breakdown,
         breakdown_value,
         first_session_date,
         last_session_date,
         {{ number }} as step_number,
+        funnel_basis = 'ga4_report' and {{ number }} > 2 as is_bounded,
         '{{ step }}' as step,
         {{ column }} as step_sessions,
         {{ column }}_open as step_sessions_open,
@@ -66,6 +94,7 @@ final as (
         {{ dbt.concat(['breakdown', "'|'", 'breakdown_value', "'|'", 'step']) }} as funnel_summary_key,
         breakdown,
         breakdown_value,
+        funnel_basis,
         step_number,
         step,
         first_session_date,
@@ -73,11 +102,19 @@ final as (
         step_sessions,
         step_sessions_open,
         previous_step_sessions,
-        {{ safe_divide('step_sessions', 'previous_step_sessions') }} as conversion_rate,
-        {{ wilson_bound('step_sessions', 'previous_step_sessions', 'lower') }} as conversion_rate_ci_lower,
-        {{ wilson_bound('step_sessions', 'previous_step_sessions', 'upper') }} as conversion_rate_ci_upper,
-        previous_step_sessions - step_sessions as abandoned_sessions,
-        {{ safe_divide('previous_step_sessions - step_sessions', 'previous_step_sessions') }} as abandonment_rate
+        -- From GA4 reports, the counts past add_to_cart are upper bounds, and a ratio of two bounds is no
+        -- bound: those steps get no rate (add_to_cart over sessions is exact either way).
+        case when not is_bounded then {{ safe_divide('step_sessions', 'previous_step_sessions') }} end
+            as conversion_rate,
+        case when not is_bounded then {{ wilson_bound('step_sessions', 'previous_step_sessions', 'lower') }} end
+            as conversion_rate_ci_lower,
+        case when not is_bounded then {{ wilson_bound('step_sessions', 'previous_step_sessions', 'upper') }} end
+            as conversion_rate_ci_upper,
+        case when not is_bounded then previous_step_sessions - step_sessions end as abandoned_sessions,
+        case
+            when not is_bounded
+                then {{ safe_divide('previous_step_sessions - step_sessions', 'previous_step_sessions') }}
+        end as abandonment_rate
     from steps
 )
 

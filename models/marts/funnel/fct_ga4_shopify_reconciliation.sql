@@ -9,6 +9,10 @@ ga4_transactions as (
     select * from {{ ref('int_ga4_transactions') }}
 ),
 
+report_rows as (
+    select count(*) as report_rows from {{ ref('stg_ga4__funnel_report') }}
+),
+
 joined as (
     select
         orders.order_id,
@@ -62,8 +66,14 @@ final as (
         shopify_only_orders,
         ga4_only_invalid_orders,
         ga4_only_unknown_orders,
-        {{ safe_divide('matched_orders', 'shopify_orders') }} as tracking_coverage_rate,
-        {{ safe_divide('matched_web_orders', 'shopify_web_orders') }} as web_tracking_coverage_rate
+        -- GA4 at report grain has no transaction ids: how many orders GA4 saw is not measured.
+        case
+            when (select report_rows from report_rows) = 0 then {{ safe_divide('matched_orders', 'shopify_orders') }}
+        end as tracking_coverage_rate,
+        case
+            when (select report_rows from report_rows) = 0
+                then {{ safe_divide('matched_web_orders', 'shopify_web_orders') }}
+        end as web_tracking_coverage_rate
     from daily
 )
 
