@@ -9,7 +9,7 @@ import json
 import shlex
 import shutil
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
@@ -19,11 +19,12 @@ from click.testing import CliRunner
 from conftest import PROJECT_DIR, build_generated_store
 from sales_insights.build import build
 from sales_insights.cli import main
-from sales_insights.config import load_settings
+from sales_insights.config import load_project_config, load_settings
 from sales_insights.extract import run_extract
 from sales_insights.generate import GeneratorConfig
 from sales_insights.load import ga4_grain
 from sales_insights.mcp_client import RetryPolicy
+from sales_insights.slo import NOT_APPLICABLE, evaluate
 from sales_insights.sources import DataSource
 from test_mcp import SERVER, record_shopify
 
@@ -139,6 +140,14 @@ def test_a_report_grain_build_gives_ga4s_open_funnel_and_the_same_shopify_marts(
                        ).fetchone()[0] > 0
     assert con.execute("select ga4_grain from meta.build_info").fetchone()[0] == "report"
     con.close()
+    # SLOs: GA4 freshness from the newest report day; tracking coverage is not applicable (not a breach)
+    last_day = duckdb.connect(str(result.warehouse), read_only=True).execute(
+        "select max(report_date) from staging.stg_ga4__funnel_report").fetchone()[0]
+    now = datetime.combine(last_day, time(12), tzinfo=UTC) + timedelta(days=1)
+    slos = {r.name: r for r in evaluate(load_project_config(PROJECT_DIR).slo, result.warehouse, tmp_path, now)}
+    assert slos["tracking_coverage"].status == NOT_APPLICABLE and not slos["tracking_coverage"].breached
+    assert slos["ga4_freshness"].passed and slos["ga4_freshness"].value == 12.0
+    assert "GA4 report day (its end)" in slos["ga4_freshness"].measured
     # `sales-insights validate` on the published file takes the grain from meta.build_info
     validated = CliRunner().invoke(main, ["validate", "--warehouse", str(result.warehouse)])
     assert validated.exit_code == 0, validated.output

@@ -225,7 +225,7 @@ def slo(warehouse: Path | None, export_dir: Path | None, as_json: bool, now: str
     except SalesInsightsError as exc:
         _fail(exc)
     click.echo(json.dumps(as_dicts(results), indent=2) if as_json else format_results(results))
-    if not all(r.passed for r in results):
+    if any(r.breached for r in results):
         sys.exit(1)
 
 

@@ -30,12 +30,15 @@ from .export import complete_runs
 
 PASS = "pass"
 BREACH = "breach"
+# An objective the warehouse's data cannot have: tracking coverage when GA4 came as reports, which carry no
+# transaction ids. Neither met nor breached, and said so.
+NOT_APPLICABLE = "not applicable"
 
 
 @dataclass(frozen=True)
 class SloResult:
     name: str
-    status: str  # pass | breach
+    status: str  # pass | breach | not applicable
     measured: str  # the measured value, in words
     objective: str  # the limit, in words
     value: float | None = None  # the measured number (None when it could not be measured)
@@ -43,6 +46,10 @@ class SloResult:
     @property
     def passed(self) -> bool:
         return self.status == PASS
+
+    @property
+    def breached(self) -> bool:
+        return self.status == BREACH
 
 
 def _result(name: str, ok: bool | None, measured: str, objective: str, value: float | None = None) -> SloResult:
@@ -152,29 +159,48 @@ def _tracking_coverage(warehouse: Path, floor: float, days: int) -> SloResult:
                    objective, round(rate, 6))
 
 
+def _ga4_grain(warehouse: Path) -> str:
+    row, _ = query_one(warehouse, "select ga4_grain from meta.build_info")
+    return str(row[0]) if row and row[0] else "events"
+
+
 def evaluate(config: SloConfig, warehouse: Path, export_dir: Path, now: datetime) -> list[SloResult]:
     """Every objective, measured now (an aware datetime)."""
     attempt = read_build_attempt(warehouse)
     zone = ZoneInfo(config.timezone)
+    report_grain = _ga4_grain(warehouse) == "report"
+    if report_grain:
+        # A report's newest day counts as seen at its end (the day is in the GA4 property's time zone).
+        ga4 = _freshness("ga4_freshness", warehouse, "staging.stg_ga4__funnel_report",
+                         "cast(report_date + 1 as timestamptz)", "GA4 report day (its end)",
+                         config.ga4_max_age_hours, now)
+        coverage = SloResult("tracking_coverage", NOT_APPLICABLE, "not measurable: GA4 came as reports, which "
+                             "carry no transaction ids", f"GA4 sees at least {config.tracking_coverage_floor:.0%} "
+                             "of online-store orders")
+    else:
+        ga4 = _freshness("ga4_freshness", warehouse, "staging.stg_ga4__events", "event_at", "GA4 event",
+                         config.ga4_max_age_hours, now)
+        coverage = _tracking_coverage(warehouse, config.tracking_coverage_floor, config.tracking_coverage_days)
     return [
-        _freshness("ga4_freshness", warehouse, "staging.stg_ga4__events", "event_at", "GA4 event",
-                   config.ga4_max_age_hours, now),
+        ga4,
         _freshness("shopify_freshness", warehouse, "staging.stg_shopify__orders", "created_at", "Shopify order",
                    config.shopify_max_age_hours, now),
         _build_duration(attempt, config.build_max_minutes),
         _contract_pass_rate(attempt, config.contract_min_pass_rate),
         _export_delivery(export_dir, config.export_deadline, zone, now),
-        _tracking_coverage(warehouse, config.tracking_coverage_floor, config.tracking_coverage_days),
+        coverage,
     ]
 
 
 def format_results(results: list[SloResult]) -> str:
     width = max(len(r.name) for r in results)
-    lines = [f"{'PASS  ' if r.passed else 'BREACH'} {r.name:<{width}}  {r.measured} (objective: {r.objective})"
-             for r in results]
-    breaches = sum(not r.passed for r in results)
-    lines.append(f"{len(results) - breaches} of {len(results)} objectives met"
-                 + (f"; {breaches} breached" if breaches else ""))
+    label = {PASS: "PASS  ", BREACH: "BREACH", NOT_APPLICABLE: "N/A   "}
+    lines = [f"{label[r.status]} {r.name:<{width}}  {r.measured} (objective: {r.objective})" for r in results]
+    breaches = sum(r.breached for r in results)
+    applicable = [r for r in results if r.status != NOT_APPLICABLE]
+    lines.append(f"{len(applicable) - breaches} of {len(applicable)} objectives met"
+                 + (f"; {breaches} breached" if breaches else "")
+                 + (f"; {len(results) - len(applicable)} not applicable" if len(applicable) < len(results) else ""))
     return "\n".join(lines)
 
 

@@ -142,7 +142,8 @@ def format_status(state: dict) -> str:
     lines.append(f"last export:  {export['exported_at']} of build {export['build_id']} ({export['files']} marts) in "
                  f"{export['folder']}" if export else f"last export:  none in {state['export_dir']}")
     slo = state["slo"]
-    breached = [r["name"] for r in slo if r["status"] != "pass"]
-    lines.append(f"SLOs:         {len(slo) - len(breached)} of {len(slo)} met"
+    breached = [r["name"] for r in slo if r["status"] == "breach"]
+    applicable = [r for r in slo if r["status"] != "not applicable"]
+    lines.append(f"SLOs:         {len(applicable) - len(breached)} of {len(applicable)} met"
                  + (f"; breached: {', '.join(breached)} (details: `sales-insights slo`)" if breached else ""))
     return "\n".join(lines)

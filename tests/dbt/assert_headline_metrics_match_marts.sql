@@ -31,10 +31,11 @@ session_rows as (
     from sessions
     union all
     select
-        session_date,
+        report_date as session_date,
         sessions,
-        purchase_sessions
-    from {{ ref('int_funnel_report_daily') }}
+        -- a purchase counts in the closed funnel only after begin_checkout and add_to_cart: capped at both
+        least(purchase_sessions, begin_checkout_sessions, add_to_cart_sessions) as purchase_sessions
+    from {{ ref('stg_ga4__funnel_report') }}
 ),
 
 session_totals as (
