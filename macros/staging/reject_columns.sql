@@ -21,3 +21,22 @@
         {%- endfor %}
     end as reject_value
 {%- endmacro %}
+
+{#- The last columns of every base model: the first failed check (see reject_columns), and the raw row as
+    JSON for a rejected row (null for a row that passed), from the raw_<column> columns in `raw`. -#}
+{% macro rejection_output(raw) -%}
+    reject_column,
+    reject_reason,
+    reject_value,
+    case when reject_reason is not null then {{ json_record(raw, 'raw_') }} end as raw_record
+{%- endmacro %}
+
+{#- Copies of a raw record, by its key column: has_conflicting_copies (rows with the key differ in
+    content) and copy_number (1 for the first of identical rows, by source line). `qualifier` names the
+    relation when the select joins others. -#}
+{% macro copy_columns(key, qualifier=none) -%}
+    {%- set q = qualifier ~ '.' if qualifier else '' -%}
+    min({{ q }}row_hash) over (partition by {{ q }}{{ key }})
+    <> max({{ q }}row_hash) over (partition by {{ q }}{{ key }}) as has_conflicting_copies,
+    row_number() over (partition by {{ q }}{{ key }}, {{ q }}row_hash order by {{ q }}source_line) as copy_number
+{%- endmacro %}

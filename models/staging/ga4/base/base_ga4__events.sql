@@ -151,10 +151,7 @@ final as (
         transaction_id,
         purchase_revenue,
         currency,
-        reject_column,
-        reject_reason,
-        reject_value,
-        case when reject_reason is not null then {{ json_record(raw, 'raw_') }} end as raw_record
+        {{ rejection_output(raw) }}
     from validated
 )
 

@@ -67,9 +67,7 @@ typed as (
 copies as (
     select
         *,
-        min(row_hash) over (partition by raw_report_key) <> max(row_hash) over (partition by raw_report_key)
-            as has_conflicting_copies,
-        row_number() over (partition by raw_report_key, row_hash order by source_line) as copy_number
+        {{ copy_columns('raw_report_key') }}
     from typed
 ),
 
@@ -94,10 +92,7 @@ final as (
         add_to_cart_sessions,
         begin_checkout_sessions,
         purchase_sessions,
-        reject_column,
-        reject_reason,
-        reject_value,
-        case when reject_reason is not null then {{ json_record(raw, 'raw_') }} end as raw_record
+        {{ rejection_output(raw) }}
     from validated
 )
 

@@ -38,9 +38,7 @@ typed as (
 copies as (
     select
         *,
-        min(row_hash) over (partition by raw_id) <> max(row_hash) over (partition by raw_id)
-            as has_conflicting_copies,
-        row_number() over (partition by raw_id, row_hash order by source_line) as copy_number
+        {{ copy_columns('raw_id') }}
     from typed
 ),
 
@@ -60,10 +58,7 @@ final as (
         email_hash,
         accepts_marketing as is_accepting_marketing,
         country,
-        reject_column,
-        reject_reason,
-        reject_value,
-        case when reject_reason is not null then {{ json_record(raw, 'raw_') }} end as raw_record
+        {{ rejection_output(raw) }}
     from validated
 )
 

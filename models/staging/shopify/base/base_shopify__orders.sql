@@ -84,9 +84,7 @@ typed as (
 copies as (
     select
         *,
-        min(row_hash) over (partition by raw_id) <> max(row_hash) over (partition by raw_id)
-            as has_conflicting_copies,
-        row_number() over (partition by raw_id, row_hash order by source_line) as copy_number
+        {{ copy_columns('raw_id') }}
     from typed
 ),
 
@@ -118,10 +116,7 @@ final as (
         landing_site,
         referring_site,
         is_test,
-        reject_column,
-        reject_reason,
-        reject_value,
-        case when reject_reason is not null then {{ json_record(raw, 'raw_') }} end as raw_record
+        {{ rejection_output(raw) }}
     from validated
 )
 

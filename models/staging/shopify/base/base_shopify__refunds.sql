@@ -51,9 +51,7 @@ copies as (
     select
         typed.*,
         accepted_orders.order_id is not null as has_accepted_order,
-        min(typed.row_hash) over (partition by typed.raw_id) <> max(typed.row_hash) over (partition by typed.raw_id)
-            as has_conflicting_copies,
-        row_number() over (partition by typed.raw_id, typed.row_hash order by typed.source_line) as copy_number
+        {{ copy_columns('raw_id', 'typed') }}
     from typed
     left join accepted_orders
         on typed.order_id = accepted_orders.order_id
@@ -74,10 +72,7 @@ final as (
         order_id,
         created_at,
         amount as refund_amount,
-        reject_column,
-        reject_reason,
-        reject_value,
-        case when reject_reason is not null then {{ json_record(raw, 'raw_') }} end as raw_record
+        {{ rejection_output(raw) }}
     from validated
 )
 

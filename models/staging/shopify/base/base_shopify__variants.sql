@@ -53,9 +53,7 @@ copies as (
     select
         typed.*,
         accepted_products.product_id is not null as has_accepted_product,
-        min(typed.row_hash) over (partition by typed.raw_id) <> max(typed.row_hash) over (partition by typed.raw_id)
-            as has_conflicting_copies,
-        row_number() over (partition by typed.raw_id, typed.row_hash order by typed.source_line) as copy_number
+        {{ copy_columns('raw_id', 'typed') }}
     from typed
     left join accepted_products
         on typed.product_id = accepted_products.product_id
@@ -78,10 +76,7 @@ final as (
         sku,
         price,
         compare_at_price,
-        reject_column,
-        reject_reason,
-        reject_value,
-        case when reject_reason is not null then {{ json_record(raw, 'raw_') }} end as raw_record
+        {{ rejection_output(raw) }}
     from validated
 )
 
