@@ -20,13 +20,24 @@ MCP_CONNECTORS = ("ga4", "shopify")
 GA4_PROPERTY_VARIABLE = "SALES_INSIGHTS_GA4_PROPERTY_ID"
 
 
+def mcp_server_variables(connector: str) -> tuple[str, str]:
+    """The variables that name a connector's MCP server: a stdio command, or a streamable HTTP URL."""
+    prefix = f"SALES_INSIGHTS_MCP_{connector.upper()}_"
+    return prefix + "COMMAND", prefix + "URL"
+
+
+def mcp_token_variable(connector: str) -> str:
+    """The variable whose value is sent as a bearer token to the connector's HTTP server."""
+    return f"SALES_INSIGHTS_MCP_{connector.upper()}_TOKEN"
+
+
 def missing_mcp_variables(env) -> tuple[str, ...]:
     """What the MCP connectors still need, e.g. ("SALES_INSIGHTS_MCP_GA4_COMMAND or SALES_INSIGHTS_MCP_GA4_URL",)."""
     missing = []
     for connector in MCP_CONNECTORS:
-        prefix = f"SALES_INSIGHTS_MCP_{connector.upper()}_"
-        if not env.get(prefix + "COMMAND") and not env.get(prefix + "URL"):
-            missing.append(f"{prefix}COMMAND or {prefix}URL")
+        command, url = mcp_server_variables(connector)
+        if not env.get(command) and not env.get(url):
+            missing.append(f"{command} or {url}")
     if not env.get(GA4_PROPERTY_VARIABLE):
         missing.append(GA4_PROPERTY_VARIABLE)
     return tuple(missing)

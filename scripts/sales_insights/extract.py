@@ -31,9 +31,19 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from .config import GA4_PROPERTY_VARIABLE, mcp_server_variables
 from .contract import GA4_FUNNEL_REPORT, TABLES_BY_NAME
 from .locks import exclusive_lock
-from .mcp_client import McpSchemaError, RetryPolicy, ServerSpec, ToolSession, run_session
+from .mcp_client import (
+    McpAuthError,
+    McpError,
+    McpSchemaError,
+    RetryPolicy,
+    ServerSpec,
+    ToolSession,
+    run_session,
+    server_spec,
+)
 
 SHOPIFY_DATED = ("raw_shopify_orders", "raw_shopify_order_lines", "raw_shopify_refunds")
 SHOPIFY_SNAPSHOT = ("raw_shopify_customers", "raw_shopify_products", "raw_shopify_variants")
@@ -417,19 +427,11 @@ def _days(since: date, until: date) -> list[str]:
     return [(since + timedelta(days=n)).isoformat() for n in range((until - since).days + 1)]
 
 
-def _columns(table: str) -> list[str]:
-    return TABLES_BY_NAME[table].column_names
-
-
-def _write_csv(path: Path, table: str, rows: Iterable[dict]) -> int:
-    count = 0
+def _write_csv(path: Path, table: str, rows: Iterable[dict]) -> None:
     with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=_columns(table), lineterminator="\n")
+        writer = csv.DictWriter(handle, fieldnames=TABLES_BY_NAME[table].column_names, lineterminator="\n")
         writer.writeheader()
-        for row in rows:
-            writer.writerow(row)
-            count += 1
-    return count
+        writer.writerows(rows)
 
 
 def _staged(target: Path, fill: Callable[[Path], None]) -> Path:
@@ -507,7 +509,7 @@ def _folder_filler(tables: dict[str, list[dict]], audit: list[dict]) -> Callable
     return fill
 
 
-def _day_folders(connector_dir: Path) -> list[Path]:
+def day_folders(connector_dir: Path) -> list[Path]:
     return sorted(p for p in connector_dir.glob("????-??-??") if p.is_dir())
 
 
@@ -516,7 +518,7 @@ def assemble_current(extract_dir: Path) -> Path:
     An order found in two day folders (its day moved, say the store changed its time zone) is kept once,
     from the newest folder, with its lines and refunds."""
     def fill(folder: Path) -> None:
-        days = _day_folders(extract_dir / "shopify")
+        days = day_folders(extract_dir / "shopify")
         order_day = {row["id"]: day.name for day in days for row in _read_csv(day / "raw_shopify_orders.csv")}
         for table in SHOPIFY_DATED:
             if not days:
@@ -524,7 +526,7 @@ def assemble_current(extract_dir: Path) -> Path:
             key = "id" if table == "raw_shopify_orders" else "order_id"
             _write_csv(folder / f"{table}.csv", table, (row for day in days for row in _read_csv(day / f"{table}.csv")
                                                         if order_day.get(row[key]) == day.name))
-        ga4_days = _day_folders(extract_dir / "ga4")
+        ga4_days = day_folders(extract_dir / "ga4")
         if ga4_days:
             _write_csv(folder / f"{GA4_REPORT}.csv", GA4_REPORT,
                        (row for day in ga4_days for row in _read_csv(day / f"{GA4_REPORT}.csv")))
@@ -566,11 +568,8 @@ def _write_landings(extract_dir: Path, fetched: list) -> None:
 
 def check_connectors(retry: RetryPolicy | None = None) -> list[dict]:
     """Per connector: is its server configured, can a session be opened, does it have the tools we call."""
-    from .mcp_client import McpAuthError, McpError, server_spec
-
     checks = []
     for connector, tools in REQUIRED_TOOLS.items():
-        prefix = f"SALES_INSIGHTS_MCP_{connector.upper()}_"
         try:
             spec = server_spec(connector)
         except McpError as exc:
@@ -578,7 +577,7 @@ def check_connectors(retry: RetryPolicy | None = None) -> list[dict]:
             continue
         if spec is None:
             checks.append({"connector": connector, "state": "not configured", "server": None,
-                           "detail": f"set {prefix}COMMAND or {prefix}URL"})
+                           "detail": "set " + " or ".join(mcp_server_variables(connector))})
             continue
 
         async def work(session, tools=tools):
@@ -604,8 +603,6 @@ def run_extract(settings, since: date, until: date | None = None, connectors: tu
                 retry: RetryPolicy | None = None, on_progress: Callable[[str], None] | None = None,
                 page_sizes: dict[str, int] | None = None) -> ExtractResult:
     """Extract each connector's data from `since` to `until` (default: today, UTC) into the extract directory."""
-    from .mcp_client import McpError
-
     if not settings.enable_mcp:
         raise McpError("ENABLE_MCP is not true: the MCP connectors are off (set ENABLE_MCP=true to extract)")
     until = until or datetime.now(UTC).date()
@@ -626,36 +623,33 @@ def run_extract(settings, since: date, until: date | None = None, connectors: tu
 def _extract_locked(settings, extract_dir: Path, since: date, until: date, connectors: tuple[str, ...],
                     retry: RetryPolicy | None, on_progress: Callable[[str], None] | None,
                     page_sizes: dict[str, int]) -> ExtractResult:
-    from .mcp_client import McpError, server_spec
-
     results, fetched = [], []
     for connector in connectors:
         spec: ServerSpec | None = server_spec(connector)
         if spec is None:
-            prefix = f"SALES_INSIGHTS_MCP_{connector.upper()}_"
-            raise McpError(f"the {connector} connector is not configured: set {prefix}COMMAND or {prefix}URL")
+            raise McpError(f"the {connector} connector is not configured: set "
+                           + " or ".join(mcp_server_variables(connector)))
         if on_progress:
             on_progress(f"extract: {connector} from {since} to {until} through {spec.describe()}")
         result = ConnectorResult(connector)
+        size = page_sizes.get(connector, SHOPIFY_PAGE_SIZE if connector == "shopify" else GA4_PAGE_SIZE)
         if connector == "shopify":
-            size = page_sizes.get("shopify", SHOPIFY_PAGE_SIZE)
-
-            async def work(session, size=size, result=result):
-                await session.require_tools(REQUIRED_TOOLS["shopify"])
-                landing = await _extract_shopify(session, since, until, size, result)
-                result.calls, result.retries = session.calls, session.retries
-                return landing
+            def extract(session, size=size, result=result):
+                return _extract_shopify(session, since, until, size, result)
         else:
-            property_id = os.environ.get("SALES_INSIGHTS_GA4_PROPERTY_ID", "")
+            property_id = os.environ.get(GA4_PROPERTY_VARIABLE, "")
             if not property_id:
-                raise McpError("the ga4 connector needs SALES_INSIGHTS_GA4_PROPERTY_ID (the GA4 property to report on)")
-            size = page_sizes.get("ga4", GA4_PAGE_SIZE)
+                raise McpError(f"the ga4 connector needs {GA4_PROPERTY_VARIABLE} (the GA4 property to report on)")
 
-            async def work(session, size=size, result=result, property_id=property_id):
-                await session.require_tools(REQUIRED_TOOLS["ga4"])
-                landing = await _extract_ga4(session, property_id, since, until, size, result)
-                result.calls, result.retries = session.calls, session.retries
-                return landing
+            def extract(session, size=size, result=result, property_id=property_id):
+                return _extract_ga4(session, property_id, since, until, size, result)
+
+        async def work(session, connector=connector, extract=extract, result=result):
+            await session.require_tools(REQUIRED_TOOLS[connector])
+            landing = await extract(session)
+            result.calls, result.retries = session.calls, session.retries
+            return landing
+
         fetched.append((connector, run_session(spec, work, retry), result))
     # Everything was fetched before anything is written: an extract that fails while fetching changes no file.
     try:

@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import anyio
 
+from .config import mcp_server_variables, mcp_token_variable
 from .errors import SalesInsightsError
 
 T = TypeVar("T")
@@ -112,13 +113,15 @@ class ServerSpec:
 def server_spec(connector: str, env: Mapping[str, str] | None = None) -> ServerSpec | None:
     """The connector's server from SALES_INSIGHTS_MCP_<CONNECTOR>_{COMMAND,URL,TOKEN}; None if neither is set."""
     env = os.environ if env is None else env
-    prefix = f"SALES_INSIGHTS_MCP_{connector.upper()}_"
-    command, url = env.get(prefix + "COMMAND", "").strip(), env.get(prefix + "URL", "").strip()
+    command_variable, url_variable = mcp_server_variables(connector)
+    command, url = env.get(command_variable, "").strip(), env.get(url_variable, "").strip()
     if not command and not url:
         return None
     if command and url:
-        raise McpError(f"{prefix}COMMAND and {prefix}URL are both set: set one (a stdio command or an HTTP URL)")
-    return ServerSpec(connector, tuple(shlex.split(command)), url or None, env.get(prefix + "TOKEN") or None,
+        raise McpError(f"{command_variable} and {url_variable} are both set: set one (a stdio command or an HTTP "
+                       "URL)")
+    return ServerSpec(connector, tuple(shlex.split(command)), url or None,
+                      env.get(mcp_token_variable(connector)) or None,
                       dict(os.environ) if env is os.environ else dict(env))
 
 
@@ -201,7 +204,7 @@ class ToolSession:
                 if statuses and statuses[-1] in (401, 403):
                     raise McpAuthError(self.spec.redact(
                         f"{self._where(tool)} refused the credentials (HTTP {statuses[-1]}); check "
-                        f"SALES_INSIGHTS_MCP_{self.spec.connector.upper()}_TOKEN")) from None
+                        f"{mcp_token_variable(self.spec.connector)}")) from None
                 if attempt + 1 < self.retry.attempts and (
                         _TRANSIENT.search(last) or (statuses and statuses[-1] in (429, 500, 502, 503, 504))):
                     await self._backoff(attempt)
@@ -212,7 +215,7 @@ class ToolSession:
                 if _AUTH.search(_message(last)):
                     raise McpAuthError(self.spec.redact(
                         f"{self._where(tool)} refused the credentials: {last}. Check the credentials the server "
-                        f"is given (its environment, or SALES_INSIGHTS_MCP_{self.spec.connector.upper()}_TOKEN)."))
+                        f"is given (its environment, or {mcp_token_variable(self.spec.connector)})."))
                 transient = bool(_TRANSIENT.search(_message(last)))
                 if transient and attempt + 1 < self.retry.attempts:
                     await self._backoff(attempt)
@@ -313,7 +316,7 @@ def _one_session(spec: ServerSpec, work, retry: RetryPolicy, sleep, timeout: flo
             status = f"HTTP {refused[0]}"
             raise McpAuthError(spec.redact(
                 f"the {spec.connector} MCP server at {spec.describe()} refused the credentials ({status}); check "
-                f"SALES_INSIGHTS_MCP_{spec.connector.upper()}_TOKEN")) from None
+                f"{mcp_token_variable(spec.connector)}")) from None
         if statuses and statuses[-1] >= 400:
             text += f" (HTTP {statuses[-1]})"
         transient = bool(statuses and statuses[-1] in (429, 500, 502, 503, 504)) or bool(_TRANSIENT.search(text))

@@ -6,9 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Settings
-from .contract import GA4_GRAIN_TABLES, TABLES, TABLES_BY_NAME
 from .errors import SalesInsightsError
-from .load import read_header
+from .load import ga4_grain, grain_tables, read_header
 
 
 @dataclass(frozen=True)
@@ -29,14 +28,13 @@ def extract_is_complete(settings: Settings) -> bool:
     current = settings.extract_dir / "current"
     if not current.is_dir():
         return False
-    ga4 = [name for name in GA4_GRAIN_TABLES.values() if (current / f"{name}.csv").is_file()]
-    tables = [t.name for t in TABLES if t.source == "shopify"] + ga4
-    try:
-        for name in tables:
-            read_header(current / f"{name}.csv", TABLES_BY_NAME[name])
+    try:  # the loader's own checks, before it loads anything
+        tables, _ = grain_tables(ga4_grain(current))
+        for table in tables:
+            read_header(current / table.file_name, table)
     except (SalesInsightsError, OSError):
         return False
-    return len(ga4) == 1
+    return True
 
 
 def mcp_blocked(settings: Settings) -> bool:

@@ -10,6 +10,7 @@ from .build import read_build_attempt, read_build_info
 from .config import ProjectConfig, Settings
 from .errors import SalesInsightsError
 from .export import latest_run, read_manifest
+from .extract import day_folders
 from .slo import as_dicts, evaluate, query_one
 from .sources import mcp_blocked, mcp_notes
 
@@ -52,7 +53,7 @@ def mcp_extracts(settings: Settings, max_age_hours: float, now: datetime) -> dic
     written = datetime.fromtimestamp(newest, UTC) if newest is not None else None
     days = {}
     for connector in ("ga4", "shopify"):
-        found = sorted(p.name for p in (directory / connector).glob("????-??-??") if p.is_dir())
+        found = [p.name for p in day_folders(directory / connector)]
         if found:
             days[connector] = {"days": len(found), "first": found[0], "last": found[-1]}
     return {
