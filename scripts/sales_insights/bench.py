@@ -40,6 +40,7 @@ from .build import dbt_artefacts_dir, dbt_command, read_build_info
 from .config import Settings, duckdb_memory_limit
 from .contract import TABLES
 from .errors import SalesInsightsError
+from .files import write_text_atomically
 from .load import load_data_dir, read_header
 
 # GA4 events per simulated visitor with the generator's defaults (1,449,000 events from 100,000
@@ -433,10 +434,7 @@ def run_bench(settings: Settings, sizes: list[int], runs: int, out: Path, work: 
         "sizes": [asdict(r) for r in results],
         "table": format_table(results),
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    os.replace(tmp, out)
+    write_text_atomically(out, json.dumps(report, indent=2) + "\n")
     return results
 
 

@@ -29,6 +29,7 @@ import duckdb
 
 from .config import Settings
 from .errors import SalesInsightsError
+from .files import write_text_atomically
 from .load import LoadReport, ga4_grain, load_data_dir
 from .locks import exclusive_lock
 from .sources import DataSource
@@ -73,11 +74,7 @@ class BuildAttempt:
 
 
 def write_build_attempt(warehouse: Path, attempt: BuildAttempt) -> None:
-    path = dbt_artefacts_dir(warehouse) / LAST_BUILD
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(asdict(attempt), indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomically(dbt_artefacts_dir(warehouse) / LAST_BUILD, json.dumps(asdict(attempt), indent=2) + "\n")
 
 
 def read_build_attempt(warehouse: Path) -> dict | None:

@@ -8,8 +8,6 @@ the metric macros define): the report formats numbers and never computes a metri
 from __future__ import annotations
 
 import html
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +19,10 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 from plotly.offline import get_plotlyjs
 
+from .build import read_build_info
 from .errors import SalesInsightsError
+from .files import write_text_atomically
+from .shortlist import format_p
 
 # The marts the page reads (models/exposures.yml declares them for the report; a test keeps both equal).
 REPORT_MARTS = (
@@ -94,13 +95,6 @@ def format_change(current, previous, unit: str) -> str:
     if previous == 0:
         return ""
     return f"{current / previous - 1:+.1%}"
-
-
-def format_p(value) -> str:
-    """An adjusted p-value as the shortlist prints it: below 0.001 it is just "< 0.001"."""
-    if _missing(value):
-        return "-"
-    return "< 0.001" if float(value) < 0.001 else f"= {float(value):.3f}"
 
 
 def _figure(fig: go.Figure, chart_id: str, height: int) -> str:
@@ -488,17 +482,13 @@ code { background: #f0f2f5; padding: 1px 4px; border-radius: 3px; }
 """
 
 
-def _read_build(con: duckdb.DuckDBPyConnection) -> dict:
-    try:
-        row = con.execute("select build_id, built_at, data_source from meta.build_info").fetchone()
-    except duckdb.Error:
-        row = None
-    return {"build_id": row[0], "built_at": row[1], "data_source": row[2]} if row else {
-        "build_id": "unknown", "built_at": None, "data_source": "unknown"}
+_UNKNOWN_BUILD = {"build_id": "unknown", "built_at": None, "data_source": "unknown"}
 
 
-def render_report(con: duckdb.DuckDBPyConnection, tracking_floor: float | None = None) -> tuple[str, dict, list[str]]:
-    """The page's HTML, the build it shows and the ids of its charts."""
+def render_report(con: duckdb.DuckDBPyConnection, build: dict | None,
+                  tracking_floor: float | None = None) -> tuple[str, list[str]]:
+    """The page's HTML and the ids of its charts; `build` is the warehouse's meta.build_info (None for a
+    plain dbt build, which records none)."""
     present = {r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()}
     missing = [m for m in REPORT_MARTS if m not in present]
@@ -506,7 +496,7 @@ def render_report(con: duckdb.DuckDBPyConnection, tracking_floor: float | None =
         raise SalesInsightsError(f"the warehouse has no marts.{', marts.'.join(missing)}: rebuild it with "
                                  "`sales-insights build`")
     page = _Page(con)
-    build = _read_build(con)
+    build = build or _UNKNOWN_BUILD
     headline_section, headline = _headline(page)
     sections = [headline_section, _landing_pages(page), _funnel(page), _cohorts(page), _clv(page, headline),
                 _forecast(page), _coverage(page, tracking_floor), _shortlist(page), _definitions(headline)]
@@ -528,7 +518,7 @@ def render_report(con: duckdb.DuckDBPyConnection, tracking_floor: float | None =
         f"source {_esc(build['data_source'])} · generated {date.today():%Y-%m-%d}</div></header>"
         f"<nav>{nav}</nav><main>{body}</main></body></html>\n"
     )
-    return document, build, page.charts
+    return document, page.charts
 
 
 def write_report(warehouse: Path, out: Path, tracking_floor: float | None = None,
@@ -537,28 +527,17 @@ def write_report(warehouse: Path, out: Path, tracking_floor: float | None = None
     new one, never half of one)."""
     if not warehouse.exists():
         raise SalesInsightsError(f"no warehouse at {warehouse}: run `sales-insights run` (or `build`) first")
-    try:
-        con = duckdb.connect(str(warehouse), read_only=True)
-    except duckdb.Error as exc:
-        raise SalesInsightsError(f"cannot open {warehouse} to read it: {exc}") from exc
+    build = read_build_info(warehouse)  # also the clear error when the file cannot be opened
+    con = duckdb.connect(str(warehouse), read_only=True)
     try:
         if on_progress:
             on_progress(f"report: reading the marts of {warehouse}")
-        document, build, charts = render_report(con, tracking_floor)
+        document, charts = render_report(con, build, tracking_floor)
     finally:
         con.close()
     out = out.resolve()
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        write_text_atomically(out, document)
     except OSError as exc:
         raise SalesInsightsError(f"cannot write the report to {out}: {exc}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(document)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return ReportResult(out, str(build["build_id"]), tuple(charts), out.stat().st_size)
+    return ReportResult(out, str((build or _UNKNOWN_BUILD)["build_id"]), tuple(charts), out.stat().st_size)

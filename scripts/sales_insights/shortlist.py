@@ -46,11 +46,17 @@ def _money(value) -> str:
     return "-" if pd.isna(value) else f"{float(value):,.0f}"
 
 
+def format_p(value) -> str:
+    """An adjusted p-value (q) as the shortlist and the report print it: below 0.001 just "< 0.001"."""
+    if value is None or pd.isna(value):
+        return "-"
+    return "< 0.001" if float(value) < 0.001 else f"= {float(value):.3f}"
+
+
 def _evidence(row) -> str:
     if pd.isna(row.adjusted_p_value):
         return "descriptive"
-    q = float(row.adjusted_p_value)
-    label = "q<0.001" if q < 0.001 else f"q={q:.3f}"
+    label = "q" + format_p(row.adjusted_p_value).replace(" ", "")
     return label if row.is_significant else f"{label} (n.s.)"
 
 
