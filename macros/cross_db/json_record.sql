@@ -3,12 +3,14 @@
     {{ return(adapter.dispatch('json_record', 'sales_insights')(columns, prefix)) }}
 {% endmacro %}
 
+{#- Spark's to_json leaves out null fields unless told to keep them: a rejected row keeps its empty values,
+    as on DuckDB. -#}
 {% macro default__json_record(columns, prefix) -%}
     to_json(named_struct(
         {%- for column in columns %}
         '{{ column }}', {{ prefix ~ column }}{{ ',' if not loop.last }}
         {%- endfor %}
-    ))
+    ), map('ignoreNullFields', 'false'))
 {%- endmacro %}
 
 {% macro duckdb__json_record(columns, prefix) -%}

@@ -78,7 +78,7 @@
 
 {#- Net revenue per valid order, in money; null without orders. -#}
 {% macro metric_average_order_value(net_revenue, orders) -%}
-    cast({{ safe_divide(net_revenue, orders) }} as {{ type_money() }})
+    {{ money_divide(net_revenue, orders) }}
 {%- endmacro %}
 
 {#- Active customers of a cohort month over the customers of the cohort. -#}

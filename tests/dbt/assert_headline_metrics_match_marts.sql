@@ -107,8 +107,7 @@ expected as (
         ('conversion_rate', 'session_totals', safe_divide('purchase_sessions', 'sessions')),
         ('orders', 'order_totals', 'cast(orders as ' ~ type_double() ~ ')'),
         ('net_revenue', 'order_totals', 'cast(net_revenue as ' ~ type_double() ~ ')'),
-        ('average_order_value', 'order_totals', 'cast(' ~ safe_divide('net_revenue', 'orders') ~ ' as '
-            ~ type_money() ~ ')'),
+        ('average_order_value', 'order_totals', money_divide('net_revenue', 'orders')),
         ('month_1_retention_rate', 'retention', safe_divide('active_customers', 'cohort_customers')),
         ('predicted_clv_12m', 'clv_total', 'cast(average_clv as ' ~ type_money() ~ ')'),
     ] %}

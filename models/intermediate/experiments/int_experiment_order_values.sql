@@ -31,7 +31,12 @@ final as (
                 and subtotal_price < {{ var('free_shipping_threshold') }}
         ) as orders_just_under_threshold,
         (
-            select cast(avg({{ var('free_shipping_threshold') }} - subtotal_price) as {{ type_double() }}) from orders
+            select
+                cast(
+                    {{ money_divide('sum(' ~ var('free_shipping_threshold') ~ ' - subtotal_price)', 'count(*)') }}
+                    as {{ type_double() }}
+                )
+            from orders
             where subtotal_price >= {{ var('free_shipping_threshold') }} - {{ var('free_shipping_band') }}
                 and subtotal_price < {{ var('free_shipping_threshold') }}
         ) as average_gap_to_threshold,
@@ -49,8 +54,14 @@ final as (
             select count(*) from first_two
             where second_order_value < first_order_value
         ) as smaller_second_orders,
-        (select cast(avg(second_order_value - first_order_value) as {{ type_double() }}) from first_two)
-            as average_second_order_change,
+        (
+            select
+                cast(
+                    {{ money_divide('sum(second_order_value - first_order_value)', 'count(*)') }}
+                    as {{ type_double() }}
+                )
+            from first_two
+        ) as average_second_order_change,
         (
             select count(*) from orders
             where is_first_order

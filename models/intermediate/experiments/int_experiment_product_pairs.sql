@@ -26,7 +26,7 @@ product_orders as (
 product_prices as (
     select
         product_id,
-        cast(avg(price) as {{ type_money() }}) as average_unit_price
+        {{ money_divide('sum(price)', 'count(price)') }} as average_unit_price
     from {{ ref('stg_shopify__order_lines') }}
     group by product_id
 ),

@@ -21,7 +21,7 @@ products as (
         products.product_id,
         products.product_title,
         products.product_type,
-        avg(lines.price) as average_unit_price,
+        {{ money_divide('sum(lines.price)', 'count(lines.price)') }} as average_unit_price,
         count(distinct order_products.order_id) as orders
     from {{ ref('stg_shopify__products') }} as products
     inner join {{ ref('stg_shopify__order_lines') }} as lines

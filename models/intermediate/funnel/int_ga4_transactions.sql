@@ -4,9 +4,9 @@
     the raw events were appended to (see appended_from_line): the transactions with a purchase event among
     the new rows are recomputed from all their events. -#}
 {{ config(
-    materialized='incremental',
+    materialized=upsert_materialization(),
     unique_key='transaction_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy=upsert_strategy(),
     on_schema_change='fail',
     full_refresh=(none if appended_from_line('raw_ga4_events') else true),
 ) }}

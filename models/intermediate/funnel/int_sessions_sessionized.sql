@@ -6,9 +6,9 @@
     events for recent days are picked up. When the build reloaded a rewritten GA4 file whole, any old event
     may have changed: the sessions are rebuilt in full. Either way a re-run never double counts. -#}
 {{ config(
-    materialized='incremental',
+    materialized=upsert_materialization(),
     unique_key='session_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy=upsert_strategy(),
     on_schema_change='fail',
     full_refresh=(true if raw_table_reloaded('raw_ga4_events') else none),
 ) }}
@@ -119,7 +119,7 @@ session_transactions as (
     select
         session_key,
         count(transaction_id) as transactions,
-        {{ dbt.listagg('transaction_id', "','", 'order by transaction_id') }} as transaction_ids,
+        {{ sorted_listagg('transaction_id', "','") }} as transaction_ids,
         sum(purchase_revenue) as ga4_purchase_revenue
     from transactions
     group by session_key
@@ -133,7 +133,7 @@ final as (
         session_events.user_id,
         {{ micros_to_timestamptz('session_events.session_start_us') }} as session_start_at,
         {{ to_reporting_date(micros_to_timestamptz('session_events.session_start_us')) }} as session_date,
-        cast((session_events.session_end_us - session_events.session_start_us) / 1000000 as {{ dbt.type_bigint() }})
+        {{ integer_divide('session_events.session_end_us - session_events.session_start_us', '1000000') }}
             as session_duration_seconds,
         session_events.ga_session_number,
         first_event.device_category,

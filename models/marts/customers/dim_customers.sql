@@ -103,10 +103,9 @@ final as (
             {{ dbt.datediff('day_totals.first_order_date', 'observation.observation_end_date', 'day') }}
             as {{ dbt.type_bigint() }}
         ) as tenure_days,
-        cast(case
-            when day_totals.order_days > 1
-                then (order_totals.net_revenue - day_totals.first_day_net_revenue) / (day_totals.order_days - 1)
-        end as {{ type_money() }}) as repeat_average_order_value,
+        {{ money_divide(
+            'order_totals.net_revenue - day_totals.first_day_net_revenue', 'day_totals.order_days - 1'
+        ) }} as repeat_average_order_value,
         case when order_totals.customer_id is not null then observation.observation_end_date end
             as observation_end_date
     from customer_ids

@@ -18,7 +18,7 @@ history as (
 weekday_weights as (
     select
         {{ day_of_week('order_date') }} as weekday,
-        avg(net_revenue) as weight
+        avg(cast(net_revenue as {{ type_double() }})) as weight
     from history
     group by {{ day_of_week('order_date') }}
 ),

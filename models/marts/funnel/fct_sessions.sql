@@ -1,9 +1,9 @@
 {#- Incremental when the raw events were appended to (see appended_from_line): the sessions of the new
     rows are replaced, as int_sessions_sessionized recomputed them. Otherwise, a full build. -#}
 {{ config(
-    materialized='incremental',
+    materialized=upsert_materialization(),
     unique_key='session_key',
-    incremental_strategy='delete+insert',
+    incremental_strategy=upsert_strategy(),
     on_schema_change='fail',
     full_refresh=(none if appended_from_line('raw_ga4_events') else true),
 ) }}
