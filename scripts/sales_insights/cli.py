@@ -354,3 +354,20 @@ def bench(sizes: tuple[int, ...], runs: int, out: Path, work_dir: Path) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.command(name="dbt", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+              help="Run dbt in this process on the project (its profiles/ and project directory by default), for "
+                   "example `sales-insights dbt build --target spark`. On a Spark session target (the optional "
+                   "extra '.[spark]') the Python models run in dbt's own Spark session, which plain dbt-spark "
+                   "cannot do. Exits with dbt's code.")
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
+def dbt_cmd(dbt_args: tuple[str, ...]) -> None:
+    from .spark import run_dbt_in_process
+
+    try:
+        settings = load_settings()
+        code = run_dbt_in_process(list(dbt_args), settings.project_dir, settings.profiles_dir)
+    except SalesInsightsError as exc:
+        _fail(exc)
+    sys.exit(code)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import clv
-from .relations import ordered_df
+from .relations import duckdb_relation, ordered_df
 
 FITTED = "fitted"
 INSUFFICIENT = "insufficient_data"
@@ -210,5 +210,5 @@ def read_model_inputs(order_days, customers, config_get) -> tuple[pd.DataFrame, 
     """What every CLV dbt Python model reads, from its relations int_customer_order_days and
     dim_customers (the models call dbt.ref themselves: dbt finds refs in the model file): the order
     days, the observation end (the last valid order's date) and the settings from its config."""
-    observation_end = customers.aggregate("max(observation_end_date)").fetchall()[0][0]
+    observation_end = duckdb_relation(customers).aggregate("max(observation_end_date)").fetchall()[0][0]
     return ordered_df(order_days), observation_end, ClvSettings.from_config(config_get)

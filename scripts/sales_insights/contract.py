@@ -241,7 +241,7 @@ def seed_properties_yaml(contract_doc: Path = CONTRACT_DOC) -> str:
             "    config:",
             "      column_types:",
         ]
-        lines += [f"        {c}: varchar" for c in t.column_names]
+        lines += [f"        {c}: string" for c in t.column_names]
         lines.append("    columns:")
         for c in t.columns:
             described = column_description(t, c, meanings.get((t.name, c.name), ""))

@@ -1,6 +1,7 @@
 """Per customer repeat purchases predicted for the holdout by the calibration fit, against the actual."""
 
 from sales_insights.clv_models import predict_holdout, read_model_inputs
+from sales_insights.relations import model_output, ordered_df
 
 
 def model(dbt, session):
@@ -8,4 +9,5 @@ def model(dbt, session):
     order_days, observation_end, settings = read_model_inputs(
         dbt.ref("int_customer_order_days"), dbt.ref("dim_customers"), dbt.config.get
     )
-    return predict_holdout(order_days, observation_end, dbt.ref("int_clv_parameters").df(), settings)
+    parameters = ordered_df(dbt.ref("int_clv_parameters"))
+    return model_output(predict_holdout(order_days, observation_end, parameters, settings), session)

@@ -2,6 +2,7 @@
 history and on the calibration period before the holdout (see sales_insights.clv_models)."""
 
 from sales_insights.clv_models import fit_parameters, read_model_inputs
+from sales_insights.relations import model_output
 
 
 def model(dbt, session):
@@ -9,4 +10,4 @@ def model(dbt, session):
     order_days, observation_end, settings = read_model_inputs(
         dbt.ref("int_customer_order_days"), dbt.ref("dim_customers"), dbt.config.get
     )
-    return fit_parameters(order_days, observation_end, settings)
+    return model_output(fit_parameters(order_days, observation_end, settings), session)

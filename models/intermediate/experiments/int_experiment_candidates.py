@@ -1,15 +1,15 @@
 """Experiment candidates with their statistical evidence, impact and sizing (sales_insights.experiments)."""
 
 from sales_insights.experiments import ExperimentSettings, candidates
-from sales_insights.relations import ordered_df
+from sales_insights.relations import model_output, ordered_df
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
-    return candidates(
+    return model_output(candidates(
         ordered_df(dbt.ref("int_experiment_product_pairs")),
         ordered_df(dbt.ref("int_experiment_substitutes")),
         ordered_df(dbt.ref("int_experiment_order_values")),
         ordered_df(dbt.ref("fct_funnel_summary")),
         ExperimentSettings.from_config(dbt.config.get),
-    )
+    ), session)

@@ -2,14 +2,14 @@
 interval (see sales_insights.forecast for the method)."""
 
 from sales_insights.forecast import ForecastSettings, forecast_tables
-from sales_insights.relations import ordered_df
+from sales_insights.relations import duckdb_relation, model_output, ordered_df
 
 
 def model(dbt, session):
     dbt.config(materialized="table")
     orders = ordered_df(
-        dbt.ref("fct_orders")
+        duckdb_relation(dbt.ref("fct_orders"))
         .filter("is_valid")
         .project("order_date, customer_id, net_revenue, is_first_order")
     )
-    return forecast_tables(orders, ForecastSettings.from_config(dbt.config.get))
+    return model_output(forecast_tables(orders, ForecastSettings.from_config(dbt.config.get)), session)

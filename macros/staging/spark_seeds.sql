@@ -1,0 +1,84 @@
+{#- Seeds on Spark, for the mock raw tables (seeds with meta.source_lines): a Spark table has no stable row
+    id and its files come back in any order, so the CSV line of each row is written as a column,
+    _source_line (the header is line 1), which source_line_number() reads. Other seeds load as dbt-spark
+    loads them. dbt looks up these implementations in the root project before dbt-spark's own. -#}
+
+{% macro seed_has_source_lines(model) -%}
+    {{ return(model['config'].get('meta', {}).get('source_lines', false)) }}
+{%- endmacro %}
+
+{% macro spark__create_csv_table(model, agate_table) %}
+    {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set quote_seed_column = model['config'].get('quote_columns', None) -%}
+    {%- set columns = [] -%}
+    {%- for col_name in agate_table.column_names -%}
+        {%- set inferred_type = adapter.convert_type(agate_table, loop.index0) -%}
+        {%- do columns.append(
+            adapter.quote_seed_column(col_name | string, quote_seed_column) ~ ' '
+            ~ column_override.get(col_name, inferred_type)
+        ) -%}
+    {%- endfor -%}
+    {%- if seed_has_source_lines(model) -%}
+        {%- do columns.append('_source_line bigint') -%}
+    {%- endif -%}
+
+    {% set sql %}
+        create table {{ this.render() }} ({{ columns | join(', ') }})
+        {{ file_format_clause() }}
+        {{ location_clause() }}
+        {{ comment_clause() }}
+    {% endset %}
+
+    {% call statement('_') -%}
+        {{ sql }}
+    {%- endcall %}
+
+    {{ return(sql) }}
+{% endmacro %}
+
+{#- A CSV value as a Spark SQL literal. dbt-spark's session method binds values by quoting their text as
+    it is: an empty value became the text 'None' and a quote broke the statement. -#}
+{% macro spark_seed_literal(value) -%}
+    {%- if value is none -%}
+        null
+    {%- elif value is sameas true or value is sameas false -%}
+        {{ 'true' if value else 'false' }}
+    {%- elif value is number -%}
+        {{ value }}
+    {%- else -%}
+        '{{ (value.isoformat() if value.isoformat is defined else value | string)
+            | replace('\\', '\\\\') | replace("'", "\\'") }}'
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro spark__load_csv_rows(model, agate_table) %}
+    {%- set batch_size = get_batch_size() -%}
+    {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set source_lines = seed_has_source_lines(model) -%}
+    {%- set types = [] -%}
+    {%- for col_name in agate_table.column_names -%}
+        {%- do types.append(column_override.get(col_name, adapter.convert_type(agate_table, loop.index0))) -%}
+    {%- endfor -%}
+    {%- set statements = [] -%}
+
+    {%- for chunk in agate_table.rows | batch(batch_size) -%}
+        {%- set first_line = loop.index0 * batch_size + 2 -%}
+        {%- set sql -%}
+            insert into {{ this.render() }} values
+            {% for row in chunk -%}
+                ({%- for value in row -%}
+                    cast({{ spark_seed_literal(value) }} as {{ types[loop.index0] }}){{ ', ' if not loop.last }}
+                {%- endfor -%}
+                {%- if source_lines %}, {{ first_line + loop.index0 }}{% endif -%})
+                {{- ',' if not loop.last }}
+            {% endfor %}
+        {%- endset -%}
+
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {%- if loop.first -%}
+            {%- do statements.append(sql) -%}
+        {%- endif -%}
+    {%- endfor -%}
+
+    {{ return(statements[0]) }}
+{% endmacro %}
