@@ -5,11 +5,14 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
+# The optional extra for the Spark target (dbt-spark's session method, pyspark); the tests' Spark parity
+# build needs it and Java 17.
+SPARK_STAMP := $(VENV)/.install-spark-stamp
 # Every SQL file of the dbt project: models, macros (with the generic tests in macros/tests) and the
 # singular tests. tests/test_lint.py checks that these cover every .sql file.
 SQL_PATHS := models macros tests/dbt
 
-.PHONY: install browser run test lint clean
+.PHONY: install install-spark java browser run test lint clean
 
 install: $(STAMP)
 
@@ -17,6 +20,12 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+install-spark: $(SPARK_STAMP)
+
+$(SPARK_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,spark]'
+	touch $(SPARK_STAMP)
 
 run: install
 	$(BIN)/sales-insights run
@@ -33,7 +42,15 @@ browser:
 	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
 	  else echo "chromium is missing: install it (apt-get install chromium) for the report's browser test"; fi; }
 
-test: lint browser
+# Spark runs on Java 17; as root, install Debian's headless JRE when java is missing.
+java:
+	@command -v java >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jre-headless >/dev/null \
+	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openjdk-17-jre-headless >/dev/null; }; \
+	  else echo "java is missing: install Java 17 (apt-get install openjdk-17-jre-headless) for the Spark parity test"; fi; }
+
+test: lint browser java install-spark
 	$(BIN)/python -m pytest
 
 clean:
