@@ -9,7 +9,8 @@
         when {{ count }} > 0 then cast(
             cast(
                 case when {{ amount }} < 0 then -1 else 1 end
-                * {{ integer_divide('2 * abs(cast(' ~ amount ~ ' * 100 as ' ~ dbt.type_bigint() ~ ')) + ' ~ count,
+                * {{ integer_divide('2 * abs(cast(cast(' ~ amount ~ ' as ' ~ type_money() ~ ') * 100 as ' ~ dbt.type_bigint()
+                                    ~ ')) + ' ~ count,
                                     '2 * ' ~ count) }}
                 as decimal(18, 0)
             ) * 0.01
@@ -18,7 +19,8 @@
     end
 {%- endmacro %}
 
-{#- The quotient of two non-negative integers, rounded down, as an integer. -#}
+{#- The quotient of two non-negative integers, rounded down, as an integer. (DuckDB's // of decimals or
+    doubles is not integer division: the operands are cast to bigint there.) -#}
 {% macro integer_divide(dividend, divisor) %}
     {{ return(adapter.dispatch('integer_divide', 'sales_insights')(dividend, divisor)) }}
 {% endmacro %}
@@ -28,7 +30,7 @@
 {%- endmacro %}
 
 {% macro duckdb__integer_divide(dividend, divisor) -%}
-    (({{ dividend }}) // ({{ divisor }}))
+    (cast({{ dividend }} as bigint) // cast({{ divisor }} as bigint))
 {%- endmacro %}
 
 {% macro postgres__integer_divide(dividend, divisor) -%}

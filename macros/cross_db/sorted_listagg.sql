@@ -9,6 +9,7 @@
     {{ dbt.listagg(value, delimiter, 'order by ' ~ value) }}
 {%- endmacro %}
 
+{#- collect_list of only nulls is an empty array, which array_join makes '': null, as on DuckDB. -#}
 {% macro spark__sorted_listagg(value, delimiter) -%}
-    array_join(array_sort(collect_list({{ value }})), {{ delimiter }})
+    case when count({{ value }}) > 0 then array_join(array_sort(collect_list({{ value }})), {{ delimiter }}) end
 {%- endmacro %}

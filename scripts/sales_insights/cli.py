@@ -358,16 +358,20 @@ if __name__ == "__main__":
 
 @main.command(name="dbt", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
               help="Run dbt in this process on the project (its profiles/ and project directory by default), for "
-                   "example `sales-insights dbt build --target spark`. On a Spark session target (the optional "
+                   "example `sales-insights dbt build --target spark` or `sales-insights dbt --data-dir DIR build "
+                   "--target spark`. On a Spark session target (the optional "
                    "extra '.[spark]') the Python models run in dbt's own Spark session, which plain dbt-spark "
                    "cannot do. Exits with dbt's code.")
+@click.option("--data-dir", type=_path, default=None,
+              help="Spark session targets: load this directory of raw-contract CSVs into the target's raw schema "
+                   "first (the loader's checks), and build from it instead of the mock seeds.")
 @click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
-def dbt_cmd(dbt_args: tuple[str, ...]) -> None:
+def dbt_cmd(data_dir: Path | None, dbt_args: tuple[str, ...]) -> None:
     from .spark import run_dbt_in_process
 
     try:
         settings = load_settings()
-        code = run_dbt_in_process(list(dbt_args), settings.project_dir, settings.profiles_dir)
+        code = run_dbt_in_process(list(dbt_args), settings.project_dir, settings.profiles_dir, data_dir)
     except SalesInsightsError as exc:
         _fail(exc)
     sys.exit(code)

@@ -7,7 +7,12 @@ DuckDB, so the comparison needs no Spark session. For each mart:
 - the rows must pair up: rows are matched on every column that is not a floating-point number (text,
   integers, decimals, dates, instants, booleans; nulls match nulls), copies by their rank;
 - in each pair, every floating-point column must agree within `tolerance` (relative to the larger value,
-  and absolute below 1). Nulls must be null on both sides, NaN must be NaN on both.
+  and absolute below 1: rates and p-values agree to 1e-9). Nulls must be null on both sides, NaN must be
+  NaN on both.
+
+The Spark tables are read as plain Parquet (the session's default format; a Delta table's directory also
+holds files it has removed). A Spark table with no rows may have no data file: its columns are then taken
+as DuckDB's, so only its emptiness is compared.
 
 Decimals are exact on both engines, so the money columns are compared exactly; only the statistics
 (rates, p-values, fitted parameters) are floats, whose last digits follow the order of floating-point
@@ -95,9 +100,11 @@ def compare_mart(
     numbered = "select *, row_number() over ({} {}) as _copy from {}"
     on = " and ".join([f"d.{_q(k)} is not distinct from s.{_q(k)}" for k in keys] + ["d._copy = s._copy"])
     differs = {
-        # DuckDB orders NaN above every number (NaN <= NaN holds), so only finite values get the tolerance.
-        f: (f"not (d.{_q(f)} is not distinct from s.{_q(f)} or (isfinite(d.{_q(f)}) and isfinite(s.{_q(f)}) "
-            f"and abs(d.{_q(f)} - s.{_q(f)}) <= {tolerance} * greatest(1, abs(d.{_q(f)}), abs(s.{_q(f)}))))")
+        # DuckDB orders NaN above every number (NaN <= NaN holds), so only finite values get the tolerance;
+        # a null on one side only makes the test null, which coalesce counts as a difference.
+        f: (f"not coalesce(d.{_q(f)} is not distinct from s.{_q(f)} or (isfinite(d.{_q(f)}) and "
+            f"isfinite(s.{_q(f)}) and abs(d.{_q(f)} - s.{_q(f)}) <= "
+            f"{tolerance} * greatest(1, abs(d.{_q(f)}), abs(s.{_q(f)}))), false)")
         for f in floats
     }
     relative = {

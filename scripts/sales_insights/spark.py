@@ -11,12 +11,19 @@ the session dbt's SQL runs in. On Databricks the same models run as dbt-spark or
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import jinja2
+import yaml
+
 from .errors import SalesInsightsError
+from .load import RAW_SCHEMA, LoadReport, load_data_dir
 
 SESSION_METHOD = "session"
+PROFILE = "sales_insights"
 
 
 class SessionPythonJobHelper:
@@ -25,11 +32,16 @@ class SessionPythonJobHelper:
 
     def __init__(self, parsed_model: dict, credentials: Any) -> None:
         self.name = parsed_model.get("alias") or parsed_model.get("name", "python model")
+        self.settings = dict(getattr(credentials, "server_side_parameters", None) or {})
 
     def submit(self, compiled_code: str) -> None:
         from pyspark.sql import SparkSession
 
-        spark = SparkSession.builder.getOrCreate()
+        # The session dbt-spark's cursors use, made the way they make it when none is running yet.
+        builder = SparkSession.builder.enableHiveSupport()
+        for key, value in self.settings.items():
+            builder = builder.config(key, value)
+        spark = builder.getOrCreate()
         code = compile(compiled_code, f"<dbt python model {self.name}>", "exec")
         exec(code, {"__name__": f"dbt_model_{self.name}", "spark": spark})  # noqa: S102 (dbt's compiled model)
 
@@ -65,15 +77,91 @@ def spark_dir(project_dir: Path) -> Path:
     return Path(os.environ.get("SALES_INSIGHTS_SPARK_DIR") or project_dir / "target" / "spark").absolute()
 
 
-def run_dbt_in_process(args: list[str], project_dir: Path, profiles_dir: Path) -> int:
+def target_of(args: list[str]) -> str | None:
+    """The --target (or -t) a dbt command line names, if any."""
+    for i, arg in enumerate(args):
+        if arg in ("--target", "-t") and i + 1 < len(args):
+            return args[i + 1]
+        if arg.startswith("--target="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def session_target_settings(profiles_dir: Path, target: str) -> dict[str, str]:
+    """The Spark settings (server_side_parameters) of a session target of profiles.yml, with its env_var()
+    calls rendered as dbt renders them; an error when the target is not a Spark session."""
+    profiles = yaml.safe_load((profiles_dir / "profiles.yml").read_text())
+    output = profiles.get(PROFILE, {}).get("outputs", {}).get(target)
+    if not output or output.get("type") != "spark" or output.get("method") != SESSION_METHOD:
+        raise SalesInsightsError(
+            f"{profiles_dir / 'profiles.yml'}: target {target!r} is not a Spark session target (type spark, "
+            "method session); raw data for the DuckDB target is loaded by `sales-insights build --data-dir`"
+        )
+
+    def env_var(name: str, default: str | None = None) -> str:
+        value = os.environ.get(name, default)
+        if value is None:
+            raise SalesInsightsError(f"profiles.yml: environment variable {name} is not set")
+        return value
+
+    render = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    return {str(key): render.from_string(str(value)).render(env_var=env_var)
+            for key, value in (output.get("server_side_parameters") or {}).items()}
+
+
+def load_data_dir_to_spark(data_dir: Path, settings: dict[str, str]) -> LoadReport:
+    """Load a directory of raw-contract CSVs into the Spark session's `raw` schema. The files go through the
+    DuckDB loader first (sales_insights.load: every check, the same errors naming file, column and lines,
+    every value as text), into a scratch file; each table is then written to Spark as Parquet with the
+    CSV line of each row as _source_line, which Spark's source_line_number() reads."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    with tempfile.TemporaryDirectory(prefix="sales-insights-load-") as scratch:
+        con = duckdb.connect(str(Path(scratch) / "loaded.duckdb"))
+        try:
+            report = load_data_dir(con, data_dir)
+            spark.sql(f"create database if not exists {RAW_SCHEMA}")
+            for table in report.row_counts:
+                # Loaded whole into a new file, so the row id is the order of the file's rows.
+                rows = con.execute(f'select *, rowid + 2 as _source_line from {RAW_SCHEMA}."{table}"')
+                frame = spark.createDataFrame(rows.to_arrow_table())
+                frame.write.mode("overwrite").format("parquet").saveAsTable(f"{RAW_SCHEMA}.{table}")
+        finally:
+            con.close()
+    return report
+
+
+def run_dbt_in_process(args: list[str], project_dir: Path, profiles_dir: Path, data_dir: Path | None = None) -> int:
     """Run one dbt command in this process (so Python models on a Spark session target run in dbt's own
-    session); returns dbt's exit code: 0 success, 1 a node failed, 2 dbt could not run."""
+    session); returns dbt's exit code: 0 success, 1 a node failed, 2 dbt could not run. With `data_dir`,
+    the command's target must be a Spark session: the CSVs are loaded into its raw schema first and the
+    models read them (USE_MOCK_DATA=false, and the var ga4_grain when GA4 comes at report grain)."""
     install_session_python_models()
     from dbt.cli.main import dbtRunner
 
     os.environ.setdefault("SALES_INSIGHTS_SPARK_DIR", str(spark_dir(project_dir)))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     flags = list(args)
+    if data_dir is not None:
+        target = target_of(flags)
+        if target is None:
+            raise SalesInsightsError("--data-dir loads into a Spark session target: name it, e.g. --target spark")
+        settings = session_target_settings(profiles_dir, target)
+        cwd = Path.cwd()
+        os.chdir(project_dir)  # the profile's paths are relative to the project, as when dbt runs
+        try:
+            report = load_data_dir_to_spark(Path(data_dir).absolute(), settings)
+        finally:
+            os.chdir(cwd)
+        os.environ["USE_MOCK_DATA"] = "false"
+        if report.ga4_grain != "events":
+            if any(f == "--vars" or f.startswith("--vars=") for f in flags):
+                raise SalesInsightsError(f"{data_dir} holds GA4 at report grain: add ga4_grain: report to --vars")
+            flags += ["--vars", "{ga4_grain: report}"]
     if "--project-dir" not in flags:
         flags += ["--project-dir", str(project_dir)]
     if "--profiles-dir" not in flags:

@@ -11,6 +11,7 @@ with cases as (
     union all select 0.01, 3, 0.00
     union all select 12.34, 1, 12.34
     union all select 10.00, 0, null
+    union all select null, 2, null
 ),  -- noqa: enable=AL03,LT09,LT11
 
 computed as (
@@ -19,8 +20,8 @@ computed as (
         divisor,
         expected,
         {{ money_divide('amount', 'divisor') }} as quotient,
-        -- Expressions are divided whole: (amount - 0.05) / (divisor + 1 - 1), not amount - 0.05 * 100.
-        {{ money_divide('amount + 0.05 - 0.05', 'divisor + 1 - 1') }} as quotient_of_expressions
+        -- Expressions are divided whole: (amount + 0.05 - 0.05) / (0 + divisor), not 0 + 2 * divisor.
+        {{ money_divide('amount + 0.05 - 0.05', '0 + divisor') }} as quotient_of_expressions
     from cases
 )
 
