@@ -15,16 +15,23 @@
     {{ return(model['config'].get('meta', {}).get('source_lines', false)) }}
 {%- endmacro %}
 
-{% macro spark__create_csv_table(model, agate_table) %}
+{#- Each column's type: the seed's column_types, else the type dbt infers from the values. -#}
+{% macro seed_column_types(model, agate_table) -%}
     {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set types = [] -%}
+    {%- for col_name in agate_table.column_names -%}
+        {%- do types.append(column_override.get(col_name, adapter.convert_type(agate_table, loop.index0))) -%}
+    {%- endfor -%}
+    {{ return(types) }}
+{%- endmacro %}
+
+{% macro spark__create_csv_table(model, agate_table) %}
     {%- set quote_seed_column = model['config'].get('quote_columns', None) -%}
+    {%- set types = seed_column_types(model, agate_table) -%}
     {%- set columns = [] -%}
     {%- for col_name in agate_table.column_names -%}
-        {%- set inferred_type = adapter.convert_type(agate_table, loop.index0) -%}
-        {%- do columns.append(
-            adapter.quote_seed_column(col_name | string, quote_seed_column) ~ ' '
-            ~ column_override.get(col_name, inferred_type)
-        ) -%}
+        {%- set name = adapter.quote_seed_column(col_name | string, quote_seed_column) -%}
+        {%- do columns.append(name ~ ' ' ~ types[loop.index0]) -%}
     {%- endfor -%}
     {%- if seed_has_source_lines(model) -%}
         {%- do columns.append('_source_line bigint') -%}
@@ -61,12 +68,8 @@
 
 {% macro spark__load_csv_rows(model, agate_table) %}
     {%- set batch_size = get_batch_size() -%}
-    {%- set column_override = model['config'].get('column_types', {}) -%}
     {%- set source_lines = seed_has_source_lines(model) -%}
-    {%- set types = [] -%}
-    {%- for col_name in agate_table.column_names -%}
-        {%- do types.append(column_override.get(col_name, adapter.convert_type(agate_table, loop.index0))) -%}
-    {%- endfor -%}
+    {%- set types = seed_column_types(model, agate_table) -%}
     {%- set statements = [] -%}
 
     {%- for chunk in agate_table.rows | batch(batch_size) -%}

@@ -70,10 +70,10 @@ def compare_mart(
     con: duckdb.DuckDBPyConnection, duck_relation: str, spark_dir: Path, mart: str, tolerance: float,
 ) -> MartParity:
     result = MartParity(mart)
-    files = sorted(spark_dir.glob("*.parquet"))
     if not spark_dir.is_dir():
         result.problems.append(f"no Spark table at {spark_dir}")
         return result
+    files = sorted(spark_dir.glob("*.parquet"))
     spark_relation = f"spark_{mart}"
     if files:
         file_list = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
@@ -99,21 +99,16 @@ def compare_mart(
     order = ("order by " + ", ".join(_q(f) for f in floats)) if floats else "order by 1"
     numbered = "select *, row_number() over ({} {}) as _copy from {}"
     on = " and ".join([f"d.{_q(k)} is not distinct from s.{_q(k)}" for k in keys] + ["d._copy = s._copy"])
-    differs = {
-        # DuckDB orders NaN above every number (NaN <= NaN holds), so only finite values get the tolerance;
-        # a null on one side only makes the test null, which coalesce counts as a difference.
-        f: (f"not coalesce(d.{_q(f)} is not distinct from s.{_q(f)} or (isfinite(d.{_q(f)}) and "
-            f"isfinite(s.{_q(f)}) and abs(d.{_q(f)} - s.{_q(f)}) <= "
-            f"{tolerance} * greatest(1, abs(d.{_q(f)}), abs(s.{_q(f)}))), false)")
-        for f in floats
-    }
-    relative = {
-        f: f"abs(d.{_q(f)} - s.{_q(f)}) / greatest(1, abs(d.{_q(f)}), abs(s.{_q(f)}))" for f in floats
-    }
     measures = ["count(*) filter (where s._copy is null)", "count(*) filter (where d._copy is null)"]
     for f in floats:
-        measures += [f"count(*) filter (where d._copy is not null and s._copy is not null and {differs[f]})",
-                     f"coalesce(max({relative[f]}) filter (where isfinite(d.{_q(f)}) and isfinite(s.{_q(f)})), 0)"]
+        a, b = f"d.{_q(f)}", f"s.{_q(f)}"
+        finite = f"isfinite({a}) and isfinite({b})"
+        relative = f"abs({a} - {b}) / greatest(1, abs({a}), abs({b}))"
+        # DuckDB orders NaN above every number (NaN <= NaN holds), so only finite values get the tolerance;
+        # a null on one side only makes the test null, which coalesce counts as a difference.
+        differs = f"not coalesce({a} is not distinct from {b} or ({finite} and {relative} <= {tolerance}), false)"
+        measures += [f"count(*) filter (where d._copy is not null and s._copy is not null and {differs})",
+                     f"coalesce(max({relative}) filter (where {finite}), 0)"]
     joined = (f"from ({numbered.format(partition, order, duck_relation)}) as d "
               f"full join ({numbered.format(partition, order, spark_relation)}) as s on {on}")
     row = con.execute(f"select {', '.join(measures)} {joined}").fetchone()

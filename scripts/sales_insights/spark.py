@@ -26,6 +26,17 @@ SESSION_METHOD = "session"
 PROFILE = "sales_insights"
 
 
+def spark_session(settings: dict[str, str]):
+    """The process's Spark session, made as dbt-spark's session cursors make it (Hive support and the
+    target's server_side_parameters) when none is running yet."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
+
+
 class SessionPythonJobHelper:
     """Runs a dbt Python model's compiled code in the process's Spark session (dbt's PythonJobHelper
     interface: built with the parsed model and the credentials, then `submit`)."""
@@ -35,13 +46,7 @@ class SessionPythonJobHelper:
         self.settings = dict(getattr(credentials, "server_side_parameters", None) or {})
 
     def submit(self, compiled_code: str) -> None:
-        from pyspark.sql import SparkSession
-
-        # The session dbt-spark's cursors use, made the way they make it when none is running yet.
-        builder = SparkSession.builder.enableHiveSupport()
-        for key, value in self.settings.items():
-            builder = builder.config(key, value)
-        spark = builder.getOrCreate()
+        spark = spark_session(self.settings)
         code = compile(compiled_code, f"<dbt python model {self.name}>", "exec")
         exec(code, {"__name__": f"dbt_model_{self.name}", "spark": spark})  # noqa: S102 (dbt's compiled model)
 
@@ -114,12 +119,7 @@ def load_data_dir_to_spark(data_dir: Path, settings: dict[str, str]) -> LoadRepo
     DuckDB loader first (sales_insights.load: every check, the same errors naming file, column and lines,
     every value as text), into a scratch file; each table is then written to Spark as Parquet with the
     CSV line of each row as _source_line, which Spark's source_line_number() reads."""
-    from pyspark.sql import SparkSession
-
-    builder = SparkSession.builder.enableHiveSupport()
-    for key, value in settings.items():
-        builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    spark = spark_session(settings)
     with tempfile.TemporaryDirectory(prefix="sales-insights-load-") as scratch:
         con = duckdb.connect(str(Path(scratch) / "loaded.duckdb"))
         try:
