@@ -16,6 +16,12 @@ with rejected as (
     select
         '{{ source_table }}' as source_table,
         source_line,
+        {%- if base == 'base_ga4__events' %}
+        source_location,
+        {%- else %}
+        {{ dbt.concat(["'" ~ source_table ~ ".csv line '", dbt.safe_cast('source_line', dbt.type_string())]) }}
+            as source_location,
+        {%- endif %}
         {{ dbt.safe_cast(key, dbt.type_string()) }} as record_key,
         reject_column as column_name,
         reject_reason as reason,
@@ -35,6 +41,7 @@ final as (
             as rejected_row_id,
         source_table,
         source_line,
+        source_location,
         record_key,
         column_name,
         reason,

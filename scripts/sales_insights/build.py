@@ -300,6 +300,8 @@ def _build_locked(
                 con.close()
         grain = load_report.ga4_grain if load_report is not None else "events"
         dbt_vars: dict[str, object] = {"use_mock_data": source.is_mock, "ga4_grain": grain}
+        if load_report is not None and load_report.ga4_layout != "csv":
+            dbt_vars["ga4_layout"] = load_report.ga4_layout
         if incremental and load_report is not None:
             # Raw tables holding the published build's rows plus new ones: the models process only the
             # new rows, from the source_line of the first (row n is line n + 1, the header being line 1).

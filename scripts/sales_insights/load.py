@@ -31,6 +31,7 @@ import duckdb
 
 from .contract import GA4_FUNNEL_REPORT, GA4_GRAIN_TABLES, TABLES, TABLES_BY_NAME, Table
 from .errors import SalesInsightsError, format_rows
+from .ga4_export import EXPORT_DIR, has_export, load_export
 
 RAW_SCHEMA = "raw"
 # What the loader read from each file, to recognise an append next time.
@@ -46,18 +47,31 @@ class LoadReport:
     warnings: list[str] = field(default_factory=list)
     # Tables loaded by appending the file's new lines to the rows already loaded: rows appended.
     appended_rows: dict[str, int] = field(default_factory=dict)
-    # How GA4 came: "events" (raw_ga4_events.csv) or "report" (ga4_funnel_report.csv).
+    # How GA4 came: "events" (raw_ga4_events.csv or ga4_export/) or "report" (ga4_funnel_report.csv).
     ga4_grain: str = "events"
+    # How GA4's events came: "csv" (raw_ga4_events.csv) or "export" (ga4_export/, GA4's BigQuery export).
+    ga4_layout: str = "csv"
 
 
 def ga4_grain(data_dir: Path) -> str:
-    """"events" when the directory has raw_ga4_events.csv, "report" when it has ga4_funnel_report.csv."""
-    events = (data_dir / f"{GA4_GRAIN_TABLES['events']}.csv").is_file()
-    report = (data_dir / f"{GA4_GRAIN_TABLES['report']}.csv").is_file()
-    if events and report:
-        raise SalesInsightsError(f"{data_dir}: has both raw_ga4_events.csv and ga4_funnel_report.csv; GA4 comes "
-                                 "either as events or as a report (at report grain): keep one")
-    return "report" if report else "events"
+    """"events" when the directory has raw_ga4_events.csv or ga4_export/, "report" when it has
+    ga4_funnel_report.csv. Raises when it has more than one of them."""
+    found = [name for name, present in (
+        ("raw_ga4_events.csv", (data_dir / f"{GA4_GRAIN_TABLES['events']}.csv").is_file()),
+        (f"{EXPORT_DIR}/", has_export(data_dir)),
+        ("ga4_funnel_report.csv", (data_dir / f"{GA4_GRAIN_TABLES['report']}.csv").is_file()),
+    ) if present]
+    if len(found) > 1:
+        raise SalesInsightsError(
+            f"{data_dir}: has {' and '.join(found)}; GA4 comes one way only: as events (raw_ga4_events.csv, or "
+            f"GA4's BigQuery export in {EXPORT_DIR}/) or as a report (ga4_funnel_report.csv): keep one"
+        )
+    return "report" if found == ["ga4_funnel_report.csv"] else "events"
+
+
+def ga4_layout(data_dir: Path) -> str:
+    """"export" when GA4's events come as the BigQuery export's files (ga4_export/), else "csv"."""
+    return "export" if ga4_grain(data_dir) == "events" and has_export(data_dir) else "csv"
 
 
 def grain_tables(grain: str) -> tuple[list[Table], Table]:
@@ -322,16 +336,22 @@ def load_data_dir(con: duckdb.DuckDBPyConnection, data_dir: Path | str, schema: 
     if not data_dir.is_dir():
         raise SalesInsightsError(f"{data_dir}: data directory not found")
     grain = ga4_grain(data_dir)
+    layout = ga4_layout(data_dir)
     tables, other = grain_tables(grain)
+    if layout == "export":
+        # GA4's events come nested, from ga4_export/; the dbt model base_ga4__export_events flattens them
+        # into raw.raw_ga4_events.
+        tables = [t for t in tables if t.name != GA4_GRAIN_TABLES["events"]]
     missing = [t.file_name for t in tables if not (data_dir / t.file_name).is_file()]
     if missing:
         events = GA4_GRAIN_TABLES["events"] + ".csv"
-        missing = [f"{m} (or ga4_funnel_report.csv, GA4 at report grain)" if m == events else m for m in missing]
+        missing = [f"{m} (or {EXPORT_DIR}/, GA4's BigQuery export, or ga4_funnel_report.csv, GA4 at report grain)"
+                   if m == events else m for m in missing]
         raise SalesInsightsError(f"{data_dir}: missing file(s) {', '.join(missing)} (the raw-data contract "
                                  f"needs one CSV per table)")
     for t in tables:
         read_header(data_dir / t.file_name, t)
-    report = LoadReport(data_dir, ga4_grain=grain)
+    report = LoadReport(data_dir, ga4_grain=grain, ga4_layout=layout)
     con.execute(f'create schema if not exists "{schema}"')
     columns = ", ".join(f'"{c}" varchar' for c in other.column_names)
     con.execute(f'create or replace table "{schema}"."{other.name}" ({columns})')
@@ -339,6 +359,13 @@ def load_data_dir(con: duckdb.DuckDBPyConnection, data_dir: Path | str, schema: 
     with contextlib.suppress(duckdb.CatalogException):
         con.execute(f"delete from {FILES_TABLE} where table_name = ?", [other.name])
     report.row_counts[other.name] = 0
+    if layout == "export":
+        rows, warnings = load_export(con, data_dir / EXPORT_DIR, schema)
+        report.row_counts[GA4_GRAIN_TABLES["events"]] = rows
+        report.warnings.extend(warnings)
+        # raw_ga4_events is dbt's flattening of the export now: a CSV load next time starts afresh.
+        with contextlib.suppress(duckdb.CatalogException):
+            con.execute(f"delete from {FILES_TABLE} where table_name = ?", [GA4_GRAIN_TABLES["events"]])
     for t in tables:
         rows, warnings, appended = load_table(con, data_dir / t.file_name, t, schema)
         report.row_counts[t.name] = rows

@@ -8,11 +8,14 @@
     full_refresh=(none if appended_from_line('raw_ga4_events') else true),
 ) }}
 
+{#- GA4's BigQuery export (var ga4_layout = export) arrives flattened by base_ga4__export_events into the
+    same raw table, with its batch fields, which tell two events of one batch apart, and its file and row. -#}
+{%- set export = var('ga4_layout', 'csv') == 'export' -%}
 {%- set raw = [
     'event_date', 'event_timestamp', 'event_name', 'user_pseudo_id', 'user_id', 'ga_session_id',
     'ga_session_number', 'page_location', 'page_referrer', 'source', 'medium', 'campaign',
     'device_category', 'geo_country', 'item_id', 'transaction_id', 'purchase_revenue', 'currency',
-] -%}
+] + (['batch_page_id', 'batch_ordering_id', 'batch_event_index'] if export else []) -%}
 {%- set devices = ['desktop', 'mobile', 'tablet'] -%}
 
 {%- set checks = [
@@ -39,10 +42,25 @@
     },
 ] -%}
 
+{#- Where a row is: its line (the number every model orders and joins by) and, for a person, the file and
+    line or row. JSON holds one event a line; Parquet has rows. -#}
+{%- if export %}
+{%- set line_sql = '_source_line' %}
+{%- set location_sql = "_source_file || case when _source_file like '%.parquet' then ' row ' else ' line ' end || "
+~ "cast(_source_row as " ~ dbt.type_string() ~ ")" %}
+{%- else %}
+{%- set line_sql = source_line_number() %}
+{%- set location_sql = dbt.concat(["'raw_ga4_events.csv line '", dbt.safe_cast(line_sql, dbt.type_string())]) %}
+{%- endif %}
+{%- if export %}
+-- depends_on: {{ ref('base_ga4__export_events') }}
+{%- endif %}
+
 with source as {{ not_materialized() }} (
     select
         *,
-        {{ source_line_number() }} as source_line
+        {{ line_sql }} as source_line,
+        {{ location_sql }} as source_location
     from {{ raw_table('ga4', 'raw_ga4_events') }}
 ),
 
@@ -93,6 +111,7 @@ copies as (
 typed as (
     select
         source.source_line,
+        source.source_location,
         {{ raw_columns(raw) }},
         copies.row_hash,
         copies.copy_number,
@@ -111,7 +130,9 @@ typed as (
         source.device_category,
         source.geo_country,
         source.item_id,
-        source.transaction_id,
+        -- GA4 writes '(not set)' for a purchase sent without a transaction id: no transaction.
+        case when trim(source.transaction_id) not in ('', '(not set)') then source.transaction_id end
+            as transaction_id,
         {{ dbt.safe_cast('purchase_revenue', type_money()) }} as purchase_revenue,
         upper(source.currency) as currency
     from {{ 'new_source' if is_incremental() else 'source' }} as source
@@ -129,6 +150,7 @@ validated as (
 final as (
     select
         source_line,
+        source_location,
         row_hash as event_key,
         event_date,
         event_timestamp_us,
