@@ -17,7 +17,7 @@ from .build import BuildResult, build, read_build_info
 from .config import load_project_config, load_settings
 from .errors import SalesInsightsError
 from .export import ExportResult, export_marts
-from .generate import GeneratorConfig, generate
+from .generate import GA4_FORMATS, GeneratorConfig, generate
 from .pipeline import report_path, run_main
 from .report import ReportResult, write_report
 from .shortlist import TYPES, format_shortlist, read_shortlist
@@ -116,9 +116,13 @@ def _terminated(signum, frame) -> None:
 @click.option("--planted/--no-planted", default=True, show_default=True,
               help="Plant the opportunities (leaky mobile checkout, bad landing page, product pair); "
                    "--no-planted makes a store where nothing differs.")
-def generate_cmd(out_dir: Path, seed: int, users: int, days: int, start, bad_rows: bool, planted: bool) -> None:
+@click.option("--ga4-format", type=click.Choice(GA4_FORMATS), default="csv", show_default=True,
+              help="GA4 events as raw_ga4_events.csv (the raw-data contract), or as GA4's BigQuery export in "
+                   "ga4_export/: daily Parquet tables (export) or gzipped, sharded JSON (export-json).")
+def generate_cmd(out_dir: Path, seed: int, users: int, days: int, start, bad_rows: bool, planted: bool,
+                 ga4_format: str) -> None:
     config = GeneratorConfig(seed=seed, users=users, days=days, start=date(start.year, start.month, start.day),
-                             bad_rows=bad_rows, planted=planted)
+                             bad_rows=bad_rows, planted=planted, ga4_format=ga4_format)
     _progress(f"generating {users:,} visitors over {days} days into {out_dir}")
     result = generate(out_dir, config)
     for name, rows in result.row_counts.items():

@@ -214,7 +214,7 @@ def landing_pages(summary: pd.DataFrame, aov: float, settings: ExperimentSetting
     sessions = pages[pages["step"] == "session"].set_index("breakdown_value")["step_sessions"].astype(float)
     carts = pages[pages["step"] == "add_to_cart"].set_index("breakdown_value")["step_sessions"].astype(float)
     site = summary[summary["breakdown"] == "all"].set_index("step")
-    if not _has_every_step(site):
+    if not _has_steps(site, ("session", "add_to_cart", "purchase")):
         return pd.DataFrame(columns=COLUMNS)
     cart_to_purchase = float(site.loc["purchase", "step_sessions"]) / float(site.loc["add_to_cart", "step_sessions"])
     frame = pd.DataFrame({"sessions": sessions, "carts": carts.reindex(sessions.index).fillna(0)})
@@ -268,15 +268,18 @@ BREAKDOWNS = ("device_category", "channel_group", "user_type")
 def funnel_steps(summary: pd.DataFrame, aov: float, settings: ExperimentSettings) -> pd.DataFrame:
     """For each device, channel and new/returning group, the funnel step whose conversion falls furthest
     below the rest of the site; revenue at stake = the sessions reaching the step x the gap x the site's
-    conversion from that step to purchase x AOV."""
+    conversion from that step to purchase x AOV. Only the steps the store sends are tested: a step no
+    event has (fct_funnel_summary.is_step_tracked false) has no evidence, and the step after it is
+    compared with the step before it."""
     days = _period_days(summary)
     site = summary[summary["breakdown"] == "all"].set_index("step")
-    if not _has_every_step(site):
+    steps = [s for s in STEPS if _has_steps(site, (s,))]
+    if "purchase" not in steps or not _has_steps(site, ("session", *steps)):
         return pd.DataFrame(columns=COLUMNS)
-    site_rate = {s: float(site.loc[s, "step_sessions"]) / float(site.loc[s, "previous_step_sessions"]) for s in STEPS}
-    downstream = {"purchase": 1.0, "begin_checkout": site_rate["purchase"],
-                  "add_to_cart": site_rate["begin_checkout"] * site_rate["purchase"]}
-    rows = summary[summary["breakdown"].isin(BREAKDOWNS) & summary["step"].isin(STEPS)].copy()
+    site_rate = {s: float(site.loc[s, "step_sessions"]) / float(site.loc[s, "previous_step_sessions"]) for s in steps}
+    # The site's conversion from a step to purchase: the product of the rates of the steps after it.
+    downstream = {s: float(np.prod([site_rate[later] for later in steps[i + 1:]])) for i, s in enumerate(steps)}
+    rows = summary[summary["breakdown"].isin(BREAKDOWNS) & summary["step"].isin(steps)].copy()
     if "funnel_basis" in rows:
         # From GA4 reports the counts past add_to_cart are upper bounds, not counts to test.
         rows = rows[(rows["funnel_basis"] != "ga4_report") | (rows["step"] == "add_to_cart")]
@@ -423,10 +426,13 @@ def upsells(substitutes: pd.DataFrame, order_values: pd.DataFrame, settings: Exp
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
 
-def _has_every_step(site: pd.DataFrame) -> bool:
-    """The site-wide funnel has sessions at every step (else no rate can be compared with it)."""
-    steps = ("session", *STEPS)
-    return set(steps) <= set(site.index) and bool((site.loc[list(steps), "step_sessions"].astype(float) > 0).all())
+def _has_steps(site: pd.DataFrame, steps: tuple[str, ...]) -> bool:
+    """The site-wide funnel measured these steps and has sessions at each (else no rate can be compared
+    with it). A step the store does not send has null sessions."""
+    if not set(steps) <= set(site.index):
+        return False
+    sessions = pd.to_numeric(site.loc[list(steps), "step_sessions"], errors="coerce")
+    return bool(sessions.notna().all() and (sessions > 0).all())
 
 
 def _period_days(summary: pd.DataFrame) -> float:

@@ -13,6 +13,9 @@ What the data holds, on purpose:
 - Shopify orders for the purchases, with guests, refunds, cancelled, test, pending and draft orders;
   GA4 missing some purchases, duplicated events, events written out of order and late, sessions that
   cross midnight, a checkout logged before its add-to-cart, purchases without a checkout event;
+- GA4's own quirks: no source on a direct session's events (and on all but a session's first events),
+  purchases with the transaction id '(not set)', sessions without session_start or without page_view,
+  a session_start sharing its first page_view's timestamp, ga_session_id values that two visitors share;
 - when `bad_rows` is on, a few rows that break the contract, for the rejects table to catch.
 """
 
@@ -31,6 +34,8 @@ import pandas as pd
 from . import catalog
 from .config import duckdb_memory_limit
 from .contract import TABLES, TABLES_BY_NAME
+from .ga4_export import EXPORT_DIR
+from .generate_ga4_export import write_export
 
 DAY_US = 86_400_000_000
 SECOND_US = 1_000_000
@@ -44,6 +49,13 @@ RETURNING_MULTIPLIER = 1.3
 GA4_MISSED_PURCHASE_SHARE = 0.08  # purchases the browser never reported (ad blockers, consent)
 DUPLICATE_EVENT_SHARE = 0.003
 LATE_EVENT_SHARE = 0.01
+# Quirks of real GA4 data (drawn from a random stream of their own, so the simulation is the same with or
+# without them): purchases whose tag sent no transaction id (GA4 writes '(not set)'; 240 of 343 in
+# Google's sample export), sessions whose session_start was never collected, and sessions whose
+# ga_session_id (the session's start in seconds) is another visitor's too.
+NOT_SET_TRANSACTION_SHARE = 0.04
+NO_SESSION_START_SHARE = 0.02
+SHARED_SESSION_ID_SHARE = 0.01
 GUEST_SHARE = 0.15
 NON_WEB_ORDER_SHARE = 0.03
 
@@ -61,6 +73,10 @@ class GeneratorConfig:
     # product pair is planted and the two backpacks are not substitutes), the null data set the
     # experiment tests must find nothing in.
     planted: bool = True
+    # How the GA4 events are written: csv (raw_ga4_events.csv, the raw-data contract's flat shape), export
+    # (GA4's BigQuery export: ga4_export/events_YYYYMMDD.parquet) or export-json (its newline-delimited JSON,
+    # gzipped and sharded as an export job to Cloud Storage writes it).
+    ga4_format: str = "csv"
 
 
 @dataclass(frozen=True)
@@ -397,12 +413,31 @@ def _build_orders(
 # events
 
 
+def _shared_session_ids(quirks: np.random.Generator, s: _Sessions) -> np.ndarray:
+    """Each session's ga_session_id: its start in seconds, except for a share of sessions that take the
+    id of the session that started just before (another visitor's), as GA4 ids collide in real stores."""
+    ids = s.start_us // SECOND_US
+    by_start = np.argsort(s.start_us, kind="stable")
+    positions = np.flatnonzero(quirks.random(max(len(by_start) - 1, 0)) < SHARED_SESSION_ID_SHARE) + 1
+    take, before = by_start[positions], by_start[positions - 1]
+    other_user = s.user[before] != s.user[take]
+    shared = ids.copy()
+    shared[take[other_user]] = ids[before[other_user]]
+    # A visitor never has two sessions with one id (they would be one session).
+    pairs = pd.DataFrame({"user": s.user, "id": shared})
+    clash = pairs.duplicated(keep=False).to_numpy()
+    shared[clash] = ids[clash]
+    return shared
+
+
 def _build_events(
     rng: np.random.Generator, s: _Sessions, times: dict[str, np.ndarray], orders: pd.DataFrame,
-    customer_id_of_user: np.ndarray, first_purchase_us: np.ndarray,
+    customer_id_of_user: np.ndarray, first_purchase_us: np.ndarray, quirks: np.random.Generator,
 ) -> pd.DataFrame:
     n = len(s.user)
     idx = np.arange(n)
+    has_session_start = quirks.random(n) >= NO_SESSION_START_SHARE
+    ga_session_id = _shared_session_ids(quirks, s)
     # Missing purchases: the order exists in Shopify, the browser never sent the event.
     web_orders = orders[orders["session"] >= 0]
     purchase_session = web_orders["session"].to_numpy()
@@ -427,7 +462,7 @@ def _build_events(
 
     # event codes follow contract.FUNNEL_EVENTS
     blocks = [
-        (idx, 0, s.start_us, s.landing, True),
+        (idx[has_session_start], 0, s.start_us[has_session_start], s.landing[has_session_start], True),
         (pv, 1, s.start_us[pv], s.landing[pv], True),
         (extra_session[s.has_page_view[extra_session]], 1,
          extra_time[s.has_page_view[extra_session]], extra_page[s.has_page_view[extra_session]], False),
@@ -447,6 +482,8 @@ def _build_events(
     is_purchase = code == 5
     tx[is_purchase] = pu_tx
     rev[is_purchase] = pu_rev
+    # The tag sent the purchase without its transaction id.
+    not_set = is_purchase & (quirks.random(len(session)) < NOT_SET_TRANSACTION_SHARE)
 
     user = s.user[session]
     # Logged-in customers carry their Shopify id from their first purchase on.
@@ -458,6 +495,8 @@ def _build_events(
         "code": code,
         "user": user,
         "session_start_s": s.start_us[session] // SECOND_US,
+        "ga_session_id": ga_session_id[session],
+        "not_set": not_set,
         "session_number": s.number[session],
         "page": page,
         "channel": np.where(carries_source, s.channel[session], -2),
@@ -550,7 +589,7 @@ def _write_events(con, events: pd.DataFrame, path: Path, bad: dict[str, np.ndarr
              'purchase'][e.code + 1] as event_name,
             u.client_id || '.' || u.first_s as user_pseudo_id,
             case when e.user_id > 0 then e.user_id::varchar end as user_id,
-            e.session_start_s::varchar as ga_session_id,
+            e.ga_session_id::varchar as ga_session_id,
             e.session_number::varchar as ga_session_number,
             case when e.code = 0 or e.code = 1 then
                 '{catalog.SHOP_HOST}' || coalesce(p.path, '/products/' || pr.handle, '/')
@@ -560,13 +599,14 @@ def _write_events(con, events: pd.DataFrame, path: Path, bad: dict[str, np.ndarr
             when e.code = 5 then {checkout_url} || '/thank-you'
             end as page_location,
             case when e.channel >= 0 then c.referrer end as page_referrer,
-            case when e.channel >= 0 then c.source end as source,
-            case when e.channel >= 0 then c.medium end as medium,
-            case when e.channel >= 0 then c.campaign end as campaign,
+            -- GA4 sends no source on a direct session's events.
+            case when e.channel >= 0 and c.source is distinct from '(direct)' then c.source end as source,
+            case when e.channel >= 0 and c.source is distinct from '(direct)' then c.medium end as medium,
+            case when e.channel >= 0 and c.source is distinct from '(direct)' then c.campaign end as campaign,
             case when e.rowid_ in ({bad_dev}) then 'smart-tv' else u.device end as device_category,
             u.country as geo_country,
             case when e.item >= 0 then pr.product_id::varchar end as item_id,
-            case when e.tx > 0 then e.tx::varchar end as transaction_id,
+            case when e.not_set then '(not set)' when e.tx > 0 then e.tx::varchar end as transaction_id,
             case when e.rev >= 0 then {_money('e.rev')} end as purchase_revenue,
             case when e.code = 5 then 'USD' end as currency
         from events as e
@@ -720,17 +760,31 @@ def config_as_dict(cfg: GeneratorConfig) -> dict:
     return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in asdict(cfg).items()}
 
 
+GA4_FORMATS = ("csv", "export", "export-json")
+# Rows of one gzipped JSON shard of a day table (an export job to Cloud Storage shards large tables).
+JSON_SHARD_ROWS = 100_000
+
+
 def read_generated_config(out_dir: Path) -> dict | None:
     """The settings a complete generated set in out_dir was made with, or None."""
     meta = Path(out_dir) / "generator.json"
-    if not meta.is_file() or not all((Path(out_dir) / t.file_name).is_file() for t in TABLES):
+    if not meta.is_file():
         return None
-    return json.loads(meta.read_text()).get("generator")
+    settings = json.loads(meta.read_text()).get("generator") or {}
+    events = "raw_ga4_events"
+    files = [t.file_name for t in TABLES if t.name != events or settings.get("ga4_format", "csv") == "csv"]
+    if not all((Path(out_dir) / f).is_file() for f in files):
+        return None
+    if settings.get("ga4_format", "csv") != "csv" and not (Path(out_dir) / EXPORT_DIR).is_dir():
+        return None
+    return settings
 
 
 def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> GenerationResult:
     """Write the seven raw-contract CSVs (and a generator.json of the settings) into out_dir."""
     cfg = config or GeneratorConfig()
+    if cfg.ga4_format not in GA4_FORMATS:
+        raise ValueError(f"ga4_format {cfg.ga4_format!r}: one of {', '.join(GA4_FORMATS)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     # generator.json is written last: its presence says the whole set is complete.
@@ -743,7 +797,7 @@ def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> Gene
     times = _event_times(rng, sessions)
     built = _build_orders(rng, cfg, sessions, times["purchase"], users, start_us)
     events = _build_events(rng, sessions, times, built["orders"], built["customer_id_of_user"],
-                           built["first_purchase_us"])
+                           built["first_purchase_us"], np.random.default_rng([cfg.seed, 21]))
 
     bad: dict[str, np.ndarray] = {}
     if cfg.bad_rows:
@@ -765,6 +819,11 @@ def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> Gene
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
+    shutil.rmtree(out / EXPORT_DIR, ignore_errors=True)
+    if cfg.ga4_format != "csv":
+        fmt = "parquet" if cfg.ga4_format == "export" else "json"
+        write_export(out / "raw_ga4_events.csv", out / EXPORT_DIR, fmt, shard_rows=JSON_SHARD_ROWS)
+        (out / "raw_ga4_events.csv").unlink()
 
     (out / "generator.json").write_text(
         json.dumps({"generator": config_as_dict(cfg), "row_counts": {t.name: counts[t.name] for t in TABLES}},

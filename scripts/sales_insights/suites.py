@@ -264,7 +264,7 @@ _MART_EXPECTATIONS: dict[str, list[dict]] = {
     "fct_sessions": [
         _has_rows(), *_unique("session_key"),
         *_not_null("user_pseudo_id", "ga_session_id", "session_start_at", "session_date", "device_category",
-                   "landing_page", "channel_group", "is_new_user"),
+                   "landing_page", "channel_group", "closed_funnel_steps"),
         _one_of("device_category", ("desktop", "mobile", "tablet")),
         *_non_negative("events", "page_views", "transactions", "ga4_purchase_revenue", "session_duration_seconds"),
         *_chain(("reached_add_to_cart", "reached_begin_checkout", "reached_purchase"), _CLOSED),
@@ -312,7 +312,7 @@ _MART_EXPECTATIONS: dict[str, list[dict]] = {
         _has_rows(), *_unique("report_date"),
         *_non_negative("shopify_orders", "shopify_web_orders", "shopify_net_revenue", "ga4_transactions",
                        "matched_orders", "shopify_only_orders", "ga4_only_invalid_orders",
-                       "ga4_only_unknown_orders"),
+                       "ga4_only_unknown_orders", "ga4_purchases_without_transaction"),
         *_rate("tracking_coverage_rate", "web_tracking_coverage_rate"),
         _at_least("shopify_orders", "matched_orders", "a matched order is a Shopify order"),
         _at_least("ga4_transactions", "matched_orders", "a matched order is a GA4 purchase"),

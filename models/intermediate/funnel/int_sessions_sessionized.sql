@@ -71,6 +71,31 @@ session_events as (
     group by session_key
 ),
 
+-- The funnel steps the store sends at all: a step no event of the data has (many stores never send
+-- begin_checkout) is skipped by the closed funnel rather than closing it. Read from every event, also
+-- in an incremental build; closed_funnel_steps records the steps used, and a test requires one value.
+tracked_steps as (
+    select
+        {{ count_where("event_name = 'add_to_cart'") }} > 0 as add_to_cart,
+        {{ count_where("event_name = 'begin_checkout'") }} > 0 as begin_checkout,
+        {{ count_where("event_name = 'purchase'") }} > 0 as purchase
+    from {{ ref('stg_ga4__events') }}
+    where event_name in ('add_to_cart', 'begin_checkout', 'purchase')
+),
+
+-- When the closed funnel's add_to_cart step was reached: the first add_to_cart, or the session's start
+-- when the store sends no add_to_cart.
+reached_add_to_cart as (
+    select
+        session_events.session_key,
+        case
+            when tracked_steps.add_to_cart then session_events.first_add_to_cart_us
+            else session_events.session_start_us
+        end as reached_add_to_cart_us
+    from session_events
+    cross join tracked_steps
+),
+
 funnel_events as (
     select
         session_key,
@@ -81,16 +106,30 @@ funnel_events as (
 ),
 
 -- Closed funnel: a step counts only at or after the moment the previous step was reached.
-reached_begin_checkout as (
+first_begin_checkout as (
     select
         funnel_events.session_key,
-        min(funnel_events.event_timestamp_us) as reached_begin_checkout_us
+        min(funnel_events.event_timestamp_us) as first_begin_checkout_us
     from funnel_events
-    inner join session_events
-        on funnel_events.session_key = session_events.session_key
+    inner join reached_add_to_cart
+        on funnel_events.session_key = reached_add_to_cart.session_key
     where funnel_events.event_name = 'begin_checkout'
-        and funnel_events.event_timestamp_us >= session_events.first_add_to_cart_us
+        and funnel_events.event_timestamp_us >= reached_add_to_cart.reached_add_to_cart_us
     group by funnel_events.session_key
+),
+
+-- A skipped begin_checkout step is reached with the step before it.
+reached_begin_checkout as (
+    select
+        reached_add_to_cart.session_key,
+        case
+            when tracked_steps.begin_checkout then first_begin_checkout.first_begin_checkout_us
+            else reached_add_to_cart.reached_add_to_cart_us
+        end as reached_begin_checkout_us
+    from reached_add_to_cart
+    cross join tracked_steps
+    left join first_begin_checkout
+        on reached_add_to_cart.session_key = first_begin_checkout.session_key
 ),
 
 reached_purchase as (
@@ -139,17 +178,28 @@ final as (
         first_event.device_category,
         first_event.geo_country,
         coalesce({{ url_path('first_page_view.page_location') }}, '(not set)') as landing_page,
-        first_sourced.source,
-        first_sourced.medium,
+        -- GA4 sends no source on a direct session's events: a session none of whose events carries a
+        -- source is (direct) / (none), as GA4's reports have it.
+        coalesce(first_sourced.source, '(direct)') as source,
+        case when first_sourced.source is null then '(none)' else first_sourced.medium end as medium,
         first_sourced.campaign,
         session_events.events,
         session_events.page_views,
         session_events.first_add_to_cart_us is not null as has_add_to_cart,
         session_events.first_begin_checkout_us is not null as has_begin_checkout,
         session_events.first_purchase_us is not null as has_purchase,
-        session_events.first_add_to_cart_us is not null as reached_add_to_cart,
-        reached_begin_checkout.session_key is not null as reached_begin_checkout,
-        reached_purchase.session_key is not null as reached_purchase,
+        -- A step the store does not send is null (not measured), not false.
+        case when tracked_steps.add_to_cart then session_events.first_add_to_cart_us is not null end
+            as reached_add_to_cart,
+        case when tracked_steps.begin_checkout then reached_begin_checkout.reached_begin_checkout_us is not null end
+            as reached_begin_checkout,
+        case when tracked_steps.purchase then reached_purchase.session_key is not null end as reached_purchase,
+        {{ dbt.concat([
+            "'session'",
+            "case when tracked_steps.add_to_cart then '>add_to_cart' else '' end",
+            "case when tracked_steps.begin_checkout then '>begin_checkout' else '' end",
+            "case when tracked_steps.purchase then '>purchase' else '' end",
+        ]) }} as closed_funnel_steps,
         coalesce(session_transactions.transactions, 0) as transactions,
         session_transactions.transaction_ids,
         cast(coalesce(session_transactions.ga4_purchase_revenue, 0) as {{ type_money() }}) as ga4_purchase_revenue
@@ -160,7 +210,8 @@ final as (
         on session_events.first_page_view_line = first_page_view.source_line
     left join {{ ref('stg_ga4__events') }} as first_sourced
         on session_events.first_sourced_line = first_sourced.source_line
-    left join reached_begin_checkout
+    cross join tracked_steps
+    inner join reached_begin_checkout
         on session_events.session_key = reached_begin_checkout.session_key
     left join reached_purchase
         on session_events.session_key = reached_purchase.session_key

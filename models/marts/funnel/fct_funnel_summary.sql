@@ -9,10 +9,10 @@
     ('user_type', "case when is_new_user then 'new' when not is_new_user then 'returning' else 'unknown' end"),
 ] -%}
 {%- set steps = [
-    (1, 'session', 'sessions', none),
-    (2, 'add_to_cart', 'add_to_cart_sessions', 'sessions'),
-    (3, 'begin_checkout', 'begin_checkout_sessions', 'add_to_cart_sessions'),
-    (4, 'purchase', 'purchase_sessions', 'begin_checkout_sessions'),
+    (1, 'session', 'sessions'),
+    (2, 'add_to_cart', 'add_to_cart_sessions'),
+    (3, 'begin_checkout', 'begin_checkout_sessions'),
+    (4, 'purchase', 'purchase_sessions'),
 ] -%}
 
 with sessions as (
@@ -68,21 +68,44 @@ by_breakdown as (
     {%- endfor %}
 ),
 
+tracked as (
+    {{ funnel_steps_tracked('sessions', 'report_daily') }}
+),
+
+-- A step the store does not send (see funnel_steps_tracked) has null sessions and no rate; the step after
+-- it is compared with the step before it.
 steps as (
-    {%- for number, step, column, previous in steps %}
+    {%- for number, step, column in steps %}
     select
-        funnel_basis,
-        breakdown,
-        breakdown_value,
-        first_session_date,
-        last_session_date,
+        by_breakdown.funnel_basis,
+        by_breakdown.breakdown,
+        by_breakdown.breakdown_value,
+        by_breakdown.first_session_date,
+        by_breakdown.last_session_date,
         {{ number }} as step_number,
-        funnel_basis = 'ga4_report' and {{ number }} > 2 as is_bounded,
+        by_breakdown.funnel_basis = 'ga4_report' and {{ number }} > 2 as is_bounded,
         '{{ step }}' as step,
-        {{ column }} as step_sessions,
-        {{ column }}_open as step_sessions_open,
-        {{ previous if previous else 'cast(null as ' ~ dbt.type_bigint() ~ ')' }} as previous_step_sessions
+        {{ 'true' if number == 1 else 'tracked.' ~ step }} as is_step_tracked,
+        {%- if number == 1 %}
+        by_breakdown.sessions as step_sessions,
+        by_breakdown.sessions_open as step_sessions_open,
+        cast(null as {{ dbt.type_bigint() }}) as previous_step_sessions
+        {%- else %}
+        case when tracked.{{ step }} then by_breakdown.{{ column }} end as step_sessions,
+        case when tracked.{{ step }} then by_breakdown.{{ column }}_open end as step_sessions_open,
+        {%- if number == 2 %}
+        by_breakdown.sessions as previous_step_sessions
+        {%- else %}
+        case
+            {%- for _, earlier, earlier_column in steps[1:number - 1] | reverse %}
+            when tracked.{{ earlier }} then by_breakdown.{{ earlier_column }}
+            {%- endfor %}
+            else by_breakdown.sessions
+        end as previous_step_sessions
+        {%- endif %}
+        {%- endif %}
     from by_breakdown
+    cross join tracked
     {%- if not loop.last %}
     union all
     {%- endif %}
@@ -97,6 +120,7 @@ final as (
         funnel_basis,
         step_number,
         step,
+        is_step_tracked,
         first_session_date,
         last_session_date,
         step_sessions,

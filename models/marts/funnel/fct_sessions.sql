@@ -53,6 +53,7 @@ final as (
         sessions.reached_add_to_cart,
         sessions.reached_begin_checkout,
         sessions.reached_purchase,
+        sessions.closed_funnel_steps,
         sessions.transactions,
         sessions.transaction_ids,
         sessions.ga4_purchase_revenue
