@@ -299,7 +299,7 @@ def funnel_steps(summary: pd.DataFrame, aov: float, settings: ExperimentSettings
     rows = rows.sort_values("z").drop_duplicates(["breakdown", "breakdown_value"])
     rows = rows[rows["rate"] < rows["rest_rate"]]
     rows["impact"] = (n.reindex(rows.index) / days * DAYS_PER_MONTH * (rows["rest_rate"] - rows["rate"])
-                      * rows["step"].map(downstream) * aov)
+                      * rows["step"].map(downstream).astype(float) * aov)
     gap_share = settings.minimum_relevant_gap
     out = pd.DataFrame({
         "experiment_type": "funnel_step",

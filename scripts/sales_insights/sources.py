@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import SalesInsightsError
+from .ga4_export import has_export
 from .load import ga4_grain, grain_tables, read_header
 
 
@@ -65,7 +66,8 @@ def resolve_source(settings: Settings, data_dir: Path | None = None) -> DataSour
     notes = mcp_notes(settings)
     chosen = data_dir or settings.data_dir
     if chosen is not None:
-        return DataSource("directory", Path(chosen).resolve(), f"contract CSVs in {chosen}", notes)
+        what = ("contract CSVs and GA4's BigQuery export" if has_export(Path(chosen)) else "contract CSVs")
+        return DataSource("directory", Path(chosen).resolve(), f"{what} in {chosen}", notes)
     if settings.use_mock_data:
         return DataSource("seeds", settings.seeds_dir, "the committed mock seeds (USE_MOCK_DATA=true)", notes)
     if settings.enable_mcp:

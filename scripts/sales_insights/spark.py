@@ -20,7 +20,8 @@ import jinja2
 import yaml
 
 from .errors import SalesInsightsError
-from .load import RAW_SCHEMA, LoadReport, load_data_dir
+from .ga4_export import EXPORT_DIR
+from .load import RAW_SCHEMA, LoadReport, ga4_layout, load_data_dir
 
 SESSION_METHOD = "session"
 PROFILE = "sales_insights"
@@ -119,6 +120,11 @@ def load_data_dir_to_spark(data_dir: Path, settings: dict[str, str]) -> LoadRepo
     DuckDB loader first (sales_insights.load: every check, the same errors naming file, column and lines,
     every value as text), into a scratch file; each table is then written to Spark as Parquet with the
     CSV line of each row as _source_line, which Spark's source_line_number() reads."""
+    if ga4_layout(data_dir) == "export":
+        raise SalesInsightsError(
+            f"{data_dir}: GA4's BigQuery export ({EXPORT_DIR}/) is built on DuckDB only (sales-insights build); "
+            "for Spark, give GA4's events as raw_ga4_events.csv"
+        )
     spark = spark_session(settings)
     with tempfile.TemporaryDirectory(prefix="sales-insights-load-") as scratch:
         con = duckdb.connect(str(Path(scratch) / "loaded.duckdb"))
