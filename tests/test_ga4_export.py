@@ -373,3 +373,14 @@ def test_the_generator_writes_the_export_layout(tmp_path):
     with duckdb.connect() as con:
         kinds = {r[0]: r[1] for r in con.execute(f"describe select * from read_parquet('{first_day}')").fetchall()}
     assert kinds["event_timestamp"] == "BIGINT" and kinds["event_params"].startswith("STRUCT(")
+
+
+def test_the_report_says_which_step_the_store_does_not_send(handmade_export, tmp_path):
+    from sales_insights.report import write_report
+
+    result, _, _ = handmade_export
+    write_report(result.warehouse, tmp_path / "report.html")
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    note = html[html.index("id='funnel-untracked'"):]
+    assert note[:note.index("</p>")].count("begin_checkout") == 1
+    assert "<td>begin_checkout</td>" not in html

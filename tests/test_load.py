@@ -189,8 +189,8 @@ def test_a_file_changed_other_than_by_appending_is_loaded_whole(data_dir, tmp_pa
     if change == "rewritten_row":
         # one byte of an early row changes and a day is appended: the early row must be reloaded
         lines = content.splitlines(keepends=True)
-        lines[3] = lines[3].replace(b"page_view", b"PAGE_VIEW", 1)
-        assert lines[3] != content.splitlines(keepends=True)[3]
+        early = next(i for i, line in enumerate(lines[:50]) if i > 0 and b",page_view," in line)
+        lines[early] = lines[early].replace(b",page_view,", b",PAGE_VIEW,", 1)
         events.write_bytes(b"".join(lines) + b"".join(rest))
     elif change == "shorter":
         events.write_bytes(b"".join(content.splitlines(keepends=True)[:400]))

@@ -107,8 +107,9 @@ def _figure(fig: go.Figure, chart_id: str, height: int) -> str:
                        config={"displaylogo": False, "responsive": True})
 
 
-def _note(text: str) -> str:
-    return f'<p class="note">{text}</p>'
+def _note(text: str, element_id: str | None = None) -> str:
+    attribute = f" id='{element_id}'" if element_id else ""
+    return f'<p class="note"{attribute}>{text}</p>'
 
 
 class _Page:
@@ -221,9 +222,12 @@ def _landing_pages(page: _Page) -> _Section:
 
 
 def _funnel(page: _Page) -> _Section:
-    steps = page.df("select * from marts.fct_funnel_summary where breakdown = 'all' order by step_number")
-    if steps.empty:
+    every_step = page.df("select * from marts.fct_funnel_summary where breakdown = 'all' order by step_number")
+    if every_step.empty:
         return _Section("funnel", "Funnel", _note("No sessions."))
+    # A step the store never sends has no sessions to show; the next step is compared with the one before.
+    untracked = [str(step) for step in every_step.loc[~every_step["is_step_tracked"].astype(bool), "step"]]
+    steps = every_step[every_step["is_step_tracked"].astype(bool)]
     labels = [row.step if _missing(row.conversion_rate) else
               f"{row.step} ({format_value(row.conversion_rate, 'ratio')})" for row in steps.itertuples(index=False)]
     fig = go.Figure(go.Funnel(y=labels, x=steps["step_sessions"], texttemplate="%{x:,}", textposition="outside",
@@ -247,9 +251,14 @@ def _funnel(page: _Page) -> _Section:
              "previous step</th><th>95% interval</th><th>dropped</th><th>drop-off</th></tr>" + rows + "</table>")
     body += _note("Closed funnel: a session counts at a step when it reached it after the previous one "
                   "(marts.fct_funnel_summary).")
+    if untracked:
+        body += _note(f"Not sent by this store: {', '.join(untracked)}. No GA4 event of the data has "
+                      f"{'this step' if len(untracked) == 1 else 'these steps'}, so the funnel skips "
+                      f"{'it' if len(untracked) == 1 else 'them'} and compares the next step with the one before; "
+                      "tag the event to measure it.", "funnel-untracked")
     for breakdown, title in (("device_category", "device"), ("channel_group", "channel")):
         rows = page.df("select * from marts.fct_funnel_summary where breakdown = ? and step_number > 1 "
-                       "order by breakdown_value, step_number", [breakdown])
+                       "and is_step_tracked order by breakdown_value, step_number", [breakdown])
         if rows.empty:
             continue
         fig = go.Figure()
