@@ -31,6 +31,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import SalesInsightsError
+from .sql import sql_string
 
 EXPORT_DIR = "ga4_export"
 EXPORT_TABLE = "ga4_export_events"
@@ -134,12 +135,8 @@ def export_files(folder: Path) -> tuple[list[ExportFile], list[ExportFile]]:
     return used, replaced
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _parquet_select(con: duckdb.DuckDBPyConnection, file: ExportFile) -> str:
-    reader = f"read_parquet({_sql_string(str(file.path))})"
+    reader = f"read_parquet({sql_string(str(file.path))})"
     try:
         found = {row[0] for row in con.execute(f"describe select * from {reader}").fetchall()}
     except duckdb.Error as exc:
@@ -181,8 +178,8 @@ def _json_select(file: ExportFile) -> str:
             f"{file.path}: line 1 is not a GA4 export event: missing field(s) {', '.join(missing)}; "
             f"found: {', '.join(sorted(record))}"
         )
-    columns = "{" + ", ".join(f"{_sql_string(c)}: {_sql_string(t)}" for c, t in COLUMNS.items()) + "}"
-    reader = (f"read_json({_sql_string(str(file.path))}, format = 'newline_delimited', columns = {columns}, "
+    columns = "{" + ", ".join(f"{sql_string(c)}: {sql_string(t)}" for c, t in COLUMNS.items()) + "}"
+    reader = (f"read_json({sql_string(str(file.path))}, format = 'newline_delimited', columns = {columns}, "
               "maximum_object_size = 67108864)")
     return f"select * from {reader}"
 
@@ -198,7 +195,7 @@ def _load_file(con: duckdb.DuckDBPyConnection, file: ExportFile, target: str) ->
         raise SalesInsightsError(f"{file.path}: not readable as a GA4 export table: {exc}".strip()) from exc
     columns = ", ".join(f'"{c}"' for c in COLUMNS)
     rows = con.execute(
-        f"insert into {target} select {_sql_string(file.name)}, rowid + 1, {columns} "
+        f"insert into {target} select {sql_string(file.name)}, rowid + 1, {columns} "
         "from _ga4_export_file order by rowid"
     ).fetchone()[0]
     con.execute("drop table _ga4_export_file")

@@ -26,14 +26,11 @@ import duckdb
 
 from .contract import TABLES_BY_NAME
 from .ga4_export import EXPORT_DIR
+from .sql import sql_string
 
 FORMATS = ("parquet", "json")
 # Events of the CSV whose source is written only in collected_traffic_source: about one in five.
 _COLLECTED_ONLY = "hash(user_pseudo_id || ga_session_id || event_timestamp) % 5 = 0"
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _nested_query(csv_path: Path, integer: str) -> str:
@@ -58,7 +55,7 @@ def _nested_query(csv_path: Path, integer: str) -> str:
         "{'key': 'engaged_session_event', 'value': {'string_value': null::varchar, "
         f"'int_value': 1::{integer}, 'float_value': null::double, 'double_value': null::double}}}}",
     ]
-    reader = (f"read_csv({_sql_string(str(csv_path))}, header = true, all_varchar = true, "
+    reader = (f"read_csv({sql_string(str(csv_path))}, header = true, all_varchar = true, "
               "delim = ',', quote = '\"', escape = '\"')")
     return f"""
         with flat as (
@@ -149,7 +146,7 @@ def write_export(csv_path: Path, folder: Path, fmt: str = "parquet", shard_rows:
 def _copy(con: duckdb.DuckDBPyConnection, rows: str, folder: Path, stem: str, fmt: str, shard_rows: int) -> list[Path]:
     if fmt == "parquet":
         path = folder / f"{stem}.parquet"
-        con.execute(f"copy ({rows}) to {_sql_string(str(path))} (format parquet)")
+        con.execute(f"copy ({rows}) to {sql_string(str(path))} (format parquet)")
         return [path]
     count = con.execute(f"select count(*) from ({rows})").fetchone()[0]
     shards = max(1, -(-count // shard_rows)) if shard_rows > 0 else 1
@@ -157,7 +154,7 @@ def _copy(con: duckdb.DuckDBPyConnection, rows: str, folder: Path, stem: str, fm
     for shard in range(shards):
         path = folder / f"{stem}-{shard:012d}.json.gz"
         part = rows if shards == 1 else f"{rows} limit {shard_rows} offset {shard * shard_rows}"
-        con.execute(f"copy ({part}) to {_sql_string(str(path))} (format json, compression gzip)")
+        con.execute(f"copy ({part}) to {sql_string(str(path))} (format json, compression gzip)")
         paths.append(path)
     return paths
 

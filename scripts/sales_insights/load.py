@@ -32,6 +32,7 @@ import duckdb
 from .contract import GA4_FUNNEL_REPORT, GA4_GRAIN_TABLES, TABLES, TABLES_BY_NAME, Table
 from .errors import SalesInsightsError, format_rows
 from .ga4_export import EXPORT_DIR, has_export, load_export
+from .sql import sql_string
 
 RAW_SCHEMA = "raw"
 # What the loader read from each file, to recognise an append next time.
@@ -90,10 +91,6 @@ class FileState:
     size: int
     lines: int
     sha256: str
-
-
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _stat(path: Path) -> tuple[int, int]:
@@ -158,9 +155,9 @@ def read_header(path: Path, table: Table) -> list[str]:
 
 
 def _reader(path: Path, header: list[str], rejects: str) -> str:
-    columns = "{" + ", ".join(f"{_sql_string(h)}: 'VARCHAR'" for h in header) + "}"
+    columns = "{" + ", ".join(f"{sql_string(h)}: 'VARCHAR'" for h in header) + "}"
     return (
-        f"read_csv({_sql_string(str(path))}, header = true, auto_detect = false, columns = {columns}, "
+        f"read_csv({sql_string(str(path))}, header = true, auto_detect = false, columns = {columns}, "
         f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
         f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{rejects}_scan')"
     )

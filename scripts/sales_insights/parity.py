@@ -27,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import SalesInsightsError
+from .sql import sql_string
 
 FLOAT_TYPES = {"DOUBLE", "FLOAT", "REAL"}
 # Floats agree to about 12 significant digits when only the order of their operations differs.
@@ -76,7 +77,7 @@ def compare_mart(
     files = sorted(spark_dir.glob("*.parquet"))
     spark_relation = f"spark_{mart}"
     if files:
-        file_list = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+        file_list = ", ".join(sql_string(str(f)) for f in files)
         con.execute(f"create or replace temp view {spark_relation} as select * from read_parquet([{file_list}])")
     else:
         # An empty table: Spark may write no data file; its columns are DuckDB's, with no rows.
