@@ -296,9 +296,9 @@ def test_plain_dbt_build_and_docs_on_the_committed_seeds(committed_seeds_build, 
 
 def test_marts_on_the_handmade_store_match_a_hand_count(handmade_build):
     """After staging, the store's one session holds session_start and page_view at 12:00:00, add_to_cart at
-    +30 s and purchase at +90 s (its checkout row was rejected, the repeated page_view kept once). With no
-    begin_checkout left, the closed funnel skips that step: the purchase follows the add_to_cart.
-    Order 1001 is the only valid order: 64.19 paid, refund 50 of 10.00 (refund 51 was rejected)."""
+    +30 s and purchase at +90 s (its checkout row was rejected, the repeated page_view kept once). The store
+    sends begin_checkout (the rejected row says so): the closed funnel keeps the step, which the session
+    did not reach. Order 1001 is the only valid order: 64.19 paid, refund 50 of 10.00 (refund 51 was rejected)."""
     _, con = handmade_build
     session = con.execute("""
         select events, page_views, landing_page, device_category, session_date::varchar,
@@ -306,14 +306,14 @@ def test_marts_on_the_handmade_store_match_a_hand_count(handmade_build):
             reached_add_to_cart, reached_begin_checkout, reached_purchase, transaction_ids, ga4_purchase_revenue
         from marts.fct_sessions
     """).fetchall()
-    assert session == [(4, 1, "/", "mobile", "2025-06-01", True, False, True, True, None, True, "1001",
+    assert session == [(4, 1, "/", "mobile", "2025-06-01", True, False, True, True, False, False, "1001",
                         Decimal("64.19"))]
     funnel = con.execute("""
         select sessions, add_to_cart_sessions, begin_checkout_sessions, purchase_sessions,
             purchase_sessions_open, add_to_cart_rate, begin_checkout_rate
         from marts.fct_funnel_daily
     """).fetchall()
-    assert funnel == [(1, 1, None, 1, 1, 1.0, None)]
+    assert funnel == [(1, 1, 0, 0, 1, 1.0, 0.0)]
     order = con.execute("""
         select is_valid, gross_revenue, refunded_amount, net_revenue, is_first_order, is_tracked_in_ga4
         from marts.fct_orders where order_id = 1001

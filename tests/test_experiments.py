@@ -182,6 +182,29 @@ def test_planted_page_and_step_are_found_and_ranked_first_of_their_family():
     assert mobile["days_to_significance"] == np.ceil(2 * mobile["required_sample_per_arm"] / mobile["daily_traffic"])
 
 
+def test_a_step_the_store_does_not_send_gets_no_test_and_the_next_step_is_compared_with_the_one_before():
+    rng = np.random.default_rng(5)
+    summary = _funnel_summary(rng, 120, {("device_category", "mobile"): (1, 1, 0.5)})
+    # fct_funnel_summary of a store without begin_checkout events: the step has no sessions, and purchase is
+    # compared with add_to_cart
+    carts = summary[summary["step"] == "add_to_cart"].set_index(["breakdown", "breakdown_value"])["step_sessions"]
+    checkout, purchase = summary["step"] == "begin_checkout", summary["step"] == "purchase"
+    summary.loc[checkout, "step_sessions"] = None
+    keys = pd.MultiIndex.from_frame(summary.loc[purchase, ["breakdown", "breakdown_value"]])
+    summary.loc[purchase, "previous_step_sessions"] = carts.reindex(keys).to_numpy()
+    steps = ex.funnel_steps(summary, 80.0, SETTINGS)
+    assert not steps["target"].str.endswith(": begin_checkout").any()
+    assert list(_significant(steps)["target"]) == ["device_category = mobile: purchase"]
+    mobile = steps.set_index("target").loc["device_category = mobile: purchase"]
+    # purchase is the last step: at stake is the add-to-cart sessions x the gap x AOV
+    mobile_carts = carts.loc[("device_category", "mobile")]
+    assert mobile["observations"] == mobile_carts
+    assert mobile["expected_monthly_revenue_impact"] == pytest.approx(
+        mobile_carts / 365 * (365.25 / 12) * (mobile["comparison_rate"] - mobile["baseline_rate"]) * 80.0)
+    # the landing-page test needs only add_to_cart and purchase: it still runs
+    assert not ex.landing_pages(summary, 80.0, SETTINGS).empty
+
+
 def test_a_shortfall_inside_the_relevant_gap_is_not_significant_however_large_the_sample():
     summary = _funnel_summary(np.random.default_rng(8), 4000, {("landing_page", "/c"): (0.95, 1, 1)})
     assert _significant(ex.landing_pages(summary, 80.0, SETTINGS)).empty

@@ -169,10 +169,14 @@ def handmade_export(tmp_path_factory, clean_generated):
              batch_page_id="1", batch_ordering_id="1", batch_event_index="3"),
         _hit("u1", 101, "page_view", 0, params=[("page_location", f"{page}/first/")],
              batch_page_id="1", batch_ordering_id="1", batch_event_index="2"),
-        # a two-item add_to_cart, the second item's price unreadable
+        # a two-item add_to_cart, the second item's price unreadable; then, at the same instant and with no
+        # batch fields, another add_to_cart alike in every flat column but not in its items: not a copy
         _hit("u1", 101, "add_to_cart", 10, items=[
             {"item_id": "P1", "item_name": "Tee", "price": 20.5, "quantity": "2"},
             {"item_id": "P2", "item_name": "Cap", "price": "about ten", "quantity": "1"}]),
+        _hit("u1", 101, "add_to_cart", 10, items=[
+            {"item_id": "P1", "item_name": "Tee", "price": 20.5, "quantity": "4"},
+            {"item_id": "P3", "item_name": "Sock", "price": 5, "quantity": "1"}]),
         # a purchase whose tag sent no transaction id
         _hit("u1", 101, "purchase", 20, params=[("currency", "USD")],
              ecommerce={"transaction_id": "(not set)", "purchase_revenue": 41.0}),
@@ -193,7 +197,7 @@ def handmade_export(tmp_path_factory, clean_generated):
         # 5: a gclid alone is google / cpc
         _hit("u5", 505, "page_view", 0, params=[("page_location", f"{page}/")],
              collected_traffic_source={"gclid": "abc123"}),
-        # lines 11 and 12: cannot be sessionized
+        # lines 12 and 13: cannot be sessionized
         {k: v for k, v in _hit("u9", 909, "page_view", 5).items() if k != "user_pseudo_id"},
         _hit("u9", 909, "page_view", 6, event_params=[]),
     ]
@@ -276,11 +280,13 @@ def test_a_step_the_store_never_sends_is_skipped_not_zeroed(handmade_export):
 def test_every_item_of_an_event_is_kept(handmade_export):
     _, con, _ = handmade_export
     items = con.execute("select item_index, item_id, item_name, price, quantity, raw_price, item_problem "
-                        "from staging.stg_ga4__event_items order by item_index").fetchall()
-    assert [i[:5] for i in items] == [(1, "P1", "Tee", 20.5, 2), (2, "P2", "Cap", None, 1)]
-    assert items[1][5:] == ("about ten", "price is not a decimal number")
-    assert con.execute("select item_id from staging.stg_ga4__events where event_name = 'add_to_cart'"
-                       ).fetchall() == [("P1",)]
+                        "from staging.stg_ga4__event_items order by item_id, quantity").fetchall()
+    assert [i[:5] for i in items] == [(1, "P1", "Tee", 20.5, 2), (1, "P1", "Tee", 20.5, 4), (2, "P2", "Cap", None, 1),
+                                      (2, "P3", "Sock", 5, 1)]
+    assert items[2][5:] == ("about ten", "price is not a decimal number")
+    # two add_to_cart events alike in their flat columns: both kept, neither taken for a copy of the other
+    assert con.execute("select count(*), count(distinct event_key) from staging.stg_ga4__events "
+                       "where event_name = 'add_to_cart'").fetchone() == (2, 2)
 
 
 def test_events_that_cannot_be_sessionized_are_rejected_with_their_file_and_line(handmade_export):
@@ -288,14 +294,51 @@ def test_events_that_cannot_be_sessionized_are_rejected_with_their_file_and_line
     rejected = con.execute("select source_location, column_name, reason from staging.stg_rejected_rows "
                            "where source_table = 'raw_ga4_events' order by source_location").fetchall()
     assert rejected == [
-        ("ga4_export/events_20250701.json line 11", "user_pseudo_id", "missing required value"),
-        ("ga4_export/events_20250701.json line 12", "ga_session_id", "missing required value"),
+        ("ga4_export/events_20250701.json line 12", "user_pseudo_id", "missing required value"),
+        ("ga4_export/events_20250701.json line 13", "ga_session_id", "missing required value"),
     ]
     # the replaced intraday table was not loaded; the intraday-only day was
     files = dict(con.execute("select file_name, rows from raw.ga4_export_files").fetchall())
-    assert files == {"ga4_export/events_20250701.json": 12, "ga4_export/events_intraday_20250701.json": None,
+    assert files == {"ga4_export/events_20250701.json": 13, "ga4_export/events_intraday_20250701.json": None,
                      "ga4_export/events_intraday_20250702-000000000000.json.gz": 1}
     assert con.execute("select count(*) from marts.fct_sessions where user_pseudo_id = 'ghost'").fetchone()[0] == 0
+
+
+def test_new_data_bringing_a_step_the_store_never_sent_counts_every_session_again(tmp_path):
+    """A store without begin_checkout events starts sending them: the appended day's events are built
+    incrementally, and every session, old ones too, is counted by the new closed funnel, exactly as a full
+    build of the same file counts them."""
+    generate(tmp_path / "generated", GeneratorConfig(seed=31, users=600, days=20, bad_rows=False))
+    data = tmp_path / "data"
+    data.mkdir()
+    for name in SHOPIFY:
+        shutil.copy(tmp_path / "generated" / f"{name}.csv", data)
+    events = tmp_path / "generated" / "raw_ga4_events.csv"
+    with duckdb.connect() as con:
+        last = con.execute(f"select max(event_date) from read_csv('{events}', all_varchar = true)").fetchone()[0]
+        reader = f"read_csv('{events}', all_varchar = true)"
+        con.execute(f"copy (select * from {reader} where event_date < '{last}' and event_name <> 'begin_checkout') "
+                    f"to '{data / 'raw_ga4_events.csv'}' (header)")
+        con.execute(f"copy (select * from {reader} where event_date = '{last}') to '{tmp_path / 'day.csv'}' "
+                    "(header false)")
+    warehouse = tmp_path / "incremental.duckdb"
+    _build(data, warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("select distinct closed_funnel_steps from marts.fct_sessions").fetchall() == [
+            ("session>add_to_cart>purchase",)]
+    with (data / "raw_ga4_events.csv").open("ab") as handle:
+        handle.write((tmp_path / "day.csv").read_bytes())
+    assert _build(data, warehouse).incremental
+    full = _build(data, tmp_path / "full.duckdb")
+    with duckdb.connect() as con:
+        con.execute(f"attach '{warehouse}' as incremental (read_only)")
+        con.execute(f"attach '{full.warehouse}' as full_build (read_only)")
+        assert con.execute("select distinct closed_funnel_steps from incremental.marts.fct_sessions").fetchall() == [
+            ("session>add_to_cart>begin_checkout>purchase",)]
+        for mart in ("fct_sessions", "fct_funnel_daily", "fct_funnel_summary"):
+            for a, b in (("incremental", "full_build"), ("full_build", "incremental")):
+                assert con.execute(f"select count(*) from (select * from {a}.marts.{mart} "
+                                   f"except all select * from {b}.marts.{mart})").fetchone()[0] == 0, mart
 
 
 # ---- bad exports --------------------------------------------------------------------------------------
@@ -328,6 +371,30 @@ def test_a_file_that_is_not_a_day_table_is_refused_by_name(shopify_only):
 
 def test_an_empty_export_folder_is_refused(shopify_only):
     assert "no GA4 export day table" in _load_error(shopify_only)
+
+
+def test_a_days_table_given_twice_is_refused(shopify_only):
+    folder = shopify_only / "ga4_export"
+    events = [_hit("u", 1, "page_view", 0)]
+    _write_json(folder / "events_20250701.json.gz", events)
+    _write_json(folder / "events_20250701-000000000000.json.gz", events)
+    message = _load_error(shopify_only)
+    assert "the table events_20250701 comes more than once" in message and "load its events twice" in message
+    (folder / "events_20250701.json.gz").unlink()
+    _write_json(folder / "events_20250701-000000000001.json", events)
+    assert "events_20250701 comes more than once" in _load_error(shopify_only)
+
+
+def test_a_json_table_with_a_blank_line_is_refused_naming_the_line(shopify_only):
+    path = shopify_only / "ga4_export" / "events_20250701.json"
+    _write_json(path, [_hit("u", 1, "page_view", 0), _hit("u", 1, "page_view", 1)])
+    lines = path.read_text().splitlines(keepends=True)
+    path.write_text(lines[0] + "\n" + lines[1] + "\n\n")
+    assert f"{path}: line 2 is blank" in _load_error(shopify_only)
+    # blank lines after the last event shift no line
+    path.write_text(lines[0] + lines[1] + "\n\n")
+    with duckdb.connect() as con:
+        assert load_data_dir(con, shopify_only).row_counts["raw_ga4_events"] == 2
 
 
 def test_a_parquet_table_without_the_exports_columns_is_refused(shopify_only):

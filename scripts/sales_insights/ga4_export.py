@@ -15,9 +15,11 @@ session_traffic_source_last_click in 2024, the batch_* fields in 2024) is loaded
 lacks some of its fields gets them as null. The flattening to one row of the raw-data contract per event is
 the dbt model base_ga4__export_events.
 
-What it refuses, naming the file: a file in the folder that is not an export day table, a Parquet file
-that cannot be read or lacks the export's required columns, a JSON file whose first record is not a GA4
-event, a value of the wrong shape (a list where a struct belongs), and a folder with no day tables.
+What it refuses, naming the file: a file in the folder that is not an export day table, a day's table
+given twice (a file and shards, or two formats), a Parquet file that cannot be read or lacks the export's
+required columns, a JSON file whose first record is not a GA4 event or that has a blank line (rows are
+named by their line), a value of the wrong shape (a string where a struct belongs), and a folder with no
+day tables.
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ class ExportFile:
     day: str
     intraday: bool
     format: str  # parquet | json
+    shard: str | None  # the shard number of a sharded table
 
     @property
     def name(self) -> str:
@@ -119,7 +122,7 @@ def export_files(folder: Path) -> tuple[list[ExportFile], list[ExportFile]]:
         if fmt == "parquet" and match["gz"]:
             unknown.append(path.name)
             continue
-        files.append(ExportFile(path, match["day"], bool(match["intraday"]), fmt))
+        files.append(ExportFile(path, match["day"], bool(match["intraday"]), fmt, match["shard"]))
     if unknown:
         raise SalesInsightsError(
             f"{folder}: {', '.join(unknown)} is not a GA4 export day table; the folder holds only "
@@ -128,11 +131,29 @@ def export_files(folder: Path) -> tuple[list[ExportFile], list[ExportFile]]:
         )
     if not files:
         raise SalesInsightsError(f"{folder}: no GA4 export day table (events_YYYYMMDD.parquet or .json[l][.gz])")
+    _refuse_a_table_given_twice(folder, files)
     daily_days = {f.day for f in files if not f.intraday}
     used = [f for f in files if not (f.intraday and f.day in daily_days)]
     replaced = [f for f in files if f.intraday and f.day in daily_days]
     used.sort(key=lambda f: (f.day, f.intraday, f.path.name))
     return used, replaced
+
+
+def _refuse_a_table_given_twice(folder: Path, files: list[ExportFile]) -> None:
+    """A day's table comes as one file or as the shards of one export, in one format: anything else (a
+    file and shards, two formats, .json beside .json.gz) would load its events twice."""
+    tables: dict[tuple[str, bool], list[ExportFile]] = {}
+    for file in files:
+        tables.setdefault((file.day, file.intraday), []).append(file)
+    for (day, intraday), parts in sorted(tables.items()):
+        kinds = {(f.format, f.shard is None, f.path.name.endswith(".gz")) for f in parts}
+        unsharded = [f for f in parts if f.shard is None]
+        if len(kinds) > 1 or len(unsharded) > 1:
+            table = f"events_{'intraday_' if intraday else ''}{day}"
+            raise SalesInsightsError(
+                f"{folder}: the table {table} comes more than once ({', '.join(f.path.name for f in parts)}), "
+                "which would load its events twice; keep one file, or the shards of one export"
+            )
 
 
 def _parquet_select(con: duckdb.DuckDBPyConnection, file: ExportFile) -> str:
@@ -153,10 +174,9 @@ def _parquet_select(con: duckdb.DuckDBPyConnection, file: ExportFile) -> str:
 
 
 def _first_json_record(file: ExportFile) -> dict:
-    opener = gzip.open if file.path.name.endswith(".gz") else open
     try:
-        with opener(file.path, "rt", encoding="utf-8") as handle:
-            first = handle.readline()
+        with _open_text(file) as handle:
+            first = handle.readline().decode("utf-8")
     except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise SalesInsightsError(f"{file.path}: cannot be read: {exc}") from exc
     if not first.strip():
@@ -184,6 +204,35 @@ def _json_select(file: ExportFile) -> str:
     return f"select * from {reader}"
 
 
+def _open_text(file: ExportFile):
+    opener = gzip.open if file.path.name.endswith(".gz") else open
+    return opener(file.path, "rb")
+
+
+def _refuse_blank_lines(file: ExportFile, records: int) -> None:
+    """Rows are named by their line (row n is line n). DuckDB's JSON reader skips blank lines, which would
+    shift every later line: a file with a blank line before its last event is refused, naming the line
+    (blank lines at the end are harmless). Counting line breaks runs at C speed; the file is read line by
+    line only to find the blank one."""
+    breaks, trailing, last = 0, 0, b"\n"
+    with _open_text(file) as handle:
+        while chunk := handle.read(1 << 22):
+            breaks += chunk.count(b"\n")
+            stripped = chunk.rstrip(b"\n")
+            trailing = (trailing + len(chunk)) if not stripped else len(chunk) - len(stripped)
+            last = chunk[-1:]
+    lines = breaks - max(trailing - 1, 0) + (0 if last == b"\n" else 1)
+    if lines == records:
+        return
+    with _open_text(file) as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                raise SalesInsightsError(f"{file.path}: line {number} is blank; a day table holds one JSON event a "
+                                         "line, and rows are named by their line: remove the blank lines")
+    raise SalesInsightsError(f"{file.path}: {lines} lines but {records} events were read; a day table holds one "
+                             "JSON event a line")
+
+
 def _load_file(con: duckdb.DuckDBPyConnection, file: ExportFile, target: str) -> int:
     """Append one day table to `target`, rows numbered in file order; returns the rows."""
     select = _parquet_select(con, file) if file.format == "parquet" else _json_select(file)
@@ -193,6 +242,8 @@ def _load_file(con: duckdb.DuckDBPyConnection, file: ExportFile, target: str) ->
         con.execute(f"create temp table _ga4_export_file as {select}")
     except duckdb.Error as exc:
         raise SalesInsightsError(f"{file.path}: not readable as a GA4 export table: {exc}".strip()) from exc
+    if file.format == "json":
+        _refuse_blank_lines(file, con.execute("select count(*) from _ga4_export_file").fetchone()[0])
     columns = ", ".join(f'"{c}"' for c in COLUMNS)
     rows = con.execute(
         f"insert into {target} select {sql_string(file.name)}, rowid + 1, {columns} "

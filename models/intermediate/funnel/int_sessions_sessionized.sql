@@ -4,7 +4,9 @@
     exactly the sessions of the new rows, however late. Without the var (a plain dbt build) they are the
     sessions with an event within `session_lookback_days` of the newest session already built, so late
     events for recent days are picked up. When the build reloaded a rewritten GA4 file whole, any old event
-    may have changed: the sessions are rebuilt in full. Either way a re-run never double counts. -#}
+    may have changed: the sessions are rebuilt in full. Either way a re-run never double counts. When the
+    steps the store sends change (new rows bring the first begin_checkout, say), every session is counted
+    again by the new closed funnel. -#}
 {{ config(
     materialized=upsert_materialization(),
     unique_key='session_key',
@@ -13,9 +15,35 @@
     full_refresh=(true if raw_table_reloaded('raw_ga4_events') else none),
 ) }}
 
-{#- Every event in a full build: read by each step below rather than copied (a copy of 10M events
-    spilled). In an incremental build, the few events of the sessions to recompute: found once. -#}
-with events as {{ not_materialized() if not is_incremental() }} (
+-- The funnel steps the store sends at all: a step no event of the data has (many stores never send
+-- begin_checkout) is skipped by the closed funnel rather than closing it. Read from every raw event, the
+-- rejected ones too, so that rows failing a check cannot redefine the funnel.
+with tracked_events as (
+    select
+        {{ count_where("event_name = 'add_to_cart'") }} > 0 as add_to_cart,
+        {{ count_where("event_name = 'begin_checkout'") }} > 0 as begin_checkout,
+        {{ count_where("event_name = 'purchase'") }} > 0 as purchase
+    from {{ ref('base_ga4__events') }}
+    where event_name in ('add_to_cart', 'begin_checkout', 'purchase')
+),
+
+tracked_steps as (
+    select
+        add_to_cart,
+        begin_checkout,
+        purchase,
+        {{ dbt.concat([
+            "'session'",
+            "case when add_to_cart then '>add_to_cart' else '' end",
+            "case when begin_checkout then '>begin_checkout' else '' end",
+            "case when purchase then '>purchase' else '' end",
+        ]) }} as closed_funnel_steps
+    from tracked_events
+),
+
+-- Every event in a full build: read by each step below rather than copied (a copy of 10M events
+-- spilled). In an incremental build, the few events of the sessions to recompute: found once.
+events as {{ not_materialized() if not is_incremental() }} (
     select
         session_key,
         user_pseudo_id,
@@ -43,6 +71,9 @@ with events as {{ not_materialized() if not is_incremental() }} (
                 )
             {%- endif %}
         )
+        -- the steps the store sends changed: every session is counted again
+        or (select max(closed_funnel_steps) from {{ this }})
+        <> (select tracked_steps.closed_funnel_steps from tracked_steps)
     {% endif %}
 ),
 
@@ -69,18 +100,6 @@ session_events as (
         min(case when event_name = 'purchase' then event_timestamp_us end) as first_purchase_us
     from events
     group by session_key
-),
-
--- The funnel steps the store sends at all: a step no event of the data has (many stores never send
--- begin_checkout) is skipped by the closed funnel rather than closing it. Read from every event, also
--- in an incremental build; closed_funnel_steps records the steps used, and a test requires one value.
-tracked_steps as (
-    select
-        {{ count_where("event_name = 'add_to_cart'") }} > 0 as add_to_cart,
-        {{ count_where("event_name = 'begin_checkout'") }} > 0 as begin_checkout,
-        {{ count_where("event_name = 'purchase'") }} > 0 as purchase
-    from {{ ref('stg_ga4__events') }}
-    where event_name in ('add_to_cart', 'begin_checkout', 'purchase')
 ),
 
 -- When the closed funnel's add_to_cart step was reached: the first add_to_cart, or the session's start
@@ -194,12 +213,7 @@ final as (
         case when tracked_steps.begin_checkout then reached_begin_checkout.reached_begin_checkout_us is not null end
             as reached_begin_checkout,
         case when tracked_steps.purchase then reached_purchase.session_key is not null end as reached_purchase,
-        {{ dbt.concat([
-            "'session'",
-            "case when tracked_steps.add_to_cart then '>add_to_cart' else '' end",
-            "case when tracked_steps.begin_checkout then '>begin_checkout' else '' end",
-            "case when tracked_steps.purchase then '>purchase' else '' end",
-        ]) }} as closed_funnel_steps,
+        tracked_steps.closed_funnel_steps,
         coalesce(session_transactions.transactions, 0) as transactions,
         session_transactions.transaction_ids,
         cast(coalesce(session_transactions.ga4_purchase_revenue, 0) as {{ type_money() }}) as ga4_purchase_revenue

@@ -17,6 +17,9 @@ with sessions as (
             select session_key from {{ ref('stg_ga4__events') }}
             where source_line >= {{ appended_from_line('raw_ga4_events') }}
         )
+        -- int_sessions_sessionized counted every session again by a new closed funnel
+        or (select max(closed_funnel_steps) from {{ this }})
+        <> (select max(closed_funnel_steps) from {{ ref('int_sessions_sessionized') }})
     {%- endif %}
 ),
 

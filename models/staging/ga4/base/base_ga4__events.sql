@@ -9,13 +9,14 @@
 ) }}
 
 {#- GA4's BigQuery export (var ga4_layout = export) arrives flattened by base_ga4__export_events into the
-    same raw table, with its batch fields, which tell two events of one batch apart, and its file and row. -#}
+    same raw table, with its batch fields and a fingerprint of the whole export row, which tell apart two
+    events the flat columns cannot (the same hit sent twice is the same export row), and its file and row. -#}
 {%- set export = var('ga4_layout', 'csv') == 'export' -%}
 {%- set raw = [
     'event_date', 'event_timestamp', 'event_name', 'user_pseudo_id', 'user_id', 'ga_session_id',
     'ga_session_number', 'page_location', 'page_referrer', 'source', 'medium', 'campaign',
     'device_category', 'geo_country', 'item_id', 'transaction_id', 'purchase_revenue', 'currency',
-] + (['batch_page_id', 'batch_ordering_id', 'batch_event_index'] if export else []) -%}
+] + (['batch_page_id', 'batch_ordering_id', 'batch_event_index', 'export_row_hash'] if export else []) -%}
 {%- set devices = ['desktop', 'mobile', 'tablet'] -%}
 
 {%- set checks = [

@@ -18,9 +18,17 @@
       else session_traffic_source_last_click (cross_channel_campaign, then manual_campaign). The three
       always come from the same one of these. Never traffic_source: that is the user's first touch, not
       this session's.
+    export_row_hash fingerprints the whole export row (every column the loader read, nested ones whole), so
+    that two events the flat columns cannot tell apart (two add_to_cart of one instant with other items)
+    are not taken for the same hit sent twice.
     _source_line orders the events as GA4 does when they share a timestamp: by batch_page_id,
     batch_ordering_id and batch_event_index, then by file and row; it numbers them 2, 3, ... like a CSV's
     lines, so every model reads either layout the same way. -#}
+{%- set export_columns = [
+    'event_date', 'event_timestamp', 'event_name', 'event_params', 'user_id', 'user_pseudo_id', 'device', 'geo',
+    'traffic_source', 'collected_traffic_source', 'session_traffic_source_last_click', 'ecommerce', 'items',
+    'batch_page_id', 'batch_ordering_id', 'batch_event_index', 'platform', 'stream_id',
+] -%}
 {{ config(
     enabled=(var('ga4_layout', 'csv') == 'export'),
     materialized='table',
@@ -77,7 +85,8 @@ flattened as (
         {{ ga4_param('export.params', 'currency') }} as currency,
         export.batch_page_id,
         export.batch_ordering_id,
-        export.batch_event_index
+        export.batch_event_index,
+        {{ dbt.hash(json_record(export_columns, 'export.')) }} as export_row_hash
     from export
 ),
 
@@ -131,6 +140,7 @@ final as (
         batch_page_id,
         batch_ordering_id,
         batch_event_index,
+        export_row_hash,
         _source_file,
         _source_row,
         1 + row_number() over (
