@@ -397,6 +397,17 @@ def test_a_json_table_with_a_blank_line_is_refused_naming_the_line(shopify_only)
         assert load_data_dir(con, shopify_only).row_counts["raw_ga4_events"] == 2
 
 
+def test_a_load_from_the_flat_csv_leaves_no_export_of_an_earlier_load(shopify_only, clean_generated):
+    _write_json(shopify_only / "ga4_export" / "events_20250701.json", [_hit("u", 1, "page_view", 0)])
+    with duckdb.connect() as con:
+        assert load_data_dir(con, shopify_only).ga4_layout == "export"
+        shutil.rmtree(shopify_only / "ga4_export")
+        shutil.copy(clean_generated / "raw_ga4_events.csv", shopify_only)
+        assert load_data_dir(con, shopify_only).ga4_layout == "csv"
+        assert con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
+                           "and table_name like 'ga4_export%'").fetchone()[0] == 0
+
+
 def test_a_parquet_table_without_the_exports_columns_is_refused(shopify_only):
     path = shopify_only / "ga4_export" / "events_20250701.parquet"
     with duckdb.connect() as con:

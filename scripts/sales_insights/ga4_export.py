@@ -279,3 +279,9 @@ def load_export(con: duckdb.DuckDBPyConnection, folder: Path, schema: str) -> tu
         warnings.append(f"{folder}: {len(replaced)} intraday table file(s) of {', '.join(days)} not loaded: the "
                         "daily table of the same day replaces them, as in GA4's export")
     return total, warnings
+
+
+def drop_export(con: duckdb.DuckDBPyConnection, schema: str) -> None:
+    """Remove a loaded export from `schema` (a build whose GA4 events come another way)."""
+    for table in (EXPORT_TABLE, EXPORT_FILES_TABLE):
+        con.execute(f'drop table if exists "{schema}"."{table}"')

@@ -31,7 +31,7 @@ import duckdb
 
 from .contract import GA4_FUNNEL_REPORT, GA4_GRAIN_TABLES, TABLES, TABLES_BY_NAME, Table
 from .errors import SalesInsightsError, format_rows
-from .ga4_export import EXPORT_DIR, has_export, load_export
+from .ga4_export import EXPORT_DIR, drop_export, has_export, load_export
 from .sql import sql_string
 
 RAW_SCHEMA = "raw"
@@ -363,6 +363,9 @@ def load_data_dir(con: duckdb.DuckDBPyConnection, data_dir: Path | str, schema: 
         # raw_ga4_events is dbt's flattening of the export now: a CSV load next time starts afresh.
         with contextlib.suppress(duckdb.CatalogException):
             con.execute(f"delete from {FILES_TABLE} where table_name = ?", [GA4_GRAIN_TABLES["events"]])
+    else:
+        # An export loaded by an earlier build of this warehouse is not this build's data.
+        drop_export(con, schema)
     for t in tables:
         rows, warnings, appended = load_table(con, data_dir / t.file_name, t, schema)
         report.row_counts[t.name] = rows
