@@ -175,7 +175,7 @@ def _parquet_select(con: duckdb.DuckDBPyConnection, file: ExportFile) -> str:
 
 def _first_json_record(file: ExportFile) -> dict:
     try:
-        with _open_text(file) as handle:
+        with _open_bytes(file) as handle:
             first = handle.readline().decode("utf-8")
     except (OSError, UnicodeDecodeError, EOFError) as exc:
         raise SalesInsightsError(f"{file.path}: cannot be read: {exc}") from exc
@@ -204,7 +204,7 @@ def _json_select(file: ExportFile) -> str:
     return f"select * from {reader}"
 
 
-def _open_text(file: ExportFile):
+def _open_bytes(file: ExportFile):
     opener = gzip.open if file.path.name.endswith(".gz") else open
     return opener(file.path, "rb")
 
@@ -215,7 +215,7 @@ def _refuse_blank_lines(file: ExportFile, records: int) -> None:
     (blank lines at the end are harmless). Counting line breaks runs at C speed; the file is read line by
     line only to find the blank one."""
     breaks, trailing, last = 0, 0, b"\n"
-    with _open_text(file) as handle:
+    with _open_bytes(file) as handle:
         while chunk := handle.read(1 << 22):
             breaks += chunk.count(b"\n")
             stripped = chunk.rstrip(b"\n")
@@ -224,7 +224,7 @@ def _refuse_blank_lines(file: ExportFile, records: int) -> None:
     lines = breaks - max(trailing - 1, 0) + (0 if last == b"\n" else 1)
     if lines == records:
         return
-    with _open_text(file) as handle:
+    with _open_bytes(file) as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 raise SalesInsightsError(f"{file.path}: line {number} is blank; a day table holds one JSON event a "

@@ -25,7 +25,6 @@ from pathlib import Path
 import duckdb
 
 from .contract import TABLES_BY_NAME
-from .ga4_export import EXPORT_DIR
 from .sql import sql_string
 
 FORMATS = ("parquet", "json")
@@ -157,7 +156,3 @@ def _copy(con: duckdb.DuckDBPyConnection, rows: str, folder: Path, stem: str, fm
         con.execute(f"copy ({part}) to {sql_string(str(path))} (format json, compression gzip)")
         paths.append(path)
     return paths
-
-
-def export_folder(data_dir: Path) -> Path:
-    return data_dir / EXPORT_DIR

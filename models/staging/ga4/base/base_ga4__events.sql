@@ -46,15 +46,13 @@
 {#- Where a row is: its line (the number every model orders and joins by) and, for a person, the file and
     line or row. JSON holds one event a line; Parquet has rows. -#}
 {%- if export %}
+-- depends_on: {{ ref('base_ga4__export_events') }}
 {%- set line_sql = '_source_line' %}
 {%- set location_sql = "_source_file || case when _source_file like '%.parquet' then ' row ' else ' line ' end || "
 ~ "cast(_source_row as " ~ dbt.type_string() ~ ")" %}
 {%- else %}
 {%- set line_sql = source_line_number() %}
 {%- set location_sql = dbt.concat(["'raw_ga4_events.csv line '", dbt.safe_cast(line_sql, dbt.type_string())]) %}
-{%- endif %}
-{%- if export %}
--- depends_on: {{ ref('base_ga4__export_events') }}
 {%- endif %}
 
 with source as {{ not_materialized() }} (
