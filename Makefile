@@ -1,10 +1,12 @@
 # The two commands of the README:
-#   make run    install everything from this repo's pinned files, then run the main job end to end
-#   make test   install, then lint and run the whole test suite
+#   make run    install what the main job needs from this repo's pinned files, then run it end to end
+#   make test   install that and the developer tools, then lint and run the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.install-stamp
+# The developer tools (pytest, ruff, sqlfluff, playwright): make test and make lint install them.
+DEV_STAMP := $(VENV)/.install-dev-stamp
 # The optional extra for the Spark target (dbt-spark's session method, pyspark); the tests' Spark parity
 # build needs it and Java 17.
 SPARK_STAMP := $(VENV)/.install-spark-stamp
@@ -12,25 +14,31 @@ SPARK_STAMP := $(VENV)/.install-spark-stamp
 # singular tests. tests/test_lint.py checks that these cover every .sql file.
 SQL_PATHS := models macros tests/dbt
 
-.PHONY: install install-spark java browser run test lint clean
+.PHONY: install install-dev install-spark java browser run test lint clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
 	touch $(STAMP)
+
+install-dev: $(DEV_STAMP)
+
+$(DEV_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(DEV_STAMP)
 
 install-spark: $(SPARK_STAMP)
 
-$(SPARK_STAMP): $(STAMP)
+$(SPARK_STAMP): $(DEV_STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev,spark]'
 	touch $(SPARK_STAMP)
 
 run: install
 	$(BIN)/sales-insights run
 
-lint: install
+lint: install-dev
 	$(BIN)/ruff check scripts tests lint
 	$(BIN)/sqlfluff lint $(SQL_PATHS)
 

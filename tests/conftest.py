@@ -68,7 +68,7 @@ def committed_seeds_build(tmp_path_factory):
     """The committed mock seeds built by plain `dbt build --profiles-dir profiles`, as a dbt user would after a
     fresh clone: (warehouse, the environment dbt ran with)."""
     warehouse = tmp_path_factory.mktemp("seeds") / "seeds.duckdb"
-    env = {**os.environ, "SALES_INSIGHTS_WAREHOUSE": str(warehouse)}
+    env = {**os.environ, "SALES_INSIGHTS_DBT_WAREHOUSE": str(warehouse)}
     env.pop("USE_MOCK_DATA", None)
     dbt = Path(sys.executable).with_name("dbt")
     proc = subprocess.run([str(dbt), "build", "--profiles-dir", "profiles"], cwd=PROJECT_DIR, env=env,

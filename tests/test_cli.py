@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -73,29 +77,118 @@ def test_build_from_a_data_dir_then_status(runner, isolated_env, clean_generated
     assert "SLOs:         3 of 6 met; breached: ga4_freshness, shopify_freshness, export_delivery" in text
 
 
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _plain_dbt(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    """dbt as a dbt user types it (`dbt build --profiles-dir profiles` in the project), run from `cwd` so that
+    the profile's default file, warehouse/dev.duckdb, lands under it and not in the checkout (which has the
+    folder warehouse/, as a clone does)."""
+    (cwd / "warehouse").mkdir(parents=True, exist_ok=True)
+    environ = {k: v for k, v in os.environ.items() if k not in ("SALES_INSIGHTS_DBT_WAREHOUSE", "USE_MOCK_DATA")}
+    dbt = Path(sys.executable).with_name("dbt")
+    return subprocess.run(
+        [str(dbt), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR / "profiles"),
+         "--target-path", str(cwd / "target"), "--log-path", str(cwd / "logs")],
+        cwd=cwd, env={**environ, **env}, capture_output=True, text=True)
+
+
+def _one_source(warehouse: Path) -> str:
+    """The one data source every model of `warehouse` was built from (fails on a mixed warehouse), checked
+    against the marts: every session of the staged events is in fct_sessions, the headline counts are the
+    marts' counts."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        sources = con.execute("select distinct data_source from meta.model_data_sources").fetchall()
+        assert len(sources) == 1, sources
+        staged, built, headline_sessions, orders, headline_orders = con.execute("""
+            select
+                (select count(distinct (user_pseudo_id, ga_session_id)) from staging.stg_ga4__events),
+                (select count(*) from marts.fct_sessions),
+                (select metric_value from marts.fct_headline_metrics
+                 where metric = 'sessions' and period = 'all_time'),
+                (select count(*) from marts.fct_orders where is_valid),
+                (select metric_value from marts.fct_headline_metrics where metric = 'orders' and period = 'all_time')
+        """).fetchone()
+    assert staged == built == headline_sessions and orders == headline_orders
+    return sources[0][0]
+
+
 @pytest.mark.dbt
-def test_run_generates_builds_and_says_how_to_query(runner, isolated_env):
+def test_the_newcomer_path_run_query_plain_dbt_build_and_run_again(runner, isolated_env, tmp_path, monkeypatch):
+    """What the README has a new user do: `make run`'s job, the query it prints, a plain `dbt build`, the CLI
+    again. dbt never touches the published file by default; pointed at it, it rebuilds every model from its
+    own source (no mix) and the file stops counting as a published build until the CLI builds it again."""
     result = runner.invoke(main, ["run", "--users", "600", "--days", "40", "--quiet"])
     assert result.exit_code == 0, result.output
+    published = isolated_env.warehouse
     assert "Generated mock data" in result.output
-    assert f"Warehouse: {isolated_env.warehouse}" in result.output
-    assert "duckdb -readonly" in result.output
+    assert f"Warehouse: {published}" in result.output
     assert (isolated_env.mock_data_dir / "generator.json").is_file()
     # the main job ends with the CSV exports of the configured marts, `latest` pointing at them
     latest = isolated_env.export_dir / "latest"
     manifest = json.loads((latest / "manifest.json").read_text())
-    assert manifest["build_id"] == read_build_info(isolated_env.warehouse)["build_id"]
+    assert manifest["build_id"] == read_build_info(published)["build_id"]
     assert manifest["marts"] == list(load_project_config(isolated_env.project_dir).export_marts)
-    assert "fct_experiment_shortlist" in manifest["marts"]
     assert all((latest / f["file"]).is_file() for f in manifest["files"])
     # and with the report of the same build beside the export folders
     report = isolated_env.export_dir / "report.html"
     assert f"Report of build {manifest['build_id']}: {report}" in result.output
     assert f"build {manifest['build_id']}" in report.read_text(encoding="utf-8")
+    generated = _one_source(published)
+    assert generated.startswith(f"the raw schema loaded from {isolated_env.mock_data_dir} ")
+
+    # the query it prints runs as printed, read-only, with what the install has
+    printed = [line.strip() for line in result.output.splitlines() if " sql " in line]
+    assert len(printed) == 1 and "duckdb -readonly" not in result.output
+    query = subprocess.run(shlex.split(printed[0]), capture_output=True, text=True)
+    assert query.returncode == 0 and "orphan line" in query.stdout, query.stdout + query.stderr
+
+    # plain `dbt build` writes its own file, warehouse/dev.duckdb: the published one stays byte for byte
+    before = _sha256(published)
+    plain = _plain_dbt(["build"], tmp_path / "checkout")
+    assert plain.returncode == 0, plain.stdout[-3000:]
+    assert _sha256(published) == before
+    assert _one_source(tmp_path / "checkout" / "warehouse" / "dev.duckdb").startswith("the committed mock seeds")
+
+    # pointed at the published file, dbt rebuilds every model from the seeds: one source, no mix ...
+    explicit = _plain_dbt(["build"], tmp_path / "checkout", SALES_INSIGHTS_DBT_WAREHOUSE=str(published))
+    assert explicit.returncode == 0, explicit.stdout[-3000:]
+    assert _one_source(published).startswith("the committed mock seeds")
+    # ... a build of some models from another source would leave the rest beside it: refused, none built
+    with duckdb.connect(str(published), read_only=True) as con:
+        orders_before = con.execute("select count(*) from marts.fct_orders").fetchone()[0]
+    partial = _plain_dbt(["build", "--select", "fct_orders"], tmp_path / "checkout", USE_MOCK_DATA="false",
+                         SALES_INSIGHTS_DBT_WAREHOUSE=str(published))
+    assert partial.returncode == 1 and "does not select" in partial.stdout and "No model was built" in partial.stdout
+    assert _one_source(published).startswith("the committed mock seeds")
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_orders").fetchone()[0] == orders_before
+    # ... and the file is no longer the build the CLI checked: status says so, export refuses it
+    assert read_build_info(published) is None
+    status = runner.invoke(main, ["status"]).output
+    assert "last build:   none checked: `dbt build` ran on this file outside sales-insights" in status
+    refused = runner.invoke(main, ["export"])
+    assert refused.exit_code == 1 and "no meta.build_info" in refused.output
+
+    # the CLI again: a full build of its own source, consistent, exported again
     again = runner.invoke(main, ["run", "--users", "600", "--days", "40", "--quiet"])
-    assert again.exit_code == 0 and "Generated mock data" not in again.output
-    # a new build, a new export folder; both kept
+    assert again.exit_code == 0 and "Generated mock data" not in again.output, again.output
+    assert "(full build)" in again.output
+    assert _one_source(published) == generated
     assert (isolated_env.export_dir / "latest").resolve() != latest.parent / manifest["build_id"]
+    assert len([p for p in isolated_env.export_dir.iterdir() if p.is_dir() and not p.is_symlink()]) == 2
+
+    # another warehouse's exports and report go beside it, never into this one's exports/
+    monkeypatch.delenv("SALES_INSIGHTS_EXPORT_DIR")
+    other = tmp_path / "elsewhere" / "shop.duckdb"
+    other.parent.mkdir()
+    shutil.copyfile(published, other)
+    exported = runner.invoke(main, ["export", "--warehouse", str(other)])
+    drawn = runner.invoke(main, ["report", "--warehouse", str(other)])
+    assert exported.exit_code == 0 and drawn.exit_code == 0, exported.output + drawn.output
+    assert (tmp_path / "elsewhere" / "shop_exports" / "latest" / "manifest.json").is_file()
+    assert (tmp_path / "elsewhere" / "shop_exports" / "report.html").is_file()
     assert len([p for p in isolated_env.export_dir.iterdir() if p.is_dir() and not p.is_symlink()]) == 2
 
 
@@ -263,3 +356,54 @@ def test_progress_is_shown_at_a_terminal_and_quiet_when_piped_or_in_ci(monkeypat
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
     cli._progress("dbt build (full)")
     assert capsys.readouterr().err == ""
+
+
+def test_sql_and_shell_query_the_warehouse_read_only(runner, tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.orders as select * from (values (1, 'gift card', 20.5), "
+                    "(2, 'mug, blue', 12.0)) as t(order_id, title, total)")
+    before = _sha256(warehouse)
+    where = ["--warehouse", str(warehouse)]
+
+    table = runner.invoke(main, ["sql", *where, "select * from marts.orders order by order_id"])
+    assert table.exit_code == 0, table.output
+    assert "│ order_id │   title   │" in table.output and "│        2 │ mug, blue │         12.0 │" in table.output
+    csv = runner.invoke(main, ["sql", *where, "--format", "csv", "select * from marts.orders order by order_id"])
+    assert csv.output == 'order_id,title,total\n1,gift card,20.5\n2,"mug, blue",12.0\n'
+    lines = runner.invoke(main, ["sql", *where, "--format", "json", "-"], input="select order_id from marts.orders "
+                          "order by 1").output.splitlines()
+    assert [json.loads(line) for line in lines] == [{"order_id": 1}, {"order_id": 2}]
+    wide = runner.invoke(main, ["sql", *where, "--max-rows", "1", "select * from range(100)"])
+    assert "100 rows" in wide.output and "(1 shown)" in wide.output and "│         0 │" in wide.output
+
+    write = runner.invoke(main, ["sql", *where, "delete from marts.orders"])
+    assert write.exit_code == 1 and "read-only" in write.output
+    missing = runner.invoke(main, ["sql", "--warehouse", str(tmp_path / "none.duckdb"), "select 1"])
+    assert missing.exit_code == 1 and "no warehouse there yet" in missing.output
+
+    # piped, the shell runs a script: statements over several lines, dot commands, errors named
+    script = ".tables\nselect title\n  from marts.orders\n  where order_id = 2;\nselect nope;\n.schema orders\n"
+    shell = runner.invoke(main, ["shell", *where], input=script)
+    assert shell.exit_code == 1  # a statement failed
+    assert "marts: orders" in shell.output and "mug, blue" in shell.output
+    assert 'error: Binder Error: Referenced column "nope"' in shell.output
+    assert "marts.orders.total DECIMAL(3,1)" in shell.output
+    fine = runner.invoke(main, ["shell", *where], input="select count(*) as n from marts.orders;\n")
+    assert fine.exit_code == 0 and "│     2 │" in fine.output
+    unfinished = runner.invoke(main, ["shell", *where], input="select 1\n")
+    assert unfinished.exit_code == 1 and "no closing semicolon" in unfinished.output
+    assert _sha256(warehouse) == before
+
+
+def test_make_run_installs_only_what_the_main_job_needs():
+    """`make run` installs the package alone; the developer tools come with `make test`."""
+    def installs(target: str) -> list[str]:
+        plan = subprocess.run(["make", "-n", "-B", target], cwd=PROJECT_DIR, capture_output=True, text=True)
+        assert plan.returncode == 0, plan.stderr
+        return [line for line in plan.stdout.splitlines() if "pip install" in line]
+
+    run = installs("run")
+    assert run and all(line.endswith("-c constraints.txt -e .") for line in run), run
+    assert any("'.[dev" in line for line in installs("test"))

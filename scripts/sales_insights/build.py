@@ -162,7 +162,7 @@ def dbt_artefacts_dir(warehouse: Path) -> Path:
 def dbt_command(settings: Settings, args: list[str], warehouse: Path) -> tuple[list[str], dict[str, str]]:
     """The dbt command line and environment that run `args` against `warehouse`."""
     env = dict(os.environ)
-    env["SALES_INSIGHTS_WAREHOUSE"] = str(warehouse)
+    env["SALES_INSIGHTS_DBT_WAREHOUSE"] = str(warehouse)
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     env.setdefault("SALES_INSIGHTS_TEMP_DIR", str(warehouse.parent / ".tmp"))
     # dbt's log file at info level: the debug level (every statement run) cost about 5% of an incremental
@@ -299,7 +299,10 @@ def _build_locked(
             finally:
                 con.close()
         grain = load_report.ga4_grain if load_report is not None else "events"
-        dbt_vars: dict[str, object] = {"use_mock_data": source.is_mock, "ga4_grain": grain}
+        # cli_build tells the project's hooks that the CLI runs dbt (data_source.sql): a dbt command without
+        # it drops meta.build_info, since the warehouse is then no longer the build that was checked. (A
+        # constant: vars that change between builds would cost dbt its partial parsing.)
+        dbt_vars: dict[str, object] = {"use_mock_data": source.is_mock, "ga4_grain": grain, "cli_build": True}
         if load_report is not None and load_report.ga4_layout != "csv":
             dbt_vars["ga4_layout"] = load_report.ga4_layout
         if incremental and load_report is not None:
@@ -347,6 +350,21 @@ def _build_locked(
         rejected_rows=rejected,
         contracts=report,
     )
+
+
+def read_dbt_run(warehouse: Path) -> dict | None:
+    """The last dbt command run on `warehouse` (meta.run_data_source, written by the project's on-run-start
+    hook): its data_source, invocation_id, started_at, command, cli_build (true when `sales-insights build`
+    ran it) and refusal. None when dbt never ran on it, or the file cannot be read."""
+    if not warehouse.exists():
+        return None
+    try:
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            row = con.execute("select * from meta.run_data_source").fetchone()
+            names = [d[0] for d in con.description]
+    except duckdb.Error:
+        return None
+    return dict(zip(names, row, strict=True)) if row else None
 
 
 def read_build_info(warehouse: Path) -> dict | None:

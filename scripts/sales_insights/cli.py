@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -19,6 +21,8 @@ from .errors import SalesInsightsError
 from .export import ExportResult, export_marts
 from .generate import GA4_FORMATS, GeneratorConfig, generate
 from .pipeline import report_path, run_main
+from .query import FORMATS, prompt_lines, run_sql
+from .query import shell as run_shell
 from .report import ReportResult, write_report
 from .shortlist import TYPES, format_shortlist, read_shortlist
 from .sources import resolve_source
@@ -81,15 +85,27 @@ def _print_report(result: ReportResult) -> None:
                f"{result.bytes_written / 1e6:.1f} MB, opens offline)")
 
 
+def _cli_command() -> str:
+    """How to call this command again from here: `sales-insights` when that is what the PATH finds, else the
+    path of this install's script (.venv/bin/sales-insights in the project)."""
+    script = Path(sys.executable).with_name("sales-insights")
+    found = shutil.which("sales-insights")
+    if found and Path(found).resolve() == script.resolve():
+        return "sales-insights"
+    with contextlib.suppress(ValueError):
+        return str(script.relative_to(Path.cwd()))
+    return str(script)
+
+
 def _print_query_help(warehouse: Path) -> None:
+    command = _cli_command()
+    default = warehouse == load_settings().warehouse
+    where = "" if default else f" --warehouse {warehouse}"
     click.echo("")
     click.echo(f"Warehouse: {warehouse}")
-    click.echo("Query it read-only, for example:")
-    click.echo(f"  duckdb -readonly {warehouse} \"select * from staging.stg_shopify__orders limit 5\"")
-    click.echo(
-        f"  python -c \"import duckdb; duckdb.connect('{warehouse}', read_only=True)"
-        ".sql('select * from staging.stg_rejected_rows').show()\""
-    )
+    click.echo("Query it (read-only), for example:")
+    click.echo(f"  {command} sql{where} \"select reason, count(*) from staging.stg_rejected_rows group by 1\"")
+    click.echo(f"  {command} shell{where}    # an interactive SQL prompt")
 
 
 @click.group(help="Shopify orders and GA4 events turned into funnel, CLV and experiment marts.")
@@ -158,15 +174,21 @@ def build_cmd(data_dir: Path | None, warehouse: Path | None, full_refresh: bool,
 @main.command(name="run", help="The main job: generate mock data if needed, build, and say how to query.")
 @click.option("--data-dir", type=_path, default=None, help="Directory of raw-contract CSVs instead of mocks.")
 @click.option("--warehouse", type=_path, default=None, help="DuckDB file to publish.")
+@click.option("--export-dir", type=_path, default=None,
+              help="Export directory (default: SALES_INSIGHTS_EXPORT_DIR, else the warehouse's own: exports/ for the "
+                   "default warehouse, W_exports/ beside any other W).")
 @click.option("--seed", type=int, default=42, show_default=True, help="Mock data seed.")
 @click.option("--users", type=click.IntRange(min=1), default=100_000, show_default=True, help="Mock visitors.")
 @click.option("--days", type=click.IntRange(min=1), default=365, show_default=True, help="Mock days.")
 @click.option("--full-refresh", is_flag=True, help="Rebuild everything instead of building incrementally.")
 @click.option("--quiet", is_flag=True, help="Do not show dbt's output.")
 def run_cmd(
-    data_dir: Path | None, warehouse: Path | None, seed: int, users: int, days: int, full_refresh: bool, quiet: bool
+    data_dir: Path | None, warehouse: Path | None, export_dir: Path | None, seed: int, users: int, days: int,
+    full_refresh: bool, quiet: bool
 ) -> None:
     settings = load_settings()
+    if export_dir:
+        settings = dataclasses.replace(settings, export_dir_override=export_dir.resolve())
     try:
         result = run_main(settings, data_dir, warehouse, GeneratorConfig(seed=seed, users=users, days=days),
                           _echo_dbt(quiet), full_refresh, _progress)
@@ -215,7 +237,8 @@ def status(as_json: bool, now: str | None, check_mcp: bool) -> None:
                    "last build and the exports. Exit code 1 when one is breached.")
 @_warehouse_to_read
 @click.option("--export-dir", type=_path, default=None,
-              help="Export directory (default: SALES_INSIGHTS_EXPORT_DIR or exports/).")
+              help="Export directory (default: SALES_INSIGHTS_EXPORT_DIR, else the warehouse's own: exports/ for the "
+                   "default warehouse, W_exports/ beside any other W).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @_as_of
 def slo(warehouse: Path | None, export_dir: Path | None, as_json: bool, now: str | None) -> None:
@@ -225,7 +248,7 @@ def slo(warehouse: Path | None, export_dir: Path | None, as_json: bool, now: str
         settings = load_settings()
         config = load_project_config(settings.project_dir)
         results = evaluate(config.slo, (warehouse or settings.warehouse).resolve(),
-                           (export_dir or settings.export_dir).resolve(), _now(now))
+                           (export_dir or settings.export_dir_for(warehouse)).resolve(), _now(now))
     except SalesInsightsError as exc:
         _fail(exc)
     click.echo(json.dumps(as_dicts(results), indent=2) if as_json else format_results(results))
@@ -257,7 +280,8 @@ def validate(suites: tuple[str, ...], warehouse: Path | None, verbose: bool) -> 
 
 @main.command(name="export", help="Write the marts of the warehouse's build as CSV, with a manifest.")
 @click.option("--out", "out_dir", type=_path, default=None,
-              help="Export directory (default: SALES_INSIGHTS_EXPORT_DIR or exports/).")
+              help="Export directory (default: SALES_INSIGHTS_EXPORT_DIR, else the warehouse's own: exports/ for the "
+                   "default warehouse, W_exports/ beside any other W).")
 @click.option("--mart", "marts", multiple=True,
               help="Only this mart (repeat for several); default: the marts listed in sales_insights.toml.")
 @_warehouse_to_read
@@ -265,7 +289,7 @@ def export_cmd(out_dir: Path | None, marts: tuple[str, ...], warehouse: Path | N
     try:
         settings = load_settings()
         config = load_project_config(settings.project_dir)
-        result = export_marts(warehouse or settings.warehouse, out_dir or settings.export_dir,
+        result = export_marts(warehouse or settings.warehouse, out_dir or settings.export_dir_for(warehouse),
                               list(config.export_marts), list(marts) or None, config.keep_export_runs, _progress,
                               config.export_order_by)
     except SalesInsightsError as exc:
@@ -277,13 +301,13 @@ def export_cmd(out_dir: Path | None, marts: tuple[str, ...], warehouse: Path | N
                    "to fix first, funnel, cohorts, CLV, forecast, tracking coverage, experiment shortlist); it "
                    "needs no network to open. `run` writes it too.")
 @click.option("--out", type=_path, default=None,
-              help="HTML file (default: report.html in the export directory, SALES_INSIGHTS_EXPORT_DIR or exports/).")
+              help="HTML file (default: report.html in the warehouse's export directory; see `export --help`).")
 @_warehouse_to_read
 def report(out: Path | None, warehouse: Path | None) -> None:
     try:
         settings = load_settings()
         config = load_project_config(settings.project_dir)
-        result = write_report(warehouse or settings.warehouse, out or report_path(settings),
+        result = write_report(warehouse or settings.warehouse, out or report_path(settings, warehouse),
                               config.slo.tracking_coverage_floor, _progress)
     except SalesInsightsError as exc:
         _fail(exc)
@@ -313,6 +337,38 @@ def extract(since, until, connectors: tuple[str, ...]) -> None:
     click.echo(f"Extracts in {result.extract_dir}; the contract CSVs of every day extracted: {result.current_dir}")
     click.echo("Build from them: USE_MOCK_DATA=false sales-insights build (with ENABLE_MCP=true), or "
                f"sales-insights build --data-dir {result.current_dir}")
+
+
+@main.command(name="sql", help="Run SQL on the warehouse, read-only, and print the result; QUERY - reads it from "
+                              "standard input. For example: sales-insights sql \"select * from "
+                              "marts.fct_headline_metrics\"")
+@click.argument("query")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+              help="A table for people, or every row as CSV or JSON lines for programs.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=40, show_default=True,
+              help="Rows a table shows (CSV and JSON give them all).")
+@_warehouse_to_read
+def sql_cmd(query: str, fmt: str, max_rows: int, warehouse: Path | None) -> None:
+    try:
+        text = sys.stdin.read() if query == "-" else query
+        click.echo(run_sql((warehouse or load_settings().warehouse).resolve(), text, fmt, max_rows), nl=False)
+    except SalesInsightsError as exc:
+        _fail(exc)
+
+
+@main.command(help="An interactive SQL prompt on the warehouse, read-only (statements end with ;, .help for "
+                   "help). Piped input runs as a script; a failed statement then gives exit code 1.")
+@click.option("--max-rows", type=click.IntRange(min=1), default=40, show_default=True,
+              help="Rows a result shows.")
+@_warehouse_to_read
+def shell(max_rows: int, warehouse: Path | None) -> None:
+    try:
+        lines = prompt_lines() if sys.stdin.isatty() else sys.stdin
+        code = run_shell((warehouse or load_settings().warehouse).resolve(), lines,
+                         lambda text: click.echo(text, nl=False), max_rows)
+    except SalesInsightsError as exc:
+        _fail(exc)
+    sys.exit(code)
 
 
 @main.command(help="Print the ranked experiment shortlist of the warehouse.")

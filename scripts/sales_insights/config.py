@@ -83,8 +83,8 @@ class Settings:
     missing_mcp_variables: tuple[str, ...]
     # Where `run` writes the generated full-size mock data set (not committed).
     mock_data_dir: Path
-    # Where `export` (and `run`) write the CSV exports.
-    export_dir: Path
+    # SALES_INSIGHTS_EXPORT_DIR: where `export` (and `run`) write the CSV exports, whatever the warehouse.
+    export_dir_override: Path | None
     # Where MCP extracts land (SALES_INSIGHTS_EXTRACT_DIR).
     extract_dir: Path
     # SALES_INSIGHTS_DATA_DOCS_DIR: where the Great Expectations Data Docs go (default: beside the warehouse).
@@ -97,6 +97,26 @@ class Settings:
     @property
     def seeds_dir(self) -> Path:
         return self.project_dir / "seeds" / "mock"
+
+    @property
+    def default_warehouse(self) -> Path:
+        return (self.project_dir / "warehouse" / "sales_insights.duckdb").resolve()
+
+    def export_dir_for(self, warehouse: Path | None = None) -> Path:
+        """Where the CSV exports (and the report) of `warehouse` go: SALES_INSIGHTS_EXPORT_DIR when set; the
+        project's exports/ for its default warehouse; else a folder beside the warehouse named after it
+        (/data/shop.duckdb -> /data/shop_exports), so two warehouses never share one `latest`."""
+        if self.export_dir_override:
+            return self.export_dir_override
+        path = (warehouse or self.warehouse).resolve()
+        if path == self.default_warehouse:
+            return self.project_dir / "exports"
+        return path.with_name(f"{path.stem}_exports")
+
+    @property
+    def export_dir(self) -> Path:
+        """The exports of the warehouse the commands use by default (SALES_INSIGHTS_WAREHOUSE or the default)."""
+        return self.export_dir_for(self.warehouse)
 
     def data_docs_dir(self, warehouse: Path | None = None) -> Path:
         """The Data Docs of the contract checks of `warehouse`: SALES_INSIGHTS_DATA_DOCS_DIR, else
@@ -122,7 +142,8 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         enable_mcp=env_flag("ENABLE_MCP", False, env),
         missing_mcp_variables=missing_mcp_variables(env),
         mock_data_dir=Path(env.get("SALES_INSIGHTS_MOCK_DIR") or project_dir / "data" / "mock").resolve(),
-        export_dir=Path(env.get("SALES_INSIGHTS_EXPORT_DIR") or project_dir / "exports").resolve(),
+        export_dir_override=Path(env["SALES_INSIGHTS_EXPORT_DIR"]).resolve()
+        if env.get("SALES_INSIGHTS_EXPORT_DIR") else None,
         extract_dir=Path(env.get("SALES_INSIGHTS_EXTRACT_DIR") or project_dir / "data" / "extracts").resolve(),
         data_docs_override=Path(env["SALES_INSIGHTS_DATA_DOCS_DIR"]).resolve()
         if env.get("SALES_INSIGHTS_DATA_DOCS_DIR") else None,

@@ -372,4 +372,16 @@ def load_data_dir(con: duckdb.DuckDBPyConnection, data_dir: Path | str, schema: 
         report.warnings.extend(warnings)
         if appended is not None:
             report.appended_rows[t.name] = appended
+    if schema == RAW_SCHEMA:
+        _record_source(con, data_dir, grain, layout)
     return report
+
+
+def _record_source(con: duckdb.DuckDBPyConnection, data_dir: Path, grain: str, layout: str) -> None:
+    """meta.raw_source: the directory the raw schema holds. dbt's hooks name a run's data source by it, so a
+    model built from another directory (or layout, or grain) is never built on incrementally."""
+    con.execute("create schema if not exists meta")
+    con.execute(
+        "create or replace table meta.raw_source as select ? as data_path, ? as ga4_grain, ? as ga4_layout, "
+        "? as loaded_at", [str(data_dir.resolve()), grain, layout, datetime.now(UTC)],
+    )

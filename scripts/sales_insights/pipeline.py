@@ -72,13 +72,16 @@ def _run_locked(
             "directory", settings.mock_data_dir, f"generated mock data in {settings.mock_data_dir}", source.notes
         )
     result = build(settings, source, warehouse, on_output, full_refresh, on_progress=on_progress)
-    exported = export_marts(result.warehouse, settings.export_dir, list(config.export_marts),
+    # The exports and the report stay with their warehouse (`run --warehouse W` writes beside W).
+    exported = export_marts(result.warehouse, settings.export_dir_for(result.warehouse), list(config.export_marts),
                             keep_runs=config.keep_export_runs, on_progress=on_progress,
                             order_by=config.export_order_by)
-    report = write_report(result.warehouse, report_path(settings), config.slo.tracking_coverage_floor, on_progress)
+    report = write_report(result.warehouse, report_path(settings, result.warehouse), config.slo.tracking_coverage_floor,
+                          on_progress)
     return RunResult(source, generated, result, exported, report)
 
 
-def report_path(settings: Settings) -> Path:
-    """Where `run` writes the report and where `report` writes it by default: beside the export folders."""
-    return settings.export_dir / "report.html"
+def report_path(settings: Settings, warehouse: Path | None = None) -> Path:
+    """Where `run` writes the report of `warehouse` and where `report` writes it by default: beside its
+    export folders."""
+    return settings.export_dir_for(warehouse) / "report.html"

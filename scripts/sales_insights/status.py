@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .build import read_build_attempt, read_build_info
+from .build import read_build_attempt, read_build_info, read_dbt_run
 from .config import ProjectConfig, Settings
 from .errors import SalesInsightsError
 from .export import latest_run, read_manifest
@@ -93,12 +93,19 @@ def collect(settings: Settings, config: ProjectConfig, now: datetime, check_mcp:
         "warehouse": str(warehouse),
         "warehouse_error": warehouse_error,
         "last_build": _jsonable(info),
+        # dbt run on the published file outside the CLI (it then has no meta.build_info)
+        "dbt_outside_cli": _jsonable(_outside_cli(warehouse, info)),
         "last_build_attempt": read_build_attempt(warehouse),
         "last_validation": last_validation(warehouse),
         "export_dir": str(settings.export_dir),
         "last_export": last_export(settings.export_dir),
         "slo": as_dicts(evaluate(config.slo, warehouse, settings.export_dir, now)),
     }
+
+
+def _outside_cli(warehouse: Path, info: dict | None) -> dict | None:
+    run = read_dbt_run(warehouse) if info is None else None
+    return run if run and not run.get("cli_build") else None
 
 
 def format_status(state: dict) -> str:
@@ -124,6 +131,11 @@ def format_status(state: dict) -> str:
         kind = "incremental" if info.get("is_incremental") else "full"
         lines.append(f"last build:   {info['build_id']} ({kind}) at {info['built_at']} from {info['data_source']} "
                      f"({info['data_path']})")
+    elif state.get("dbt_outside_cli"):
+        run = state["dbt_outside_cli"]
+        lines.append(f"last build:   none checked: `dbt {run['command']}` ran on this file outside sales-insights at "
+                     f"{run['started_at']} (from {run['data_source']}); run `sales-insights build` to publish a "
+                     "checked build")
     else:
         lines.append("last build:   none yet (run `sales-insights run`)")
     attempt = state["last_build_attempt"]
