@@ -144,6 +144,21 @@ def test_the_newcomer_path_run_query_plain_dbt_build_and_run_again(runner, isola
     query = subprocess.run(shlex.split(printed[0]), capture_output=True, text=True)
     assert query.returncode == 0 and "orphan line" in query.stdout, query.stdout + query.stderr
 
+    # and so does each line of the README's "Querying it", from the project folder
+    section = (PROJECT_DIR / "README.md").read_text(encoding="utf-8").split("## Querying it", 1)[1].split("\n## ", 1)[0]
+    commands = re.search(r"```bash\n(.*?)```", section, re.S).group(1).splitlines()
+    bin_dir, venv_bin = Path(sys.executable).parent, PROJECT_DIR / ".venv" / "bin"
+    for command in commands:
+        if not venv_bin.is_dir() or venv_bin.resolve() != bin_dir.resolve():
+            command = command.replace(".venv/bin/", f"{bin_dir}/")  # the suite runs in another environment
+        done = subprocess.run(["bash", "-c", command], cwd=PROJECT_DIR, input="select 42 as answer;\n",
+                              capture_output=True, text=True)
+        assert done.returncode == 0 and done.stdout.strip() and not done.stderr, (command, done.stdout, done.stderr)
+    snippet = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    snippet = snippet.replace('"warehouse/sales_insights.duckdb"', repr(str(published)))
+    done = subprocess.run([sys.executable, "-c", snippet], cwd=PROJECT_DIR, capture_output=True, text=True)
+    assert done.returncode == 0 and "orphan line" in done.stdout, done.stdout + done.stderr
+
     # plain `dbt build` writes its own file, warehouse/dev.duckdb: the published one stays byte for byte
     before = _sha256(published)
     plain = _plain_dbt(["build"], tmp_path / "checkout")
