@@ -5,6 +5,7 @@ three opportunities) and on a store generated without them (which must yield non
 from __future__ import annotations
 
 import hashlib
+import re
 
 import numpy as np
 import pandas as pd
@@ -17,6 +18,7 @@ from sales_insights import experiments as ex
 from sales_insights.catalog import LEAKY_DEVICE, LEAKY_LANDING_PAGE, PAIR_ADDON, PAIR_ANCHOR
 from sales_insights.cli import main
 from sales_insights.generate import GeneratorConfig
+from sales_insights.shortlist import format_shortlist
 
 # --------------------------------------------------------------------------------------------------
 # statistics
@@ -283,7 +285,8 @@ def test_shortlist_command_prints_the_ranked_table(planted_store):
     result = runner.invoke(main, ["shortlist", "--warehouse", str(warehouse), "--type", "landing_page", "--all",
                                   "--no-hypotheses"])
     assert result.exit_code == 0, result.output
-    rows = [line for line in result.output.splitlines()[2:] if line.strip()]
+    # an experiment's first line has its rank; a cell too wide for the terminal continues on lines without
+    rows = [line for line in result.output.splitlines()[2:] if line[:4].strip()]
     assert len(rows) == int((shortlist["experiment_type"] == "landing_page").sum())
     assert all(" landing_page " in line for line in rows)
 
@@ -291,6 +294,50 @@ def test_shortlist_command_prints_the_ranked_table(planted_store):
     assert bad.exit_code == 2 and "upsale" in bad.output
     missing = runner.invoke(main, ["shortlist", "--warehouse", str(warehouse.parent / "none.duckdb")])
     assert missing.exit_code == 1 and "no warehouse at" in missing.output
+
+
+def _candidate(rank: int, experiment_type: str, target: str, **overrides) -> dict:
+    return {"rank": rank, "experiment_id": f"e{rank}", "experiment_type": experiment_type, "target": target,
+            "hypothesis": "Test it.", "is_significant": True, "adjusted_p_value": 0.0004,
+            "expected_monthly_revenue_impact": 1234.0, "confidence": 0.8, "effort_days": 2.0,
+            "days_to_significance": 21, "priority_score": 12.5} | overrides
+
+
+def _cell_lines(text: str, column: int) -> list[list[str]]:
+    """Per experiment, the text of one column on each of its lines (the columns are where the rule's dashes are)."""
+    lines = text.splitlines()
+    span = list(re.finditer(r"-+", lines[1]))[column].span()
+    rows: list[list[str]] = []
+    for line in lines[2:]:
+        if line[:4].strip():  # a rank: the first line of the next experiment
+            rows.append([])
+        rows[-1].append(line[span[0]:span[1]].strip())
+    return [[part for part in parts if part] for parts in rows]
+
+
+def test_long_cells_wrap_within_their_column_and_the_table_keeps_to_the_width():
+    social = "channel_group = Paid Social: add_to_cart"
+    page = "landing_page = /collections/summer-sale/products/an-exceptionally-long-handle-for-a-tee"
+    frame = pd.DataFrame([_candidate(1, "funnel_step", social),
+                          _candidate(2, "landing_page", page, is_significant=False, adjusted_p_value=0.3),
+                          _candidate(3, "cross_sell", "Socks -> Shoes")])
+    for width in (100, 120):
+        text = format_shortlist(frame, width=width, hypotheses=False)
+        assert "~" not in text
+        assert max(len(line) for line in text.splitlines()) <= width, text
+        targets = _cell_lines(text, 2)
+        # broken between words, every word whole and in order; a word longer than the column is split, and
+        # none of its characters left out
+        assert " ".join(targets[0]) == social and len(targets[0]) > 1, text
+        assert "".join(targets[1]).replace(" ", "") == page.replace(" ", "") and len(targets[1]) > 1, text
+        assert targets[2] == ["Socks -> Shoes"]
+        # the other cells are whole too, on the experiment's first line or below it
+        assert _cell_lines(text, 7)[1] in (["q=0.300 (n.s.)"], ["q=0.300", "(n.s.)"]), text
+        assert [parts[0] for parts in _cell_lines(text, 3)] == ["1,234"] * 3
+    # narrower than the numbers need: wider than asked, words broken, but still nothing cut
+    text = format_shortlist(frame, width=40, hypotheses=False)
+    for parts, target in zip(_cell_lines(text, 2), (social, page, "Socks -> Shoes"), strict=True):
+        assert "".join(parts).replace(" ", "") == target.replace(" ", ""), text
 
 
 def test_a_store_too_small_for_any_candidate_gives_an_empty_table_not_an_error():

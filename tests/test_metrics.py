@@ -1,9 +1,15 @@
 """The headline metrics are defined once (macros/metrics): no model or macro writes one of their formulas by
-hand."""
+hand, and their catalog words each metric for the GA4 grain a build reads."""
 
+import json
 import re
+import subprocess
+
+import pytest
 
 from conftest import PROJECT_DIR
+from sales_insights.build import dbt_command
+from sales_insights.config import load_settings
 
 _Q = r"(?:\w+\.)?"  # an optional table qualifier
 # What each metric macro replaces, in the forms it has been written in: a model that writes one of these
@@ -88,3 +94,54 @@ def test_models_and_macros_use_the_metric_macros_instead_of_writing_the_formulas
                        ("customers/fct_customer_cohorts.sql", "metric_retention_rate"),
                        ("customers/fct_cohort_clv.sql", "metric_clv_per_customer")]:
         assert name + "(" in (PROJECT_DIR / "models" / "marts" / mart).read_text(encoding="utf-8"), mart
+
+
+# Wording that belongs to one GA4 grain only: events are sessionized here, in the reporting time zone, and
+# give the closed funnel exactly; reports give GA4's own sessions on its property's dates, and a bound.
+EVENT_WORDING = ("user_pseudo_id", "ga_session_id", "first event", "reached purchase", "reached begin_checkout")
+REPORT_WORDING = ("GA4 report", "Data API", "GA4's own", "property's time zone", "upper bound", "ga4_report")
+GA4_METRICS = {"sessions", "conversion_rate"}
+
+
+def _compile(tmp_path, inline: str, *args: str) -> subprocess.CompletedProcess:
+    command, env = dbt_command(load_settings(), ["compile", "--quiet", "--output", "json", *args, "--inline", inline],
+                               tmp_path / "w.duckdb")
+    return subprocess.run(command, env=env, capture_output=True, text=True, cwd=PROJECT_DIR)
+
+
+def _compiled(proc: subprocess.CompletedProcess):
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return json.loads(json.loads(proc.stdout)["compiled"])
+
+
+def _mentions(text: str, wording: tuple[str, ...]) -> list[str]:
+    return [w for w in wording if w in text]
+
+
+@pytest.mark.dbt
+def test_each_grain_gets_only_its_own_definitions(tmp_path):
+    both = _compiled(_compile(tmp_path, "{{ tojson({'var': metric_catalog(), 'events': metric_catalog('events'), "
+                                        "'report': metric_catalog('report')}) }}"))
+    events, report = both["events"], both["report"]
+    # dbt_project.yml's ga4_grain (events) picks the event grain; --vars, as a report-grain build passes it,
+    # the report grain
+    assert both["var"] == events
+    assert _compiled(_compile(tmp_path, "{{ tojson(metric_catalog()) }}", "--vars", "{ga4_grain: report}")) == report
+
+    assert [(m["name"], m["label"], m["unit"]) for m in events] == [(m["name"], m["label"], m["unit"]) for m in report]
+    assert {m["name"] for m in events} >= GA4_METRICS
+    for at_events, at_report in zip(events, report, strict=True):
+        name, event_text, report_text = at_events["name"], at_events["definition"], at_report["definition"]
+        assert isinstance(event_text, str) and isinstance(report_text, str) and event_text and report_text, name
+        if name in GA4_METRICS:
+            assert _mentions(event_text, EVENT_WORDING) and not _mentions(event_text, REPORT_WORDING), event_text
+            assert _mentions(report_text, REPORT_WORDING) and not _mentions(report_text, EVENT_WORDING), report_text
+            assert event_text not in report_text and report_text not in event_text, name
+        else:
+            # a Shopify metric means the same at both grains, and says nothing of either
+            assert event_text == report_text, name
+            assert not _mentions(event_text, EVENT_WORDING + REPORT_WORDING), event_text
+
+    # a misspelt grain is refused rather than read as one of the two
+    misspelt = _compile(tmp_path, "{{ tojson(metric_catalog()) }}", "--vars", "{ga4_grain: event}")
+    assert misspelt.returncode != 0 and "ga4_grain is 'event': it must be events or report" in misspelt.stdout

@@ -131,6 +131,18 @@ def test_a_report_grain_build_gives_ga4s_open_funnel_and_the_same_shopify_marts(
             assert report_value >= event_value, period
         else:
             assert report_value == event_value, (metric, period)
+    # and each is worded for its grain: the GA4 metrics differ, the Shopify ones are the same words
+    worded = con.execute("""
+        select distinct r.metric, r.definition, e.definition from marts.fct_headline_metrics as r
+        inner join ev.marts.fct_headline_metrics as e using (metric)""").fetchall()
+    assert len(worded) == 7
+    for metric, report_text, event_text in worded:
+        if metric in ("sessions", "conversion_rate"):
+            assert report_text != event_text and "user_pseudo_id" not in report_text, metric
+            assert ("GA4's own" if metric == "sessions" else "upper bound") in report_text, report_text
+            assert "GA4 report" not in event_text and "GA4's own" not in event_text, event_text
+        else:
+            assert report_text == event_text, metric
     for mart in SHOPIFY_MARTS:
         assert _differences(con, mart, "ev") == 0, mart
     # No transaction ids in reports: tracking coverage is not measured, rather than 0.

@@ -14,11 +14,13 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import PROJECT_DIR
-from sales_insights.build import BuildAttempt, write_build_attempt
+from sales_insights import build as build_module
+from sales_insights.build import BuildAttempt, build, read_build_attempt, write_build_attempt
 from sales_insights.cli import main
 from sales_insights.config import SloConfig, load_project_config
 from sales_insights.errors import SalesInsightsError
-from sales_insights.slo import evaluate, format_results
+from sales_insights.slo import PENDING, evaluate, format_results
+from sales_insights.sources import DataSource
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 CONFIG = SloConfig(ga4_max_age_hours=36, shopify_max_age_hours=36, build_max_minutes=30,
@@ -29,8 +31,11 @@ CONFIG = SloConfig(ga4_max_age_hours=36, shopify_max_age_hours=36, build_max_min
 def make_world(root: Path, *, newest_event: datetime = NOW - timedelta(hours=10),
                newest_order: datetime = NOW - timedelta(hours=12), build_seconds: float = 600.0,
                tests: tuple[int, int] = (150, 150), expectations: tuple[int, int] | None = (120, 120),
-               exported_at: datetime | None = NOW - timedelta(hours=3), coverage: tuple[int, int] = (90, 100)):
-    """A published warehouse, its last build record and an export, as the jobs leave them."""
+               exported_at: datetime | None = NOW - timedelta(hours=3), coverage: tuple[int, int] = (90, 100),
+               build_started: datetime = NOW - timedelta(hours=4),
+               first_build: datetime | None = NOW - timedelta(days=30)):
+    """A published warehouse, its last build record and an export, as the jobs leave them: by default of an
+    install that has been building for a month (first_build; None: a record without it, as older builds wrote)."""
     warehouse = root / "wh" / "w.duckdb"
     warehouse.parent.mkdir(parents=True)
     con = duckdb.connect(str(warehouse))
@@ -52,10 +57,11 @@ def make_world(root: Path, *, newest_event: datetime = NOW - timedelta(hours=10)
     con.executemany("insert into marts.fct_ga4_shopify_reconciliation values (?, ?, ?)", rows)
     con.close()
 
-    attempt = BuildAttempt("B1", (NOW - timedelta(hours=4)).isoformat(), "directory")
+    attempt = BuildAttempt("B1", build_started.isoformat(), "directory")
     attempt.seconds, attempt.outcome = build_seconds, "published"
     attempt.dbt_tests = {"passed": tests[0], "total": tests[1]}
     attempt.contracts = {"passed": expectations[0], "total": expectations[1]} if expectations else None
+    attempt.first_started_at = first_build.isoformat() if first_build else None
     write_build_attempt(warehouse, attempt)
 
     exports = root / "exports"
@@ -132,6 +138,94 @@ def test_export_written_before_the_deadline_counts_until_the_next_one(tmp_path):
         "export_delivery"] == "pass"
     assert statuses(evaluate(tokyo, warehouse, exports, datetime(2026, 3, 9, 22, 0, tzinfo=UTC)))[
         "export_delivery"] == "breach"
+
+
+def _export(exports: Path, name: str, at: datetime) -> None:
+    run = exports / name
+    run.mkdir()
+    (run / "manifest.json").write_text(json.dumps({"build_id": name.split("--")[0], "exported_at": at.isoformat(),
+                                                   "files": []}))
+
+
+def _delivery(warehouse: Path, exports: Path, now: datetime):
+    return next(r for r in evaluate(CONFIG, warehouse, exports, now) if r.name == "export_delivery")
+
+
+def test_a_fresh_install_owes_no_export_before_its_first_deadline(tmp_path):
+    # installed at 08:00, an hour after today's 07:00 deadline, and exported at 08:30 (the first `run`)
+    installed, exported = datetime(2026, 3, 10, 8, 0, tzinfo=UTC), datetime(2026, 3, 10, 8, 30, tzinfo=UTC)
+    warehouse, exports = make_world(tmp_path, build_started=installed, first_build=installed, exported_at=exported)
+    delivery = _delivery(warehouse, exports, NOW)
+    assert delivery.status == PENDING and not delivery.breached and not delivery.passed
+    assert delivery.measured == (
+        "not yet due: this install began at 2026-03-10T08:00+00:00, after the day due by 2026-03-10T07:00+00:00 had "
+        "started; the next deadline is 2026-03-11T07:00+00:00; complete export B1 at 2026-03-10T08:30+00:00 is in "
+        "for it")
+    # `slo` exits 0: every other objective is met and this one is not due
+    runner = CliRunner()
+    args = ["slo", "--warehouse", str(warehouse), "--export-dir", str(exports), "--now", NOW.isoformat()]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "WAIT   export_delivery     not yet due" in result.output
+    assert result.output.strip().endswith("5 of 5 objectives met; 1 not yet due")
+    assert {r["name"]: r["status"] for r in json.loads(runner.invoke(main, [*args, "--json"]).output)}[
+        "export_delivery"] == "pending"
+
+    # its first deadline: the export of 08:30 meets it, and the one after, with nothing new, is missed
+    assert _delivery(warehouse, exports, datetime(2026, 3, 11, 7, 0, tzinfo=UTC)).passed
+    missed = _delivery(warehouse, exports, datetime(2026, 3, 12, 7, 0, tzinfo=UTC))
+    assert missed.breached and "no complete export due between 2026-03-11T07:00" in missed.measured
+
+    # a first run whose export failed: pending too, and it says no export is in yet
+    warehouse, exports = make_world(tmp_path / "failed", build_started=installed, first_build=installed,
+                                    exported_at=None)
+    delivery = _delivery(warehouse, exports, NOW)
+    assert delivery.status == PENDING and delivery.measured.endswith("no complete export in for it yet")
+
+
+def test_an_install_that_has_been_exporting_breaches_when_it_misses_a_deadline(tmp_path):
+    # daily exports on time until 8 March, none for the day due by 07:00 today, one late at 08:00 today;
+    # the build record is of a build that predates first_started_at (None): the export folders alone show
+    # the install was running, among them a subset export (`--mart`), which counts as much
+    warehouse, exports = make_world(tmp_path, first_build=None, exported_at=NOW - timedelta(hours=1))
+    for day in (6, 7, 8):
+        _export(exports, f"B0{day}", datetime(2026, 3, day, 6, 30, tzinfo=UTC))
+    delivery = _delivery(warehouse, exports, NOW)
+    assert delivery.breached, delivery.measured
+    assert delivery.measured == ("no complete export due between 2026-03-09T07:00+00:00 and 2026-03-10T07:00+00:00; "
+                                 "the newest, B1, at 2026-03-10T08:00+00:00; it counts for the next deadline")
+    result = CliRunner().invoke(main, ["slo", "--warehouse", str(warehouse), "--export-dir", str(exports),
+                                       "--now", NOW.isoformat()])
+    assert result.exit_code == 1 and "BREACH export_delivery" in result.output, result.output
+
+    # only a subset export before the day began: the install was running, so the day was owed
+    warehouse, exports = make_world(tmp_path / "subset", first_build=None, exported_at=NOW - timedelta(hours=1))
+    _export(exports, "B00--1a2b3c4d", datetime(2026, 3, 8, 12, 0, tzinfo=UTC))
+    assert _delivery(warehouse, exports, NOW).breached
+    # without it, the same folders are those of an install that began after the day did (its build at 05:00)
+    (exports / "B00--1a2b3c4d" / "manifest.json").unlink()
+    assert _delivery(warehouse, exports, NOW).status == PENDING
+
+
+def test_each_build_record_carries_the_first_builds_start(isolated_env, monkeypatch):
+    # builds that fail before dbt, recorded as every attempt is: what the SLOs read of the install's age
+    def fails(*args, **kwargs):
+        raise SalesInsightsError("no data")
+
+    monkeypatch.setattr(build_module, "_build_locked", fails)
+    source = DataSource("directory", isolated_env.project_dir / "no-such-dir", "test")
+    with pytest.raises(SalesInsightsError):
+        build(isolated_env, source)
+    first = read_build_attempt(isolated_env.warehouse)
+    assert first["first_started_at"] == first["started_at"]
+    # a record from before first_started_at was kept: the start it has is the earliest known, and stays
+    old = {k: v for k, v in first.items() if k != "first_started_at"} | {"started_at": "2026-01-05T06:00:00+00:00"}
+    (build_module.dbt_artefacts_dir(isolated_env.warehouse) / build_module.LAST_BUILD).write_text(json.dumps(old))
+    for _ in range(2):
+        with pytest.raises(SalesInsightsError):
+            build(isolated_env, source)
+        record = read_build_attempt(isolated_env.warehouse)
+        assert record["first_started_at"] == "2026-01-05T06:00:00+00:00" != record["started_at"]
 
 
 def test_nothing_to_measure_is_a_breach_not_a_pass(tmp_path):

@@ -4,24 +4,38 @@
     means the same everywhere. The catalog is the one place where a metric's name, unit and meaning are
     written; tests/dbt/assert_headline_metrics_match_marts.sql recomputes each from the marts it summarises. -#}
 
-{% macro metric_catalog() %}
-    {{ return([
+{#- The catalog for one GA4 grain (default: the var ga4_grain, the grain this build reads). A metric that
+    GA4 feeds means something else at each grain, so its 'definition' is written once per grain and the
+    catalog hands out only the grain's own: a build from events must not describe GA4's report sessions,
+    nor one from reports the sessionized events. The Shopify metrics read the same whatever the grain. -#}
+{% macro metric_catalog(ga4_grain=none) %}
+    {%- set grain = ga4_grain or var('ga4_grain') -%}
+    {%- if grain not in ['events', 'report'] -%}
+        {{ exceptions.raise_compiler_error("ga4_grain is '" ~ grain ~ "': it must be events or report") }}
+    {%- endif -%}
+    {%- set metrics = [
         {
             'name': 'sessions',
             'label': 'Sessions',
             'unit': 'count',
-            'definition': 'GA4 sessions (one user_pseudo_id and ga_session_id), counted on the date of their '
-                ~ 'first event in the reporting time zone; from GA4 reports (funnel_basis ga4_report), '
-                ~ "GA4's own sessions on the dates of the GA4 property's time zone.",
+            'definition': {
+                'events': 'GA4 sessions (one user_pseudo_id and ga_session_id), counted on the date of their '
+                    ~ 'first event in the reporting time zone.',
+                'report': "GA4's own sessions, as the GA4 Data API reports them, counted on the report date in "
+                    ~ "the GA4 property's time zone.",
+            },
         },
         {
             'name': 'conversion_rate',
             'label': 'Conversion rate',
             'unit': 'ratio',
-            'definition': 'Share of sessions that reached purchase in the closed funnel (a purchase event at or '
-                ~ 'after the session reached begin_checkout): purchase sessions / sessions. From GA4 reports '
-                ~ '(funnel_basis ga4_report), an upper bound: sessions with a purchase, at most those with a '
-                ~ 'begin_checkout.',
+            'definition': {
+                'events': 'Share of sessions that reached purchase in the closed funnel (a purchase event at '
+                    ~ 'or after the session reached begin_checkout): purchase sessions / sessions.',
+                'report': 'Sessions with a purchase, capped at those with a begin_checkout and at those with an '
+                    ~ 'add_to_cart, / sessions: an upper bound of the closed-funnel conversion, as GA4 reports '
+                    ~ 'cannot say in which order a session sent its events.',
+            },
         },
         {
             'name': 'orders',
@@ -58,10 +72,16 @@
             'definition': 'Mean over customers with a prediction of the BG/NBD x Gamma-Gamma net revenue '
                 ~ 'expected in the next 12 months, discounted monthly (fct_customer_clv.predicted_clv_12m).',
         },
-    ]) }}
+    ] -%}
+    {%- set catalog = [] -%}
+    {%- for metric in metrics -%}
+        {%- set definition = metric.definition[grain] if metric.definition is mapping else metric.definition -%}
+        {%- do catalog.append({'name': metric.name, 'label': metric.label, 'unit': metric.unit,
+                               'definition': definition}) -%}
+    {%- endfor -%}
+    {{ return(catalog) }}
 {% endmacro %}
 
-{#- A valid order: counted in every metric. -#}
 {% macro metric_is_valid_order(is_test, cancelled_at) -%}
     not {{ is_test }} and {{ cancelled_at }} is null
 {%- endmacro %}

@@ -65,6 +65,9 @@ class BuildAttempt:
     incremental: bool | None = None
     dbt_tests: dict[str, int] | None = None  # passed, total (data and unit tests)
     contracts: dict[str, int] | None = None  # passed, total (Great Expectations expectations)
+    # When the first attempt recorded for this warehouse started, carried from record to record: the SLOs
+    # owe no export for a day that passed before the install ever built (slo._in_service_since).
+    first_started_at: str | None = None
 
     def finish(self, started: float, outcome: str, error: str | None = None) -> None:
         self.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -265,6 +268,9 @@ def build(
     started = time.monotonic()
     attempt = BuildAttempt(new_build_id(), datetime.now(UTC).isoformat(timespec="seconds"), source.kind)
     with build_lock(target):
+        previous = read_build_attempt(target) or {}
+        # a record written before first_started_at existed: its own start is the earliest one known
+        attempt.first_started_at = previous.get("first_started_at") or previous.get("started_at") or attempt.started_at
         try:
             result = _build_locked(settings, source, target, attempt, started, on_output, full_refresh, contracts,
                                    on_progress)

@@ -234,7 +234,8 @@ def status(as_json: bool, now: str | None, check_mcp: bool) -> None:
 
 
 @main.command(help="Evaluate the service level objectives ([slo] in sales_insights.toml) from the warehouse, the "
-                   "last build and the exports. Exit code 1 when one is breached.")
+                   "last build and the exports. Exit code 1 when one is breached (not when one is only not "
+                   "yet due, as the export of a fresh install before its first deadline).")
 @_warehouse_to_read
 @click.option("--export-dir", type=_path, default=None,
               help="Export directory (default: SALES_INSIGHTS_EXPORT_DIR, else the warehouse's own: exports/ for the "

@@ -136,9 +136,14 @@ def _run_dirs(out_dir: Path) -> list[Path]:
             and (p / MANIFEST).is_file()]
 
 
+def export_runs(out_dir: Path) -> list[tuple[Path, dict]]:
+    """Every export folder with its manifest, complete or of a subset of the marts."""
+    return [(p, m) for p in _run_dirs(out_dir) if (m := read_manifest(p))]
+
+
 def complete_runs(out_dir: Path) -> list[tuple[Path, dict]]:
     """Export folders of every configured mart (named after their build, see _run_name), with manifests."""
-    return [(p, m) for p in _run_dirs(out_dir) if "--" not in p.name and (m := read_manifest(p))]
+    return [(p, m) for p, m in export_runs(out_dir) if "--" not in p.name]
 
 
 def _write_run(con: duckdb.DuckDBPyConnection, staging: Path, columns: dict[str, list[dict]], info: dict,

@@ -64,8 +64,39 @@ def _days(value) -> str:
     return "-" if pd.isna(value) else f"{int(value):,}"
 
 
+# The narrowest the target column gets; a word longer than that is broken across its lines.
+_NARROWEST_TARGET = 12
+
+
+def _column_widths(headers: tuple[str, ...], cells: list[tuple[str, ...]], width: int) -> list[int]:
+    """Each column as wide as its longest cell, then narrowed only as far as the table needs to fit in
+    `width`, wrapping between words before any word is broken: the target (the free text) down to its
+    longest word, then the evidence and the type down to theirs, and only then the target down to
+    _NARROWEST_TARGET. Numbers are never narrowed: a table that cannot fit even so is left wider."""
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
+    gaps = 2 * (len(widths) - 1)
+
+    def longest_word(i: int) -> int:
+        return max(len(word) for text in (headers[i], *(c[i] for c in cells)) for word in text.split())
+
+    steps = ((2, max(longest_word(2), _NARROWEST_TARGET)), (7, longest_word(7)), (1, longest_word(1)),
+             (2, _NARROWEST_TARGET))
+    for column, floor in steps:
+        excess = sum(widths) + gaps - width
+        if excess <= 0:
+            break
+        widths[column] = max(min(widths[column], floor), widths[column] - excess)
+    return widths
+
+
+def _wrap(value: str, width: int) -> list[str]:
+    # textwrap drops only the spaces it breaks at (and breaks after hyphens): every other character stays
+    return textwrap.wrap(value, width, break_long_words=True) or [""]
+
+
 def format_shortlist(frame: pd.DataFrame, width: int = 120, hypotheses: bool = True) -> str:
-    """A fixed-width table (one line per experiment), then each hypothesis, wrapped to `width`."""
+    """A fixed-width table (an experiment's row continued on further lines when a cell is wider than its
+    column), then each hypothesis, wrapped to `width`."""
     if frame.empty:
         return "No experiment candidates."
     headers = ("rank", "type", "target", "revenue/mo", "confidence", "effort d", "test days", "evidence", "score")
@@ -76,20 +107,22 @@ def format_shortlist(frame: pd.DataFrame, width: int = 120, hypotheses: bool = T
         for r in frame.itertuples(index=False)
     ]
     right = {0, 3, 4, 5, 6, 8}
-    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
-    # Long targets are cut so the table fits; the full text is in the hypotheses below it.
-    fixed = sum(w for i, w in enumerate(widths) if i != 2) + 2 * (len(widths) - 1)
-    widths[2] = max(12, min(widths[2], width - fixed))
+    # Long text (a target above all) wraps within its column rather than being cut: the table is where a
+    # reader compares candidates, so each must be named whole there.
+    widths = _column_widths(headers, cells, width)
 
-    def line(values) -> str:
-        parts = []
-        for i, (value, w) in enumerate(zip(values, widths, strict=True)):
-            value = value if len(value) <= w else value[: w - 1] + "~"
-            parts.append(value.rjust(w) if i in right else value.ljust(w))
-        return "  ".join(parts).rstrip()
+    def lines(values) -> list[str]:
+        wrapped = [_wrap(value, w) for value, w in zip(values, widths, strict=True)]
+        out = []
+        for k in range(max(len(parts) for parts in wrapped)):
+            row = [parts[k] if k < len(parts) else "" for parts in wrapped]
+            out.append("  ".join(v.rjust(w) if i in right else v.ljust(w)
+                                 for i, (v, w) in enumerate(zip(row, widths, strict=True))).rstrip())
+        return out
 
-    out = [line(headers), line(["-" * w for w in widths])]
-    out += [line(c) for c in cells]
+    out = [*lines(headers), "  ".join("-" * w for w in widths)]
+    for c in cells:
+        out += lines(c)
     if hypotheses:
         out.append("")
         for r in frame.itertuples(index=False):

@@ -2,7 +2,8 @@
 
 Each objective is measured, compared with its limit in [slo] of sales_insights.toml and reported with the
 measured value. What cannot be measured (no warehouse, no build recorded, no export) is a breach too: an
-objective nobody can show to be met is not met.
+objective nobody can show to be met is not met. Two outcomes are neither met nor breached: not applicable
+(the data cannot have it) and pending (its deadline has not come for this install yet).
 
 - ga4_freshness, shopify_freshness: age of the newest GA4 event and the newest Shopify order in the
   published warehouse (staging.stg_ga4__events.event_at, staging.stg_shopify__orders.created_at).
@@ -11,7 +12,10 @@ objective nobody can show to be met is not met.
   expectations, the share that passed.
 - export_delivery: a complete export (every configured mart) was written in the day that ended at the
   last deadline passed: after the deadline before it, and by it. (An export after the last deadline
-  counts for the next one.)
+  counts for the next one.) That day is owed only by an install that was running when it began: its first
+  recorded build, or its oldest export folder (complete or not), is no later than the day's start.
+  Otherwise the objective is pending, not breached, and names the next deadline and the complete export
+  already in for it: on a fresh install no deadline has been missed yet.
 - tracking_coverage: GA4 saw this share of the online store's valid orders over the last days of data.
 """
 
@@ -26,19 +30,22 @@ import duckdb
 
 from .build import read_build_attempt
 from .config import SloConfig
-from .export import complete_runs
+from .export import complete_runs, export_runs
 
 PASS = "pass"
 BREACH = "breach"
 # An objective the warehouse's data cannot have: tracking coverage when GA4 came as reports, which carry no
 # transaction ids. Neither met nor breached, and said so.
 NOT_APPLICABLE = "not applicable"
+# An objective whose deadline has not come for this install (export_delivery on a fresh one): not met yet,
+# not breached either, and `sales-insights slo` does not fail on it.
+PENDING = "pending"
 
 
 @dataclass(frozen=True)
 class SloResult:
     name: str
-    status: str  # pass | breach | not applicable
+    status: str  # pass | breach | pending | not applicable
     measured: str  # the measured value, in words
     objective: str  # the limit, in words
     value: float | None = None  # the measured number (None when it could not be measured)
@@ -53,6 +60,8 @@ class SloResult:
 
 
 def _result(name: str, ok: bool | None, measured: str, objective: str, value: float | None = None) -> SloResult:
+    """A verdict: met when ok, breached when not, and breached too when ok is None (not measurable). A pending
+    or not-applicable objective is no verdict and is built as an SloResult of that status instead."""
     return SloResult(name, PASS if ok else BREACH, measured, objective, value)
 
 
@@ -109,13 +118,34 @@ def _contract_pass_rate(attempt: dict | None, min_rate: float) -> SloResult:
                    objective, round(rate, 6))
 
 
-def _export_delivery(export_dir: Path, deadline: str, zone: ZoneInfo, now: datetime) -> SloResult:
+def _instant(text) -> datetime | None:
+    try:
+        at = datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return at if at.tzinfo else None
+
+
+def _in_service_since(export_dir: Path, attempt: dict | None) -> datetime | None:
+    """When this install began: the earliest of its first recorded build and its oldest export folder (a
+    subset or an incomplete run shows it was running as well as a complete one). None when neither exists.
+    Both are kept as the install runs: the build record carries its first start forward, and exports are
+    pruned to the newest keep_runs only, which the build record makes up for."""
+    found = [_instant(m.get("exported_at")) for _, m in export_runs(export_dir)]
+    if attempt:
+        found.append(_instant(attempt.get("first_started_at") or attempt.get("started_at")))
+    return min((at.astimezone(UTC) for at in found if at), default=None)
+
+
+def _export_delivery(export_dir: Path, deadline: str, zone: ZoneInfo, now: datetime,
+                     attempt: dict | None = None) -> SloResult:
     hour, minute = map(int, deadline.split(":"))
     local_now = now.astimezone(zone)
     due = datetime.combine(local_now.date(), time(hour, minute), zone)
     if due > local_now:
         due -= timedelta(days=1)
     window_start = due - timedelta(days=1)
+    next_due = due + timedelta(days=1)
     # Instants compared in UTC: within one ZoneInfo, Python compares wall clocks, wrong in a repeated hour.
     due_utc, start_utc = due.astimezone(UTC), window_start.astimezone(UTC)
     objective = f"a complete export each day by {deadline} {zone.key}"
@@ -127,6 +157,17 @@ def _export_delivery(export_dir: Path, deadline: str, zone: ZoneInfo, now: datet
         at, name = on_time[-1]
         return _result("export_delivery", True, f"complete export {name} at {at.isoformat(timespec='minutes')}; "
                        f"{window}", objective)
+    since = _in_service_since(export_dir, attempt)
+    if since is not None and since > start_utc:
+        # The install began after that day did: the day was never its to deliver, so nothing was missed.
+        # (With neither a build nor an export recorded, nothing shows the install began: a breach, below.)
+        ahead = [(at, name) for at, name in exported if at.astimezone(UTC) > due_utc]
+        in_for = (f"complete export {ahead[-1][1]} at {ahead[-1][0].isoformat(timespec='minutes')} is in for it"
+                  if ahead else "no complete export in for it yet")
+        return SloResult("export_delivery", PENDING,
+                         f"not yet due: this install began at {since.astimezone(zone).isoformat(timespec='minutes')}, "
+                         f"after the day due by {due.isoformat(timespec='minutes')} had started; the next deadline "
+                         f"is {next_due.isoformat(timespec='minutes')}; {in_for}", objective)
     if not exported:
         return _result("export_delivery", False, f"no complete export in {export_dir}", objective)
     at, name = exported[-1]
@@ -187,20 +228,23 @@ def evaluate(config: SloConfig, warehouse: Path, export_dir: Path, now: datetime
                    config.shopify_max_age_hours, now),
         _build_duration(attempt, config.build_max_minutes),
         _contract_pass_rate(attempt, config.contract_min_pass_rate),
-        _export_delivery(export_dir, config.export_deadline, zone, now),
+        _export_delivery(export_dir, config.export_deadline, zone, now, attempt),
         coverage,
     ]
 
 
 def format_results(results: list[SloResult]) -> str:
     width = max(len(r.name) for r in results)
-    label = {PASS: "PASS  ", BREACH: "BREACH", NOT_APPLICABLE: "N/A   "}
+    label = {PASS: "PASS  ", BREACH: "BREACH", PENDING: "WAIT  ", NOT_APPLICABLE: "N/A   "}
     lines = [f"{label[r.status]} {r.name:<{width}}  {r.measured} (objective: {r.objective})" for r in results]
-    breaches = sum(r.breached for r in results)
-    applicable = [r for r in results if r.status != NOT_APPLICABLE]
-    lines.append(f"{len(applicable) - breaches} of {len(applicable)} objectives met"
+    passed, breaches = sum(r.passed for r in results), sum(r.breached for r in results)
+    pending = sum(r.status == PENDING for r in results)
+    not_applicable = sum(r.status == NOT_APPLICABLE for r in results)
+    # met out of the objectives with a verdict: a pending one is not counted as met before its deadline
+    lines.append(f"{passed} of {passed + breaches} objectives met"
                  + (f"; {breaches} breached" if breaches else "")
-                 + (f"; {len(results) - len(applicable)} not applicable" if len(applicable) < len(results) else ""))
+                 + (f"; {pending} not yet due" if pending else "")
+                 + (f"; {not_applicable} not applicable" if not_applicable else ""))
     return "\n".join(lines)
 
 

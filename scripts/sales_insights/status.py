@@ -156,7 +156,10 @@ def format_status(state: dict) -> str:
                  f"{export['folder']}" if export else f"last export:  none in {state['export_dir']}")
     slo = state["slo"]
     breached = [r["name"] for r in slo if r["status"] == "breach"]
-    applicable = [r for r in slo if r["status"] != "not applicable"]
-    lines.append(f"SLOs:         {len(applicable) - len(breached)} of {len(applicable)} met"
-                 + (f"; breached: {', '.join(breached)} (details: `sales-insights slo`)" if breached else ""))
+    pending = [r["name"] for r in slo if r["status"] == "pending"]
+    met = sum(r["status"] == "pass" for r in slo)
+    lines.append(f"SLOs:         {met} of {met + len(breached)} met"
+                 + (f"; breached: {', '.join(breached)}" if breached else "")
+                 + (f"; not yet due: {', '.join(pending)}" if pending else "")
+                 + (" (details: `sales-insights slo`)" if breached or pending else ""))
     return "\n".join(lines)

@@ -2,7 +2,8 @@
     days and the 28 days before them, both ending on the last day that has sessions and orders, and all
     time. Cohort metrics (retention, CLV) have an all-time row only. Each value is computed by the metric's
     macro from the marts the report and the exports also show, with its numerator and denominator so a
-    ratio can be re-aggregated. -#}
+    ratio can be re-aggregated. The definitions are the catalog's for the GA4 grain built (var ga4_grain):
+    from GA4 reports, sessions and conversion mean GA4's sessions and an upper bound. -#}
 {%- set catalog = metric_catalog() -%}
 
 with funnel_daily as (
