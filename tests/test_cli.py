@@ -424,3 +424,15 @@ def test_make_run_installs_only_what_the_main_job_needs():
     run = installs("run")
     assert run and all(line.endswith("-c constraints.txt -e .") for line in run), run
     assert any("'.[dev" in line for line in installs("test"))
+
+
+def test_run_makes_the_mock_store_again_when_the_generator_changed(tmp_path):
+    from sales_insights.generate import GeneratorConfig
+    from sales_insights.pipeline import GENERATED_BY, ensure_mock_data
+
+    config = GeneratorConfig(users=300, days=10)
+    assert ensure_mock_data(tmp_path, config) is True
+    assert ensure_mock_data(tmp_path, config) is False  # the same settings and code: kept
+    (tmp_path / GENERATED_BY).write_text("made by older code\n")
+    assert ensure_mock_data(tmp_path, config) is True  # after a `git pull` that changed the generator
+    assert ensure_mock_data(tmp_path, GeneratorConfig(users=301, days=10)) is True

@@ -4,6 +4,7 @@ build whose models, tests or contracts fail publishes nothing and exports nothin
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,12 +27,31 @@ class RunResult:
     report: ReportResult
 
 
+# Beside the generated set: the fingerprint of the code that generated it.
+GENERATED_BY = ".generated-by"
+
+
+def generator_fingerprint() -> str:
+    """sha256 over this package's modules: a checkout whose generator changed (a `git pull`) makes the mock
+    set again rather than build on one the old code made."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def ensure_mock_data(out_dir: Path, config: GeneratorConfig) -> bool:
-    """Generate the mock set into out_dir unless a complete set made with the same settings is there.
-    Returns True when it generated."""
-    if read_generated_config(out_dir) == config_as_dict(config):
+    """Generate the mock set into out_dir unless a complete set made with the same settings by the same code
+    is there. Returns True when it generated."""
+    stamp = Path(out_dir) / GENERATED_BY
+    made_by = stamp.read_text(encoding="utf-8").strip() if stamp.is_file() else None
+    fingerprint = generator_fingerprint()
+    if read_generated_config(out_dir) == config_as_dict(config) and made_by == fingerprint:
         return False
+    stamp.unlink(missing_ok=True)
     generate(out_dir, config)
+    stamp.write_text(fingerprint + "\n", encoding="utf-8")
     return True
 
 
