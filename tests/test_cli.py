@@ -436,3 +436,14 @@ def test_run_makes_the_mock_store_again_when_the_generator_changed(tmp_path):
     (tmp_path / GENERATED_BY).write_text("made by older code\n")
     assert ensure_mock_data(tmp_path, config) is True  # after a `git pull` that changed the generator
     assert ensure_mock_data(tmp_path, GeneratorConfig(users=301, days=10)) is True
+
+
+def test_the_readmes_cli_table_lists_every_command_with_options_it_accepts():
+    """The table in "## The CLI" names each command once, and every option it shows is one the command has."""
+    section = (PROJECT_DIR / "README.md").read_text(encoding="utf-8").split("## The CLI", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `sales-insights (\S+)([^`]*)` \|", section, re.M)
+    assert sorted(name for name, _ in rows) == sorted(main.commands)
+    for name, usage in rows:
+        accepted = {opt for param in main.commands[name].params for opt in (*param.opts, *param.secondary_opts)}
+        shown = set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", usage))
+        assert shown <= accepted, (name, shown - accepted)
