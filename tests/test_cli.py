@@ -96,6 +96,11 @@ def _plain_dbt(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedPr
         cwd=cwd, env={**environ, **env}, capture_output=True, text=True)
 
 
+def _built(dbt_output: str) -> list[str]:
+    """The lines of dbt's output saying a model was built."""
+    return re.findall(r"\d+ of \d+ OK created .*", dbt_output)
+
+
 def _one_source(warehouse: Path) -> str:
     """The one data source every model of `warehouse` was built from (fails on a mixed warehouse), checked
     against the marts: every session of the staged events is in fct_sessions, the headline counts are the
@@ -168,25 +173,39 @@ def test_the_newcomer_path_run_query_plain_dbt_build_and_run_again(runner, isola
     assert _sha256(published) == before
     assert _one_source(tmp_path / "checkout" / "warehouse" / "dev.duckdb").startswith("the committed mock seeds")
 
+    # a build of some models from another source would leave the rest beside it: refused, nothing built,
+    # and the file is still the published build
+    with duckdb.connect(str(published), read_only=True) as con:
+        orders_before = con.execute("select count(*) from marts.fct_orders").fetchone()[0]
+    partial = _plain_dbt(["build", "--select", "fct_orders"], tmp_path / "checkout",
+                         SALES_INSIGHTS_DBT_WAREHOUSE=str(published))
+    assert partial.returncode == 1 and "does not select" in partial.stdout, partial.stdout[-3000:]
+    assert "No model was built" in partial.stdout and not _built(partial.stdout)
+    assert _one_source(published) == generated
+    assert read_build_info(published)["build_id"] == manifest["build_id"]
+    with duckdb.connect(str(published), read_only=True) as con:
+        assert con.execute("select count(*) from marts.fct_orders").fetchone()[0] == orders_before
+
     # pointed at the published file, dbt rebuilds every model from the seeds: one source, no mix ...
     explicit = _plain_dbt(["build"], tmp_path / "checkout", SALES_INSIGHTS_DBT_WAREHOUSE=str(published))
     assert explicit.returncode == 0, explicit.stdout[-3000:]
     assert _one_source(published).startswith("the committed mock seeds")
-    # ... a build of some models from another source would leave the rest beside it: refused, none built
-    with duckdb.connect(str(published), read_only=True) as con:
-        orders_before = con.execute("select count(*) from marts.fct_orders").fetchone()[0]
-    partial = _plain_dbt(["build", "--select", "fct_orders"], tmp_path / "checkout", USE_MOCK_DATA="false",
-                         SALES_INSIGHTS_DBT_WAREHOUSE=str(published))
-    assert partial.returncode == 1 and "does not select" in partial.stdout and "No model was built" in partial.stdout
-    assert _one_source(published).startswith("the committed mock seeds")
-    with duckdb.connect(str(published), read_only=True) as con:
-        assert con.execute("select count(*) from marts.fct_orders").fetchone()[0] == orders_before
     # ... and the file is no longer the build the CLI checked: status says so, export refuses it
     assert read_build_info(published) is None
     status = runner.invoke(main, ["status"]).output
-    assert "last build:   none checked: `dbt build` ran on this file outside sales-insights" in status
+    assert "last build:   none checked: `dbt build` wrote this file outside sales-insights" in status
     refused = runner.invoke(main, ["export"])
     assert refused.exit_code == 1 and "no meta.build_info" in refused.output
+    checks = {r["name"]: r for r in json.loads(runner.invoke(main, ["slo", "--json"]).output)}["contract_pass_rate"]
+    assert checks["status"] == "breach" and "unchecked: `dbt build` rebuilt models" in checks["measured"]
+    # a dbt command on a warehouse that mixes two sources (say a run was killed halfway) is refused
+    with duckdb.connect(str(published)) as con:
+        con.execute("update meta.model_data_sources set data_source = 'another store' "
+                    "where model = 'model.sales_insights.fct_orders'")
+    mixed = _plain_dbt(["test", "--select", "fct_sessions"], tmp_path / "checkout",
+                       SALES_INSIGHTS_DBT_WAREHOUSE=str(published))
+    assert mixed.returncode == 1 and "The warehouse holds models built from 2 data sources" in mixed.stdout
+    assert "1 from another store (fct_orders)" in mixed.stdout
 
     # the CLI again: a full build of its own source, consistent, exported again
     again = runner.invoke(main, ["run", "--users", "600", "--days", "40", "--quiet"])
@@ -195,6 +214,12 @@ def test_the_newcomer_path_run_query_plain_dbt_build_and_run_again(runner, isola
     assert _one_source(published) == generated
     assert (isolated_env.export_dir / "latest").resolve() != latest.parent / manifest["build_id"]
     assert len([p for p in isolated_env.export_dir.iterdir() if p.is_dir() and not p.is_symlink()]) == 2
+
+    # dbt on the raw schema with GA4 vars other than the ones it was loaded with: refused, naming the vars
+    wrong = _plain_dbt(["build", "--vars", "{ga4_grain: report}"], tmp_path / "checkout", USE_MOCK_DATA="false",
+                       SALES_INSIGHTS_DBT_WAREHOUSE=str(published))
+    assert wrong.returncode == 1 and "Run it with --vars '{ga4_grain: events, ga4_layout: csv}'" in wrong.stdout
+    assert read_build_info(published) is not None and _one_source(published) == generated
 
     # another warehouse's exports and report go beside it, never into this one's exports/
     monkeypatch.delenv("SALES_INSIGHTS_EXPORT_DIR")
@@ -401,7 +426,8 @@ def test_sql_and_shell_query_the_warehouse_read_only(runner, tmp_path):
     assert missing.exit_code == 1 and "no warehouse there yet" in missing.output
 
     # piped, the shell runs a script: statements over several lines, dot commands, errors named
-    script = ".tables\nselect title\n  from marts.orders\n  where order_id = 2;\nselect nope;\n.schema orders\n"
+    script = (".tables\nselect title\n  from marts.orders\n  where order_id = 2; -- the mug\nselect nope;\n"
+              ".schema orders\n")
     shell = runner.invoke(main, ["shell", *where], input=script)
     assert shell.exit_code == 1  # a statement failed
     assert "marts: orders" in shell.output and "mug, blue" in shell.output

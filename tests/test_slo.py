@@ -158,9 +158,8 @@ def test_a_fresh_install_owes_no_export_before_its_first_deadline(tmp_path):
     delivery = _delivery(warehouse, exports, NOW)
     assert delivery.status == PENDING and not delivery.breached and not delivery.passed
     assert delivery.measured == (
-        "not yet due: this install began at 2026-03-10T08:00+00:00, after the day due by 2026-03-10T07:00+00:00 had "
-        "started; the next deadline is 2026-03-11T07:00+00:00; complete export B1 at 2026-03-10T08:30+00:00 is in "
-        "for it")
+        "not yet due: this install began at 2026-03-10T08:00+00:00, after the deadline of 2026-03-10T07:00+00:00; "
+        "the next deadline is 2026-03-11T07:00+00:00; complete export B1 at 2026-03-10T08:30+00:00 is in for it")
     # `slo` exits 0: every other objective is met and this one is not due
     runner = CliRunner()
     args = ["slo", "--warehouse", str(warehouse), "--export-dir", str(exports), "--now", NOW.isoformat()]
@@ -185,9 +184,9 @@ def test_a_fresh_install_owes_no_export_before_its_first_deadline(tmp_path):
 
 def test_an_install_that_has_been_exporting_breaches_when_it_misses_a_deadline(tmp_path):
     # daily exports on time until 8 March, none for the day due by 07:00 today, one late at 08:00 today;
-    # the build record is of a build that predates first_started_at (None): the export folders alone show
-    # the install was running, among them a subset export (`--mart`), which counts as much
-    warehouse, exports = make_world(tmp_path, first_build=None, exported_at=NOW - timedelta(hours=1))
+    # the install began on 5 March
+    began = datetime(2026, 3, 5, 6, 0, tzinfo=UTC)
+    warehouse, exports = make_world(tmp_path, first_build=began, exported_at=NOW - timedelta(hours=1))
     for day in (6, 7, 8):
         _export(exports, f"B0{day}", datetime(2026, 3, day, 6, 30, tzinfo=UTC))
     delivery = _delivery(warehouse, exports, NOW)
@@ -198,13 +197,20 @@ def test_an_install_that_has_been_exporting_breaches_when_it_misses_a_deadline(t
                                        "--now", NOW.isoformat()])
     assert result.exit_code == 1 and "BREACH export_delivery" in result.output, result.output
 
-    # only a subset export before the day began: the install was running, so the day was owed
-    warehouse, exports = make_world(tmp_path / "subset", first_build=None, exported_at=NOW - timedelta(hours=1))
-    _export(exports, "B00--1a2b3c4d", datetime(2026, 3, 8, 12, 0, tzinfo=UTC))
+    # a build record from before first_started_at was kept (None): builds ran before it, so the day was owed
+    warehouse, exports = make_world(tmp_path / "old", first_build=None, exported_at=NOW - timedelta(hours=1))
     assert _delivery(warehouse, exports, NOW).breached
-    # without it, the same folders are those of an install that began after the day did (its build at 05:00)
-    (exports / "B00--1a2b3c4d" / "manifest.json").unlink()
+    # an install whose first build was at 07:05 yesterday and whose exports all failed: it had the whole
+    # day up to 07:00 today, and missed it
+    yesterday = datetime(2026, 3, 9, 7, 5, tzinfo=UTC)
+    warehouse, exports = make_world(tmp_path / "failing", first_build=yesterday, exported_at=None)
+    assert _delivery(warehouse, exports, NOW).breached
+    # a subset export (`--mart`) shows the install was running as much as a build does
+    warehouse, exports = make_world(tmp_path / "subset", build_started=NOW, first_build=NOW,
+                                    exported_at=NOW - timedelta(hours=1))
     assert _delivery(warehouse, exports, NOW).status == PENDING
+    _export(exports, "B00--1a2b3c4d", datetime(2026, 3, 10, 6, 0, tzinfo=UTC))
+    assert _delivery(warehouse, exports, NOW).breached
 
 
 def test_each_build_record_carries_the_first_builds_start(isolated_env, monkeypatch):
@@ -218,14 +224,17 @@ def test_each_build_record_carries_the_first_builds_start(isolated_env, monkeypa
         build(isolated_env, source)
     first = read_build_attempt(isolated_env.warehouse)
     assert first["first_started_at"] == first["started_at"]
-    # a record from before first_started_at was kept: the start it has is the earliest known, and stays
+    for _ in range(2):
+        with pytest.raises(SalesInsightsError):
+            build(isolated_env, source)
+        assert read_build_attempt(isolated_env.warehouse)["first_started_at"] == first["started_at"]
+    # a record from before first_started_at was kept: builds ran before it, at a time not recorded
     old = {k: v for k, v in first.items() if k != "first_started_at"} | {"started_at": "2026-01-05T06:00:00+00:00"}
     (build_module.dbt_artefacts_dir(isolated_env.warehouse) / build_module.LAST_BUILD).write_text(json.dumps(old))
     for _ in range(2):
         with pytest.raises(SalesInsightsError):
             build(isolated_env, source)
-        record = read_build_attempt(isolated_env.warehouse)
-        assert record["first_started_at"] == "2026-01-05T06:00:00+00:00" != record["started_at"]
+        assert read_build_attempt(isolated_env.warehouse)["first_started_at"] == build_module.BEFORE_RECORDS
 
 
 def test_nothing_to_measure_is_a_breach_not_a_pass(tmp_path):

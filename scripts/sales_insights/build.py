@@ -48,6 +48,8 @@ class BuildFailed(SalesInsightsError):
 
 
 LAST_BUILD = "last_build.json"
+# first_started_at of an install whose earlier records did not keep it: before anything was recorded.
+BEFORE_RECORDS = "0001-01-01T00:00:00+00:00"
 
 
 @dataclass
@@ -123,8 +125,11 @@ def source_grain(source: DataSource) -> str:
 
 
 def can_build_incrementally(previous: dict | None, fingerprint: str, source: DataSource) -> bool:
+    """The published build is of the same source by the same code, so a copy of it can be built on. Never for
+    the committed seeds: dbt reloads them whole, and every incremental model builds in full from them."""
     return bool(
-        previous
+        not source.is_mock
+        and previous
         and previous.get("project_fingerprint") == fingerprint
         and previous.get("data_source") == source.kind
         and previous.get("data_path") == str(source.path)
@@ -235,6 +240,7 @@ def _record_build(
     con = duckdb.connect(str(path))
     try:
         con.execute("create schema if not exists meta")
+        con.execute("drop table if exists meta.outside_cli_write")  # this build is the CLI's
         if contracts is not None:
             record_results(con, contracts, build_id)
         con.execute(
@@ -268,9 +274,11 @@ def build(
     started = time.monotonic()
     attempt = BuildAttempt(new_build_id(), datetime.now(UTC).isoformat(timespec="seconds"), source.kind)
     with build_lock(target):
-        previous = read_build_attempt(target) or {}
-        # a record written before first_started_at existed: its own start is the earliest one known
-        attempt.first_started_at = previous.get("first_started_at") or previous.get("started_at") or attempt.started_at
+        previous = read_build_attempt(target)
+        # the install's first build, carried from record to record; a record written before first_started_at
+        # existed shows only that builds ran before it, at a time not recorded
+        attempt.first_started_at = (previous.get("first_started_at") or BEFORE_RECORDS) if previous \
+            else attempt.started_at
         try:
             result = _build_locked(settings, source, target, attempt, started, on_output, full_refresh, contracts,
                                    on_progress)
@@ -358,15 +366,16 @@ def _build_locked(
     )
 
 
-def read_dbt_run(warehouse: Path) -> dict | None:
-    """The last dbt command run on `warehouse` (meta.run_data_source, written by the project's on-run-start
-    hook): its data_source, invocation_id, started_at, command, cli_build (true when `sales-insights build`
-    ran it) and refusal. None when dbt never ran on it, or the file cannot be read."""
+def read_outside_cli_write(warehouse: Path) -> dict | None:
+    """The last dbt command that built models in `warehouse` outside `sales-insights build`
+    (meta.outside_cli_write, by the project's on-run-end hook, which then removed meta.build_info): its
+    command, invocation_id, finished_at and data_source. None when there is none, or the file cannot be
+    read."""
     if not warehouse.exists():
         return None
     try:
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            row = con.execute("select * from meta.run_data_source").fetchone()
+            row = con.execute("select * from meta.outside_cli_write").fetchone()
             names = [d[0] for d in con.description]
     except duckdb.Error:
         return None

@@ -29,6 +29,8 @@ from .sources import resolve_source
 from .validate import ERROR, format_report, suite_names, validate_build
 
 _path = click.Path(path_type=Path)
+_EXPORT_DIR_HELP = ("Export directory (default: SALES_INSIGHTS_EXPORT_DIR, else exports/, or W_exports/ beside a "
+                    "warehouse W given with --warehouse).")
 # The warehouse a command reads (the published one unless told otherwise).
 _warehouse_to_read = click.option(
     "--warehouse", type=_path, default=None,
@@ -175,8 +177,7 @@ def build_cmd(data_dir: Path | None, warehouse: Path | None, full_refresh: bool,
 @click.option("--data-dir", type=_path, default=None, help="Directory of raw-contract CSVs instead of mocks.")
 @click.option("--warehouse", type=_path, default=None, help="DuckDB file to publish.")
 @click.option("--export-dir", type=_path, default=None,
-              help="Export directory (default: SALES_INSIGHTS_EXPORT_DIR, else the warehouse's own: exports/ for the "
-                   "default warehouse, W_exports/ beside any other W).")
+              help=_EXPORT_DIR_HELP)
 @click.option("--seed", type=int, default=42, show_default=True, help="Mock data seed.")
 @click.option("--users", type=click.IntRange(min=1), default=100_000, show_default=True, help="Mock visitors.")
 @click.option("--days", type=click.IntRange(min=1), default=365, show_default=True, help="Mock days.")
@@ -238,8 +239,7 @@ def status(as_json: bool, now: str | None, check_mcp: bool) -> None:
                    "yet due, as the export of a fresh install before its first deadline).")
 @_warehouse_to_read
 @click.option("--export-dir", type=_path, default=None,
-              help="Export directory (default: SALES_INSIGHTS_EXPORT_DIR, else the warehouse's own: exports/ for the "
-                   "default warehouse, W_exports/ beside any other W).")
+              help=_EXPORT_DIR_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
 @_as_of
 def slo(warehouse: Path | None, export_dir: Path | None, as_json: bool, now: str | None) -> None:
@@ -281,8 +281,7 @@ def validate(suites: tuple[str, ...], warehouse: Path | None, verbose: bool) -> 
 
 @main.command(name="export", help="Write the marts of the warehouse's build as CSV, with a manifest.")
 @click.option("--out", "out_dir", type=_path, default=None,
-              help="Export directory (default: SALES_INSIGHTS_EXPORT_DIR, else the warehouse's own: exports/ for the "
-                   "default warehouse, W_exports/ beside any other W).")
+              help=_EXPORT_DIR_HELP)
 @click.option("--mart", "marts", multiple=True,
               help="Only this mart (repeat for several); default: the marts listed in sales_insights.toml.")
 @_warehouse_to_read

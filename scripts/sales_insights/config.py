@@ -98,25 +98,22 @@ class Settings:
     def seeds_dir(self) -> Path:
         return self.project_dir / "seeds" / "mock"
 
-    @property
-    def default_warehouse(self) -> Path:
-        return (self.project_dir / "warehouse" / "sales_insights.duckdb").resolve()
-
     def export_dir_for(self, warehouse: Path | None = None) -> Path:
         """Where the CSV exports (and the report) of `warehouse` go: SALES_INSIGHTS_EXPORT_DIR when set; the
-        project's exports/ for its default warehouse; else a folder beside the warehouse named after it
-        (/data/shop.duckdb -> /data/shop_exports), so two warehouses never share one `latest`."""
+        project's exports/ for the warehouse the commands use by default (SALES_INSIGHTS_WAREHOUSE, else
+        warehouse/sales_insights.duckdb); for another one, given with --warehouse, a folder beside it named
+        after it (/data/shop.duckdb -> /data/shop_exports), so two warehouses never share one `latest`."""
         if self.export_dir_override:
             return self.export_dir_override
-        path = (warehouse or self.warehouse).resolve()
-        if path == self.default_warehouse:
+        if warehouse is None or warehouse.resolve() == self.warehouse:
             return self.project_dir / "exports"
+        path = warehouse.resolve()
         return path.with_name(f"{path.stem}_exports")
 
     @property
     def export_dir(self) -> Path:
-        """The exports of the warehouse the commands use by default (SALES_INSIGHTS_WAREHOUSE or the default)."""
-        return self.export_dir_for(self.warehouse)
+        """The exports of the warehouse the commands use by default."""
+        return self.export_dir_for()
 
     def data_docs_dir(self, warehouse: Path | None = None) -> Path:
         """The Data Docs of the contract checks of `warehouse`: SALES_INSIGHTS_DATA_DOCS_DIR, else

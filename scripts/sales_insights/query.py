@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import shutil
 import sys
 from collections.abc import Callable, Iterable
@@ -26,6 +27,11 @@ SHELL_HELP = """Statements end with a semicolon and may span lines. Commands:
   .schema NAME     the columns of a table (schema.table or table)
   .help            this text
   .quit            leave (or Ctrl-D)"""
+
+
+def _ends_statement(line: str) -> bool:
+    """The line ends a statement: its last character is a semicolon, or a line comment follows one."""
+    return bool(re.search(r";\s*(--.*)?$", line))
 
 
 def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
@@ -117,9 +123,10 @@ def shell(warehouse: Path, lines: Iterable[str], write: Callable[[str], None], m
                 continue
             if command:
                 pending.append(line)
-            if not command.endswith(";"):
+            if not _ends_statement(command):
                 continue
-            statement, pending = "\n".join(pending), []
+            # a comment after the last semicolon would be run as an empty last statement, without a result
+            statement, pending = re.sub(r";\s*--[^\n]*$", ";", "\n".join(pending)), []
             try:
                 relation = con.sql(statement)
                 write(render(relation, "table", max_rows) if relation is not None else "ok\n")
@@ -146,7 +153,7 @@ def prompt_lines() -> Iterable[str]:
             print()
             return
         stripped = line.strip()
-        if stripped.endswith(";"):
+        if _ends_statement(stripped):
             continuing = False
         elif stripped and (continuing or not stripped.startswith(".")):
             continuing = True

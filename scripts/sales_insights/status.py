@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .build import read_build_attempt, read_build_info, read_dbt_run
+from .build import read_build_attempt, read_build_info, read_outside_cli_write
 from .config import ProjectConfig, Settings
 from .errors import SalesInsightsError
 from .export import latest_run, read_manifest
@@ -104,8 +104,7 @@ def collect(settings: Settings, config: ProjectConfig, now: datetime, check_mcp:
 
 
 def _outside_cli(warehouse: Path, info: dict | None) -> dict | None:
-    run = read_dbt_run(warehouse) if info is None else None
-    return run if run and not run.get("cli_build") else None
+    return read_outside_cli_write(warehouse) if info is None else None
 
 
 def format_status(state: dict) -> str:
@@ -133,8 +132,8 @@ def format_status(state: dict) -> str:
                      f"({info['data_path']})")
     elif state.get("dbt_outside_cli"):
         run = state["dbt_outside_cli"]
-        lines.append(f"last build:   none checked: `dbt {run['command']}` ran on this file outside sales-insights at "
-                     f"{run['started_at']} (from {run['data_source']}); run `sales-insights build` to publish a "
+        lines.append(f"last build:   none checked: `dbt {run['command']}` wrote this file outside sales-insights at "
+                     f"{run['finished_at']} (from {run['data_source']}); run `sales-insights build` to publish a "
                      "checked build")
     else:
         lines.append("last build:   none yet (run `sales-insights run`)")
