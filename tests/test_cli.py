@@ -473,3 +473,40 @@ def test_the_readmes_cli_table_lists_every_command_with_options_it_accepts():
         accepted = {opt for param in main.commands[name].params for opt in (*param.opts, *param.secondary_opts)}
         shown = set(re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", usage))
         assert shown <= accepted, (name, shown - accepted)
+
+
+def test_run_with_another_warehouse_exports_and_reports_beside_it(tmp_path, monkeypatch):
+    """`run --warehouse W` publishes W and writes its exports and report in W_exports/ beside it; with
+    SALES_INSIGHTS_EXPORT_DIR set, there. (The build, export and report themselves are stubbed: other tests
+    run them; this is where `run` sends them.)"""
+    import sales_insights.pipeline as pipeline
+    from sales_insights.build import BuildResult
+
+    written: dict[str, Path] = {}
+
+    def fake_build(settings, source, warehouse, *args, **kwargs):
+        return BuildResult(warehouse.resolve(), source, "B1", 1.0)
+
+    def fake_export(warehouse, out_dir, *args, **kwargs):
+        written["export"] = out_dir
+
+    def fake_report(warehouse, out, *args, **kwargs):
+        written["report"] = out
+
+    monkeypatch.setattr(pipeline, "build", fake_build)
+    monkeypatch.setattr(pipeline, "export_marts", fake_export)
+    monkeypatch.setattr(pipeline, "write_report", fake_report)
+    for name in ("SALES_INSIGHTS_EXPORT_DIR", "SALES_INSIGHTS_WAREHOUSE"):
+        monkeypatch.delenv(name, raising=False)
+    data = tmp_path / "data"
+    data.mkdir()
+    shop = tmp_path / "elsewhere" / "shop.duckdb"
+    pipeline.run_main(load_settings(), data, shop)
+    assert written == {"export": tmp_path / "elsewhere" / "shop_exports",
+                       "report": tmp_path / "elsewhere" / "shop_exports" / "report.html"}
+    # the default warehouse keeps the project's exports/
+    settings = load_settings()
+    assert settings.export_dir_for(settings.warehouse) == settings.export_dir == PROJECT_DIR / "exports"
+    monkeypatch.setenv("SALES_INSIGHTS_EXPORT_DIR", str(tmp_path / "out"))
+    pipeline.run_main(load_settings(), data, shop)
+    assert written == {"export": tmp_path / "out", "report": tmp_path / "out" / "report.html"}
