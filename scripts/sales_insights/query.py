@@ -44,8 +44,8 @@ def open_read_only(warehouse: Path) -> duckdb.DuckDBPyConnection:
 
 
 def render(relation: duckdb.DuckDBPyRelation, fmt: str = "table", max_rows: int = 40) -> str:
-    """A query's result as text: DuckDB's own box table (at most `max_rows` rows, the total said below it),
-    or every row as CSV or as JSON lines."""
+    """A query's result as text: DuckDB's own box table (at most `max_rows` rows; when there are more, it says
+    how many), or every row as CSV or as JSON lines."""
     if fmt == "csv":
         return relation.df().to_csv(index=False)
     if fmt == "json":

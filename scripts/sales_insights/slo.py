@@ -12,8 +12,8 @@ objective nobody can show to be met is not met. Two outcomes are neither met nor
   expectations, the share that passed.
 - export_delivery: a complete export (every configured mart) was written in the day that ended at the
   last deadline passed: after the deadline before it, and by it. (An export after the last deadline
-  counts for the next one.) That day is owed only by an install that was running when it began: its first
-  recorded build, or its oldest export folder (complete or not), is no later than the day's start.
+  counts for the next one.) That deadline is owed only by an install that was running by then: its first
+  recorded build, or its oldest export folder (complete or not), is no later than the deadline.
   Otherwise the objective is pending, not breached, and names the next deadline and the complete export
   already in for it: on a fresh install no deadline has been missed yet.
 - tracking_coverage: GA4 saw this share of the online store's valid orders over the last days of data.
