@@ -136,3 +136,13 @@ def env_var(name, default=None):
     if default is None:
         raise KeyError(f"env_var {name!r} has no default: the lint cannot render it")
     return default
+
+
+# dbt's `modules` (the Python modules it exposes to Jinja) and `run_started_at`, fixed so that rendering
+# stays deterministic: the plausible-window macros compute with them.
+import datetime as _datetime  # noqa: E402
+
+import pytz as _pytz  # noqa: E402
+
+modules = _Namespace(datetime=_datetime, pytz=_pytz)
+run_started_at = _datetime.datetime(2026, 1, 1, tzinfo=_pytz.utc)

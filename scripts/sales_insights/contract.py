@@ -53,9 +53,9 @@ CONTRACT_DOC = Path(__file__).resolve().parents[2] / "docs" / "RAW_CONTRACT.md"
 # What a good value of each contract type is, in words (the contract suites and the seeds' docs say it).
 TYPE_WORDS = {
     "string": "text",
-    "integer": "an integer",
-    "decimal": "a decimal number",
-    "timestamp": "an ISO-8601 timestamp with a UTC offset",
+    "integer": "an integer written as plain digits",
+    "decimal": "a plain decimal amount with at most 2 decimals",
+    "timestamp": "an ISO-8601 timestamp with a time and a UTC offset",
     "boolean": "true or false",
     "yyyymmdd": "a date written YYYYMMDD",
 }

@@ -29,7 +29,12 @@ MART = "mart"
 
 # No "?" in rule SQL: GE renders the query behind a failure by putting a bound parameter in place of
 # every "?" it finds, regex or not. "{0,1}" and "\\x3f" (RE2's escape for "?") say the same.
-_TIMESTAMP_OFFSET = "([+-][0-9]{2}(:{0,1}[0-9]{2}){0,1}|Z)$"
+# The one spelling of each kind the staging models accept (macros/staging/parse_*.sql): no `?` in them,
+# which the SQL driver would take for a parameter.
+_INTEGER = "-{0,1}(0|[1-9][0-9]{0,18})"
+_DECIMAL = "-{0,1}[0-9]{1,16}([.][0-9]{1,2}){0,1}"
+_TIMESTAMP = ("[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.][0-9]{1,6}){0,1}){0,1}"
+              "(Z|[+-][0-9]{2}(:{0,1}[0-9]{2}){0,1})")
 _URL = "http(s){0,1}://[^\\s/\\x3f#]+([/\\x3f#]\\S*){0,1}"
 
 
@@ -66,11 +71,12 @@ def _q(column: str) -> str:
 
 _TYPE_RULES = {
     # contract type -> (rule name, condition on the raw text); what a good value is: contract.TYPE_WORDS
-    "integer": ("not_integer", "{c} is not null and try_cast({c} as bigint) is null"),
-    "decimal": ("not_decimal", "{c} is not null and try_cast({c} as decimal(18, 2)) is null"),
+    "integer": ("not_integer", "{c} is not null and (not regexp_full_match({c}, '" + _INTEGER + "') "
+                "or try_cast({c} as bigint) is null)"),
+    "decimal": ("not_decimal", "{c} is not null and not regexp_full_match({c}, '" + _DECIMAL + "')"),
     "timestamp": (
         "not_timestamp",
-        "{c} is not null and (not regexp_matches({c}, '" + _TIMESTAMP_OFFSET + "') "
+        "{c} is not null and (not regexp_full_match({c}, '" + _TIMESTAMP + "') "
         "or try_cast({c} as timestamptz) is null)",
     ),
     "boolean": ("not_boolean", "{c} is not null and lower(trim({c})) not in ('true', 'false', '1', '0')"),

@@ -14,7 +14,6 @@ never a pass: any error fails the run, and the report says the check is broken, 
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import time
@@ -119,13 +118,49 @@ def load_suites(project_dir: Path, names: list[str] | None = None) -> list[Suite
     return suites
 
 
-def row_rules_mostly(rows: int, contracts: ContractsConfig) -> float:
-    """The share of a raw table's rows that must keep a row rule: all but the larger of the tolerated share
-    and the tolerated number of rows."""
+def row_rules_mostly(rows: int, contracts: ContractsConfig, data_source: str = "directory") -> float:
+    """The share of a raw table's rows that must keep a row rule: all but the rows the table may lose."""
     if rows <= 0:
         return 1.0
-    tolerated = max(math.floor(rows * contracts.max_bad_row_share), contracts.max_bad_rows)
-    return max(0.0, 1.0 - tolerated / rows)
+    return max(0.0, 1.0 - contracts.tolerated(rows, data_source) / rows)
+
+
+# The suite of the row-loss check: one expectation per raw table, that staging lost no more of its rows
+# than the tolerance. The suites' row rules are checked one by one; this counts every row a table lost,
+# whatever the reason (an orphan line, a refund beyond its order, a duplicate key), except the exact copies
+# kept once, which lose nothing.
+ROW_LOSS_SUITE = "raw_row_loss"
+_KEPT_ONCE = "exact duplicate%"
+
+
+def row_loss(warehouse: Path, row_counts: dict[str, int], contracts: ContractsConfig,
+             data_source: str) -> SuiteOutcome:
+    """Per raw table, the rows staging.stg_rejected_rows holds for it (exact copies aside) against the rows
+    it may lose."""
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        try:
+            lost = dict(con.execute(
+                "select source_table, count(*) from staging.stg_rejected_rows where reason not like ? group by 1",
+                [_KEPT_ONCE],
+            ).fetchall())
+            error = None
+        except duckdb.Error as exc:
+            lost, error = {}, str(exc).splitlines()[0]
+    finally:
+        con.close()
+    outcomes = []
+    for table, rows in row_counts.items():
+        tolerated = contracts.tolerated(rows, data_source)
+        count = int(lost.get(table, 0))
+        outcomes.append(ExpectationOutcome(
+            suite=ROW_LOSS_SUITE, expectation_type="row_loss_within_tolerance",
+            description=f"{table} loses at most {tolerated:,} of its rows to rejects",
+            column=None, status=ERROR if error else (PASSED if count <= tolerated else FAILED),
+            unexpected_count=None if error else count, element_count=None if error else rows, error=error,
+            mostly=None if not rows else 1 - tolerated / rows,
+        ))
+    return SuiteOutcome(ROW_LOSS_SUITE, SOURCE, "raw tables", outcomes)
 
 
 # The suites that apply only to one GA4 grain, listed under the other: at report grain there are no events,
@@ -208,8 +243,9 @@ def validate_warehouse(
     skipped = tuple(s.name for s in suites if s.name in _OTHER_GRAIN_SUITES[ga4_grain])
     suites = [s for s in suites if s.name not in skipped]
     raw_tables = [s.table for s in suites if s.layer == SOURCE]
-    mostly = {t: row_rules_mostly(n, contracts)
-              for t, n in _raw_row_counts(warehouse, raw_schema, raw_tables).items()}
+    data_source = "seeds" if raw_schema == "mock" else "directory"
+    row_counts = _raw_row_counts(warehouse, raw_schema, raw_tables)
+    mostly = {t: row_rules_mostly(n, contracts, data_source) for t, n in row_counts.items()}
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     with warnings.catch_warnings():
@@ -269,6 +305,8 @@ def validate_warehouse(
         run = by_suite[suite.name]
         outcomes.append(SuiteOutcome(suite.name, suite.layer, suite.table,
                                      [_outcome(suite.name, r, mostly.get(suite.table)) for r in run.results]))
+    if row_counts:
+        outcomes.append(row_loss(warehouse, row_counts, contracts, data_source))
     docs = data_docs_dir / "index.html" if data_docs_dir is not None else None
     return ValidationReport(warehouse, outcomes, docs, time.monotonic() - started, skipped)
 
@@ -344,7 +382,8 @@ def format_report(report: ValidationReport, verbose: bool = False) -> str:
     for suite in report.suites:
         counts = f"{suite.count(PASSED)}/{len(suite.outcomes)} passed"
         extra = [f"{suite.count(s)} {s}" for s in (FAILED, ERROR) if suite.count(s)]
-        where = f"{MART_SCHEMA}.{suite.table}" if suite.layer == MART else f"raw {suite.table}"
+        where = (f"{MART_SCHEMA}.{suite.table}" if suite.layer == MART
+                 else "staging.stg_rejected_rows" if suite.name == ROW_LOSS_SUITE else f"raw {suite.table}")
         lines.append(f"{suite.status.upper():6s} {suite.name} ({where}): {', '.join([counts, *extra])}")
         for outcome in suite.outcomes:
             if verbose or outcome.status != PASSED:

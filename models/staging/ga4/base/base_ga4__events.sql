@@ -24,18 +24,33 @@
     parsed('event_date', 'event_date', 'a YYYYMMDD date'),
     required('event_timestamp'),
     parsed('event_timestamp', 'event_timestamp_us', 'an integer (microseconds since the epoch)'),
+] + plausible_micros_checks('event_timestamp', 'event_timestamp_us') + [
     required('event_name'),
     required('user_pseudo_id'),
     required('ga_session_id'),
-    parsed('ga_session_id', 'ga_session_id', 'an integer'),
-    parsed('ga_session_number', 'ga_session_number', 'an integer'),
+    parsed('ga_session_id', 'ga_session_id', integer_rule()),
+    parsed('ga_session_number', 'ga_session_number', integer_rule()),
     required('device_category'),
     {
         'column': 'device_category',
         'reason': 'not one of ' ~ devices | join(', '),
         'when': "raw_device_category not in ('" ~ devices | join("', '") ~ "')",
     },
-    parsed('purchase_revenue', 'purchase_revenue', 'a decimal number'),
+    parsed('purchase_revenue', 'purchase_revenue', money_rule()),
+    {
+        'column': 'user_pseudo_id',
+        'reason': 'has surrounding whitespace',
+        'when': 'raw_user_pseudo_id <> trim(raw_user_pseudo_id)',
+    },
+    {
+        'column': 'transaction_id',
+        'reason': 'has surrounding whitespace',
+        'when': 'raw_transaction_id <> trim(raw_transaction_id)',
+    },
+] + control_character_checks([
+    'event_name', 'user_pseudo_id', 'user_id', 'page_location', 'page_referrer', 'source', 'medium', 'campaign',
+    'geo_country', 'item_id', 'transaction_id', 'currency',
+]) + [
     {
         'column': 'event_timestamp',
         'reason': 'exact duplicate of an earlier event (the same hit sent twice; kept once)',
@@ -115,12 +130,12 @@ typed as (
         copies.row_hash,
         copies.copy_number,
         {{ parse_yyyymmdd('event_date') }} as event_date,
-        {{ dbt.safe_cast('event_timestamp', dbt.type_bigint()) }} as event_timestamp_us,
+        {{ parse_integer('event_timestamp') }} as event_timestamp_us,
         source.event_name,
         source.user_pseudo_id,
         source.user_id,
-        {{ dbt.safe_cast('ga_session_id', dbt.type_bigint()) }} as ga_session_id,
-        {{ dbt.safe_cast('ga_session_number', dbt.type_int()) }} as ga_session_number,
+        {{ parse_integer('ga_session_id') }} as ga_session_id,
+        {{ parse_integer('ga_session_number', dbt.type_int()) }} as ga_session_number,
         source.page_location,
         source.page_referrer,
         source.source,
@@ -132,7 +147,7 @@ typed as (
         -- GA4 writes '(not set)' for a purchase sent without a transaction id: no transaction.
         case when trim(source.transaction_id) not in ('', '(not set)') then source.transaction_id end
             as transaction_id,
-        {{ dbt.safe_cast('purchase_revenue', type_money()) }} as purchase_revenue,
+        {{ parse_money('purchase_revenue') }} as purchase_revenue,
         upper(source.currency) as currency
     from {{ 'new_source' if is_incremental() else 'source' }} as source
     inner join copies
@@ -153,7 +168,11 @@ final as (
         row_hash as event_key,
         event_date,
         event_timestamp_us,
-        {{ micros_to_timestamptz('event_timestamp_us') }} as event_at,
+        -- Only in the window: an absurd value (rejected) would overflow the conversion.
+        case
+            when {{ micros_in_window('event_timestamp_us') }}
+                then {{ micros_to_timestamptz('event_timestamp_us') }}
+        end as event_at,
         event_name,
         user_pseudo_id,
         user_id,

@@ -10,6 +10,7 @@
 {%- set checks = [
     required('report_date'),
     parsed('report_date', 'report_date', 'a YYYYMMDD date'),
+] + plausible_date_checks('report_date', 'report_date') + [
     required('channel_group'),
     required('device_category'),
     {
@@ -19,13 +20,13 @@
     },
     required('landing_page'),
     required('sessions'),
-    parsed('sessions', 'sessions', 'an integer'),
+    parsed('sessions', 'sessions', integer_rule()),
     {'column': 'sessions', 'reason': 'negative count', 'when': 'sessions < 0'},
-] -%}
+] + control_character_checks(['channel_group', 'landing_page']) -%}
 {%- for step in steps -%}
     {%- do checks.extend([
         required(step),
-        parsed(step, step, 'an integer'),
+        parsed(step, step, integer_rule()),
         {'column': step, 'reason': 'negative count', 'when': step ~ ' < 0'},
         {'column': step, 'reason': 'more sessions with the event than sessions', 'when': step ~ ' > sessions'},
     ]) -%}
@@ -57,10 +58,10 @@ typed as (
         channel_group,
         device_category,
         landing_page,
-        {{ dbt.safe_cast('sessions', dbt.type_bigint()) }} as sessions,
-        {{ dbt.safe_cast('add_to_cart_sessions', dbt.type_bigint()) }} as add_to_cart_sessions,
-        {{ dbt.safe_cast('begin_checkout_sessions', dbt.type_bigint()) }} as begin_checkout_sessions,
-        {{ dbt.safe_cast('purchase_sessions', dbt.type_bigint()) }} as purchase_sessions
+        {{ parse_integer('sessions') }} as sessions,
+        {{ parse_integer('add_to_cart_sessions') }} as add_to_cart_sessions,
+        {{ parse_integer('begin_checkout_sessions') }} as begin_checkout_sessions,
+        {{ parse_integer('purchase_sessions') }} as purchase_sessions
     from source
 ),
 

@@ -2,11 +2,13 @@
 
 {%- set checks = [
     required('id'),
-    parsed('id', 'customer_id', 'an integer'),
+    parsed('id', 'customer_id', integer_rule()),
     required('created_at'),
-    parsed('created_at', 'created_at', 'an ISO-8601 timestamp with a UTC offset'),
+    parsed('created_at', 'created_at', 'an ISO-8601 timestamp with a time and a UTC offset'),
+] + plausible_instant_checks('created_at', 'created_at') + [
     required('accepts_marketing'),
     parsed('accepts_marketing', 'accepts_marketing', 'true or false'),
+] + control_character_checks(['email_hash', 'country']) + [
     {
         'column': 'id',
         'reason': 'the same customer id appears on other rows with different content',
@@ -27,7 +29,7 @@ typed as (
         source_line,
         {{ raw_columns(raw) }},
         {{ row_hash(raw) }} as row_hash,
-        {{ dbt.safe_cast('id', dbt.type_bigint()) }} as customer_id,
+        {{ parse_integer('id') }} as customer_id,
         {{ parse_timestamptz('created_at') }} as created_at,
         email_hash,
         {{ parse_boolean('accepts_marketing') }} as accepts_marketing,

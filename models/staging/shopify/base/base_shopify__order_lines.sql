@@ -4,21 +4,22 @@
 
 {%- set checks = [
     required('id'),
-    parsed('id', 'order_line_id', 'an integer'),
+    parsed('id', 'order_line_id', integer_rule()),
     required('order_id'),
-    parsed('order_id', 'order_id', 'an integer'),
-    parsed('product_id', 'product_id', 'an integer'),
-    parsed('variant_id', 'variant_id', 'an integer'),
+    parsed('order_id', 'order_id', integer_rule()),
+    parsed('product_id', 'product_id', integer_rule()),
+    parsed('variant_id', 'variant_id', integer_rule()),
     required('title'),
     required('quantity'),
-    parsed('quantity', 'quantity', 'an integer'),
+    parsed('quantity', 'quantity', integer_rule()),
     {'column': 'quantity', 'reason': 'quantity must be greater than 0', 'when': 'quantity <= 0'},
     required('price'),
-    parsed('price', 'price', 'a decimal number'),
+    parsed('price', 'price', money_rule()),
     {'column': 'price', 'reason': 'negative amount', 'when': 'price < 0'},
     required('total_discount'),
-    parsed('total_discount', 'total_discount', 'a decimal number'),
+    parsed('total_discount', 'total_discount', money_rule()),
     {'column': 'total_discount', 'reason': 'negative amount', 'when': 'total_discount < 0'},
+] + control_character_checks(['sku', 'title']) + [
     {
         'column': 'id',
         'reason': 'the same line id appears on other rows with different content',
@@ -49,15 +50,15 @@ typed as (
         source_line,
         {{ raw_columns(raw) }},
         {{ row_hash(raw) }} as row_hash,
-        {{ dbt.safe_cast('id', dbt.type_bigint()) }} as order_line_id,
-        {{ dbt.safe_cast('order_id', dbt.type_bigint()) }} as order_id,
-        {{ dbt.safe_cast('product_id', dbt.type_bigint()) }} as product_id,
-        {{ dbt.safe_cast('variant_id', dbt.type_bigint()) }} as variant_id,
+        {{ parse_integer('id') }} as order_line_id,
+        {{ parse_integer('order_id') }} as order_id,
+        {{ parse_integer('product_id') }} as product_id,
+        {{ parse_integer('variant_id') }} as variant_id,
         sku,
         title as product_title,
-        {{ dbt.safe_cast('quantity', dbt.type_int()) }} as quantity,
-        {{ dbt.safe_cast('price', type_money()) }} as price,
-        {{ dbt.safe_cast('total_discount', type_money()) }} as total_discount
+        {{ parse_integer('quantity', dbt.type_int()) }} as quantity,
+        {{ parse_money('price') }} as price,
+        {{ parse_money('total_discount') }} as total_discount
     from source
 ),
 

@@ -10,11 +10,12 @@
 
 {%- set checks = [
     required('id'),
-    parsed('id', 'order_id', 'an integer'),
+    parsed('id', 'order_id', integer_rule()),
     required('name'),
     required('created_at'),
-    parsed('created_at', 'created_at', 'an ISO-8601 timestamp with a UTC offset'),
-    parsed('customer_id', 'customer_id', 'an integer'),
+    parsed('created_at', 'created_at', 'an ISO-8601 timestamp with a time and a UTC offset'),
+] + plausible_instant_checks('created_at', 'created_at') + [
+    parsed('customer_id', 'customer_id', integer_rule()),
     required('currency'),
     {
         'column': 'currency',
@@ -25,7 +26,7 @@
 {%- for column in money -%}
     {%- do checks.extend([
         required(column),
-        parsed(column, column, 'a decimal number'),
+        parsed(column, column, money_rule()),
         {'column': column, 'reason': 'negative amount', 'when': column ~ ' < 0'},
     ]) -%}
 {%- endfor -%}
@@ -36,9 +37,11 @@
         'reason': 'not one of ' ~ financial_statuses | join(', '),
         'when': "raw_financial_status not in ('" ~ financial_statuses | join("', '") ~ "')",
     },
-    parsed('cancelled_at', 'cancelled_at', 'an ISO-8601 timestamp with a UTC offset'),
+    parsed('cancelled_at', 'cancelled_at', 'an ISO-8601 timestamp with a time and a UTC offset'),
+] + plausible_instant_checks('cancelled_at', 'cancelled_at') + [
     required('test'),
     parsed('test', 'is_test', 'true or false'),
+] + control_character_checks(['name', 'email_hash', 'source_name', 'landing_site', 'referring_site']) + [
     {
         'column': 'id',
         'reason': 'the same order id appears on other rows with different content',
@@ -63,14 +66,14 @@ typed as (
         source_line,
         {{ raw_columns(raw) }},
         {{ row_hash(raw) }} as row_hash,
-        {{ dbt.safe_cast('id', dbt.type_bigint()) }} as order_id,
+        {{ parse_integer('id') }} as order_id,
         name as order_name,
         {{ parse_timestamptz('created_at') }} as created_at,
-        {{ dbt.safe_cast('customer_id', dbt.type_bigint()) }} as customer_id,
+        {{ parse_integer('customer_id') }} as customer_id,
         email_hash,
         upper(currency) as currency,
         {%- for column in money %}
-        {{ dbt.safe_cast(column, type_money()) }} as {{ column }},
+        {{ parse_money(column) }} as {{ column }},
         {%- endfor %}
         financial_status,
         {{ parse_timestamptz('cancelled_at') }} as cancelled_at,

@@ -3,7 +3,7 @@
 
 {%- set checks = [
     required('id'),
-    parsed('id', 'product_id', 'an integer'),
+    parsed('id', 'product_id', integer_rule()),
     required('title'),
     required('status'),
     {
@@ -12,7 +12,8 @@
         'when': "raw_status not in ('" ~ statuses | join("', '") ~ "')",
     },
     required('created_at'),
-    parsed('created_at', 'created_at', 'an ISO-8601 timestamp with a UTC offset'),
+    parsed('created_at', 'created_at', 'an ISO-8601 timestamp with a time and a UTC offset'),
+] + plausible_instant_checks('created_at', 'created_at') + control_character_checks(['title', 'product_type', 'vendor']) + [
     {
         'column': 'id',
         'reason': 'the same product id appears on other rows with different content',
@@ -33,7 +34,7 @@ typed as (
         source_line,
         {{ raw_columns(raw) }},
         {{ row_hash(raw) }} as row_hash,
-        {{ dbt.safe_cast('id', dbt.type_bigint()) }} as product_id,
+        {{ parse_integer('id') }} as product_id,
         title as product_title,
         product_type,
         vendor,

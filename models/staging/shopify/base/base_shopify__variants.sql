@@ -2,14 +2,15 @@
 
 {%- set checks = [
     required('id'),
-    parsed('id', 'variant_id', 'an integer'),
+    parsed('id', 'variant_id', integer_rule()),
     required('product_id'),
-    parsed('product_id', 'product_id', 'an integer'),
+    parsed('product_id', 'product_id', integer_rule()),
     required('title'),
     required('price'),
-    parsed('price', 'price', 'a decimal number'),
+    parsed('price', 'price', money_rule()),
     {'column': 'price', 'reason': 'negative amount', 'when': 'price < 0'},
-    parsed('compare_at_price', 'compare_at_price', 'a decimal number'),
+    parsed('compare_at_price', 'compare_at_price', money_rule()),
+] + control_character_checks(['title', 'sku']) + [
     {
         'column': 'id',
         'reason': 'the same variant id appears on other rows with different content',
@@ -40,12 +41,12 @@ typed as (
         source_line,
         {{ raw_columns(raw) }},
         {{ row_hash(raw) }} as row_hash,
-        {{ dbt.safe_cast('id', dbt.type_bigint()) }} as variant_id,
-        {{ dbt.safe_cast('product_id', dbt.type_bigint()) }} as product_id,
+        {{ parse_integer('id') }} as variant_id,
+        {{ parse_integer('product_id') }} as product_id,
         title as variant_title,
         sku,
-        {{ dbt.safe_cast('price', type_money()) }} as price,
-        {{ dbt.safe_cast('compare_at_price', type_money()) }} as compare_at_price
+        {{ parse_money('price') }} as price,
+        {{ parse_money('compare_at_price') }} as compare_at_price
     from source
 ),
 
