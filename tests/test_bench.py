@@ -16,12 +16,13 @@ from sales_insights.generate import GeneratorConfig, generate
 def _rows(path):
     con = duckdb.connect()
     try:
-        return con.execute(f"select * from read_csv('{path}', all_varchar = true, header = true)").fetchall()
+        return con.execute("select * from read_csv(?, all_varchar = true, header = true)", [str(path)]).fetchall()
     finally:
         con.close()
 
 
 def test_split_last_day_appends_one_day_to_the_same_rows(tmp_path):
+    tmp_path = tmp_path / "it's \"a\"; x'); --"  # its paths reach DuckDB as paths, never as SQL
     full = tmp_path / "full"
     generate(full, GeneratorConfig(seed=3, users=400, days=20))
     day = split_last_day(full, tmp_path / "before", tmp_path / "after")

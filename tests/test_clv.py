@@ -148,3 +148,41 @@ def test_too_little_history_marks_every_table_and_leaves_nulls_not_nan():
     con.register("predictions", customers)
     assert con.execute("select count(*) from predictions where isnan(p_alive)").fetchone()[0] == 0
     assert con.execute("select count(*) from predictions where p_alive is null").fetchone()[0] == 3
+
+
+def test_a_failed_fit_whose_numbers_are_not_finite_predicts_nulls_instead_of_crashing():
+    """A fit that failed with an infinite likelihood or parameter is stored with nulls; reading it back for
+    the predictions must not make floats of them (TypeError on pandas' NA)."""
+    order_days = pd.DataFrame({
+        "customer_id": [1, 1, 2],
+        "order_date": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-01-15"]),
+        "net_revenue": [10.0, 20.0, 30.0],
+    })
+    end = pd.Timestamp("2025-03-31")
+    failed = clv_models.Fit(clv_models.FAILED, "the optimiser did not converge",
+                            clv.BgNbdParams(np.inf, 1.0, 1.0, 1.0, -np.inf, 2, False),
+                            clv.GammaGammaParams(1.0, 0.5, 1.0, np.nan, 1, False))
+    full, calibration, calibration_end, _ = clv_models.summaries(order_days, end, clv_models.ClvSettings())
+    parameters = clv_models.parameters_table({"full": (failed, full, end, end),
+                                              "calibration": (failed, calibration, calibration_end, end)})
+    assert parameters["r"].isna().any() and parameters["log_likelihood"].isna().all()
+    settings = clv_models.ClvSettings()
+    customers = clv_models.predict_customers(order_days, end, parameters, settings)
+    assert (customers["clv_status"] == "fit_failed").all() and customers["p_alive"].isna().all()
+    holdout = clv_models.predict_holdout(order_days, end, parameters, settings)
+    assert holdout["predicted_holdout_purchases"].isna().all()
+
+
+def test_no_customer_and_one_customer_give_marked_tables_not_errors():
+    settings = clv_models.ClvSettings(min_repeat_customers=1)
+    for order_days in (
+        pd.DataFrame({"customer_id": pd.Series(dtype="int64"), "order_date": pd.Series(dtype="datetime64[us]"),
+                      "net_revenue": pd.Series(dtype=float)}),
+        pd.DataFrame({"customer_id": [7], "order_date": pd.to_datetime(["2025-01-01"]), "net_revenue": [9.0]}),
+    ):
+        end = order_days["order_date"].max() if len(order_days) else None
+        parameters = clv_models.fit_parameters(order_days, end, settings)
+        assert set(parameters["status"]) == {"insufficient_data"}
+        customers = clv_models.predict_customers(order_days, end, parameters, settings)
+        assert len(customers) == len(order_days) and customers["p_alive"].isna().all()
+        assert clv_models.predict_holdout(order_days, end, parameters, settings).empty

@@ -113,6 +113,23 @@ def test_the_dialect_keeps_a_result_after_its_connection_is_returned(tmp_path):
     duckdb.connect(str(path)).close()  # nothing left open: the file opens read-write again
 
 
+def test_the_dialect_opens_a_warehouse_whose_path_has_quotes_and_url_characters(tmp_path):
+    """The path is percent-encoded into the URL: a ? or # in it does not start the URL's query or fragment,
+    and a %41 stays those three characters. (DuckDB itself cannot open a file under a directory whose name
+    has a ?: it cuts the name of the write-ahead log there.)"""
+    assert sa.engine.make_url(gx_duckdb.connection_url("/data/a?b.duckdb")).database == "/data/a?b.duckdb"
+    path = tmp_path / "it's a#b %41; drop" / "t.duckdb"
+    path.parent.mkdir()
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table t as select 1 as id")
+    engine = sa.create_engine(gx_duckdb.connection_url(str(path)))
+    assert engine.url.database == str(path) and engine.url.query == {"access_mode": "read_only"}
+    with engine.connect() as connection:
+        assert connection.execute(sa.text("select count(*) from t")).fetchall() == [(1,)]
+    engine.dispose()
+    gx_duckdb.close_all()
+
+
 def test_the_generated_store_passes_every_contract_with_no_error(built):
     settings, result = built
     report = result.contracts

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +19,7 @@ from sales_insights import experiments as ex
 from sales_insights.catalog import LEAKY_DEVICE, LEAKY_LANDING_PAGE, PAIR_ADDON, PAIR_ANCHOR
 from sales_insights.cli import main
 from sales_insights.generate import GeneratorConfig
+from sales_insights.relations import ordered_df
 from sales_insights.shortlist import format_shortlist
 
 # --------------------------------------------------------------------------------------------------
@@ -353,3 +355,81 @@ def test_a_store_too_small_for_any_candidate_gives_an_empty_table_not_an_error()
                                "average_second_order_change": None, "first_orders": 0}])
     table = ex.candidates(empty_pairs, empty_substitutes, no_orders, summary, SETTINGS)
     assert table.empty and list(table.columns) == ex.COLUMNS
+
+
+# --------------------------------------------------------------------------------------------------
+# degenerate inputs the contract allows: no candidate of the kind, never a crash
+
+STEP_NAMES = ("session", "add_to_cart", "begin_checkout", "purchase")
+
+
+def _summary_from_duckdb(groups: dict[tuple[str, str], tuple[int, int, int, int]]) -> pd.DataFrame:
+    """fct_funnel_summary rows for these (breakdown, value) groups and the site (their sum per breakdown
+    is taken from the device groups), read back through DuckDB as the dbt model reads it: text columns
+    come as pandas' string dtype, on which arithmetic with an empty result fails as text."""
+    devices = [counts for (breakdown, _), counts in groups.items() if breakdown == "device_category"]
+    site = tuple(int(sum(c[i] for c in devices)) for i in range(4))
+    rows = [(breakdown, value, step, counts[i], counts[i - 1] if i else None)
+            for (breakdown, value), counts in {("all", "all sessions"): site, **groups}.items()
+            for i, step in enumerate(STEP_NAMES)]
+    with duckdb.connect() as con:
+        con.execute("create table summary (breakdown varchar, breakdown_value varchar, step varchar, "
+                    "step_sessions bigint, previous_step_sessions bigint)")
+        con.executemany("insert into summary values (?, ?, ?, ?, ?)", rows)
+        return ordered_df(con.sql("select *, date '2025-01-01' as first_session_date, "
+                                  "date '2025-03-31' as last_session_date from summary"))
+
+
+def _assert_no_candidates(frame: pd.DataFrame) -> None:
+    assert frame.empty and list(frame.columns) == ex.COLUMNS
+    assert str(frame["expected_monthly_revenue_impact"].dtype) == "float64"
+
+
+def test_no_group_converting_below_the_rest_gives_no_funnel_or_page_candidate_not_a_type_error():
+    """The crash seen on real data (TypeError: Can only string multiply by an integer): every group converts
+    like the rest of the site, so no group is left to test and the impact was computed on empty text."""
+    same = (1000, 100, 50, 25)
+    summary = _summary_from_duckdb({("device_category", "desktop"): same, ("device_category", "mobile"): same,
+                                    ("user_type", "new"): same, ("user_type", "returning"): same,
+                                    ("landing_page", "/a"): same, ("landing_page", "/b"): same})
+    assert str(summary["step"].dtype) in ("str", "string")
+    settings = ex.ExperimentSettings(landing_page_min_sessions=1)
+    _assert_no_candidates(ex.funnel_steps(summary, 80.0, settings))
+    _assert_no_candidates(ex.landing_pages(summary, 80.0, settings))
+
+
+def test_a_breakdown_with_a_single_group_has_no_rest_of_the_site_to_compare_with():
+    summary = _summary_from_duckdb({("device_category", "desktop"): (1000, 100, 50, 25),
+                                    ("landing_page", "/"): (2000, 200, 100, 50)})
+    settings = ex.ExperimentSettings(landing_page_min_sessions=1)
+    _assert_no_candidates(ex.funnel_steps(summary, 80.0, settings))
+    _assert_no_candidates(ex.landing_pages(summary, 80.0, settings))
+
+
+def test_a_site_funnel_with_a_step_no_session_reached_the_step_before_of_gives_no_step_candidate():
+    """Counts that are not a funnel (purchases without a checkout before them): no step rate, no division by 0."""
+    summary = _summary_from_duckdb({("device_category", "desktop"): (1000, 100, 0, 25),
+                                    ("device_category", "mobile"): (1000, 100, 0, 5)})
+    summary.loc[summary["step"] == "begin_checkout", "step_sessions"] = 1  # tracked, so purchase follows it
+    summary.loc[summary["step"] == "purchase", "previous_step_sessions"] = 0
+    _assert_no_candidates(ex.funnel_steps(summary, 80.0, SETTINGS))
+
+
+def test_no_pair_above_chance_no_substitute_and_no_order_facts_give_no_candidates():
+    pairs = pd.DataFrame([{"product_a_id": 1, "product_a_title": "A", "product_b_id": 2, "product_b_title": "B",
+                           "product_b_price": 5.0, "orders_with_a": 100, "orders_with_b": 100,
+                           "orders_with_both": 10, "orders_with_products": 1000, "period_days": 90}])
+    _assert_no_candidates(ex.cross_sell(pairs, 50.0, SETTINGS))  # 10 together is what chance gives
+    substitutes = pd.DataFrame([{"cheaper_product_id": 1, "cheaper_product_title": "Tee", "dearer_product_id": 2,
+                                 "dearer_product_title": "Tee+", "product_type": "tee", "cheaper_price": 10.0,
+                                 "dearer_price": 15.0, "cheaper_orders": 100, "dearer_orders": 100,
+                                 "orders_with_both": 10, "orders_with_products": 1000, "period_days": 90}])
+    no_upsell = pd.DataFrame([{"valid_orders": 1000, "period_days": 90, "average_order_value": 50.0,
+                               "orders_just_under_threshold": 0, "average_gap_to_threshold": None,
+                               "larger_second_orders": 0, "smaller_second_orders": 0,
+                               "average_second_order_change": None, "first_orders": 900}])
+    _assert_no_candidates(ex.upsells(substitutes, no_upsell, SETTINGS))  # bought together as often as chance
+    _assert_no_candidates(ex.upsells(substitutes, no_upsell.iloc[:0], SETTINGS))
+    empty_summary = _summary_from_duckdb({}).iloc[:0]
+    table = ex.candidates(pairs, substitutes, no_upsell.iloc[:0], empty_summary, SETTINGS)
+    _assert_no_candidates(table)

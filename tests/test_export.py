@@ -192,3 +192,94 @@ def test_the_exposure_of_the_exports_lists_the_exported_marts():
                     if e["name"] == "nightly_csv_exports")
     refs = [re.fullmatch(r"ref\('(\w+)'\)", d).group(1) for d in exposure["depends_on"]]
     assert refs == list(load_project_config(project).export_marts)
+
+
+# --------------------------------------------------------------------------------------------------
+# hostile names and values
+
+DANGEROUS = ["=HYPERLINK(\"http://evil.example\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\tx", "\rx"]
+
+
+def make_hostile_warehouse(path: Path, build_id: str = "B1") -> Path:
+    """A warehouse whose mart text starts with each character a spreadsheet runs, beside a numeric column
+    with a negative number and text that only holds such a character inside."""
+    con = duckdb.connect(str(path))
+    con.execute("create schema meta; create schema marts")
+    con.execute("create table meta.build_info as select ? as build_id, timestamptz '2026-11-24 10:00:00+00' "
+                "as built_at", [build_id])
+    con.execute("create table marts.fct_pages (landing_page varchar, net_revenue decimal(18, 2), ratio double, "
+                "day date)")
+    rows = [(text, -12.5, -0.25, "2026-01-01") for text in DANGEROUS]
+    rows += [("/ok=1+1", 3, 1, "2026-01-02"), ("'already quoted", 4, 2, "2026-01-03"), (None, 5, 3, "2026-01-04")]
+    con.executemany("insert into marts.fct_pages values (?, ?, ?, ?)", rows)
+    con.close()
+    return path
+
+
+def _rows(csv_path: Path) -> list[list[str]]:
+    with csv_path.open(newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def test_text_a_spreadsheet_would_run_gets_a_leading_quote_and_numbers_stay_numbers(tmp_path):
+    warehouse = make_hostile_warehouse(tmp_path / "wh.duckdb")
+    result = export_marts(warehouse, tmp_path / "out", ["fct_pages"])
+    rows = _rows(result.run_dir / "fct_pages.csv")
+    assert rows[0] == ["landing_page", "net_revenue", "ratio", "day"]
+    cells = {row[0] for row in rows[1:]}
+    assert cells == {"'" + text for text in DANGEROUS} | {"/ok=1+1", "'already quoted", ""}
+    for row in rows[1:]:
+        assert row[0][:1] not in ("=", "+", "-", "@", "\t", "\r")
+        assert row[1] in ("-12.50", "3.00", "4.00", "5.00")  # the decimal column is untouched
+        assert row[2] in ("-0.25", "1.0", "2.0", "3.0")
+    # rows keep the order of the mart's own values, NULL last (sorted as written, '/ok=1+1' would follow
+    # every neutralized cell)
+    assert [row[0] for row in rows[1:]] == ["'\tx", "'\rx", "'already quoted", "'+cmd|' /C calc'!A0", "'-2+3",
+                                            "/ok=1+1", "'=HYPERLINK(\"http://evil.example\")", "'@SUM(A1:A9)", ""]
+    manifest = json.loads((result.run_dir / "manifest.json").read_text())
+    assert manifest["neutralize_formulas"] is True
+    assert manifest["files"][0]["formula_neutralized_columns"] == ["landing_page"]
+
+
+def test_neutralizing_can_be_turned_off_and_an_export_written_the_other_way_is_not_reused(tmp_path):
+    warehouse = make_hostile_warehouse(tmp_path / "wh.duckdb")
+    neutral = export_marts(warehouse, tmp_path / "out", ["fct_pages"])
+    raw = export_marts(warehouse, tmp_path / "out", ["fct_pages"], neutralize_formulas=False)
+    assert not raw.reused and raw.run_dir == neutral.run_dir  # same build, rewritten the asked way
+    assert {row[0] for row in _rows(raw.run_dir / "fct_pages.csv")[1:]} >= set(DANGEROUS)
+    manifest = json.loads((raw.run_dir / "manifest.json").read_text())
+    assert manifest["neutralize_formulas"] is False and manifest["files"][0]["formula_neutralized_columns"] == []
+    assert export_marts(warehouse, tmp_path / "out", ["fct_pages"], neutralize_formulas=False).reused
+    assert not export_marts(warehouse, tmp_path / "out", ["fct_pages"]).reused
+
+
+def test_the_neutralize_setting_is_read_and_checked(tmp_path):
+    (tmp_path / "sales_insights.toml").write_text('[exports]\nmarts = ["fct_a"]\n')
+    assert load_project_config(tmp_path).neutralize_export_formulas is True  # on unless turned off
+    (tmp_path / "sales_insights.toml").write_text('[exports]\nmarts = ["fct_a"]\nneutralize_formulas = false\n')
+    assert load_project_config(tmp_path).neutralize_export_formulas is False
+    (tmp_path / "sales_insights.toml").write_text('[exports]\nmarts = ["fct_a"]\nneutralize_formulas = "no"\n')
+    with pytest.raises(SalesInsightsError, match=r"\[exports\] neutralize_formulas must be true or false, not 'no'"):
+        load_project_config(tmp_path)
+    assert load_project_config(Path(__file__).resolve().parents[1]).neutralize_export_formulas is True
+
+
+HOSTILE_NAME = "it's \"quoted\"; x'); drop table marts.fct_a; --"
+
+
+def test_paths_with_quotes_and_sql_reach_duckdb_as_paths(tmp_path):
+    """The warehouse, the export directory and so the COPY's file are bound or quoted, never pasted into SQL."""
+    folder = tmp_path / HOSTILE_NAME
+    warehouse = make_warehouse(folder / "wh 'x'.duckdb", "B1")
+    out = folder / "exports; rm -rf"
+    result = export_marts(warehouse, out, MARTS)
+    assert result.run_dir == out / "B1" and verify_run(result.run_dir)
+    assert _rows(result.run_dir / "fct_a.csv")[2][5] == 'comma, "quoted"'
+    con = duckdb.connect(str(warehouse), read_only=True)
+    assert con.execute("select count(*) from marts.fct_a").fetchone()[0] == 3  # nothing was dropped
+    con.close()
+    cli = CliRunner().invoke(main, ["export", "--warehouse", str(warehouse), "--out", str(tmp_path / "it's exports"),
+                                    "--mart", "fct_b"])
+    assert cli.exit_code == 0, cli.output
+    (part,) = (tmp_path / "it's exports").glob("B1--*")
+    assert sorted(p.name for p in part.iterdir()) == ["fct_b.csv", "manifest.json"] and verify_run(part)

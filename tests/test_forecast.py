@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -92,3 +93,18 @@ def test_too_little_history_gives_marked_rows_with_nulls():
     assert table["forecast_net_revenue"].isna().all()
     assert str(table["forecast_net_revenue"].dtype) == "Float64"
     assert table["message"].str.contains("repeat customers").all()
+
+
+def test_a_store_without_a_valid_order_gives_an_empty_table_the_marts_can_read():
+    """Every order a test or cancelled (the contract allows it): no month to forecast from, so no rows, but
+    the columns keep their types, so the marts' casts (months to date) still bind."""
+    orders = pd.DataFrame({"order_date": pd.Series(dtype="datetime64[us]"), "customer_id": pd.Series(dtype=float),
+                           "net_revenue": pd.Series(dtype=float), "is_first_order": pd.Series(dtype=bool)})
+    table = forecast.forecast_tables(orders, forecast.ForecastSettings())
+    assert table.empty and list(table.columns) == list(forecast.TABLE_COLUMNS)
+    with duckdb.connect() as con:
+        con.register("int_revenue_forecast", table)
+        types = dict(con.execute("select column_name, column_type from (describe int_revenue_forecast)").fetchall())
+        assert types["forecast_month"] == "DATE" and types["forecast_net_revenue"] == "DOUBLE"
+        assert con.execute("select cast(forecast_month as date), cast(forecast_net_revenue as decimal(18, 2)) "
+                           "from int_revenue_forecast where kind = 'forecast'").fetchall() == []

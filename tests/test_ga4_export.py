@@ -425,6 +425,31 @@ def test_a_json_table_that_is_not_ga4_events_is_refused_naming_file_and_line(sho
     assert "line 1 is not a GA4 export event: missing field(s) event_date" in _load_error(shopify_only)
 
 
+def test_a_file_that_is_not_an_export_is_refused_without_echoing_its_content(shopify_only, tmp_path):
+    """Of a foreign Parquet or JSON file only the export's own column names are named, and of a file that
+    is not gzip data none of its bytes (gzip's own message quotes the first two)."""
+    folder = shopify_only / "ga4_export"
+    parquet = folder / "events_20250701.parquet"
+    with duckdb.connect() as con:
+        con.execute("copy (select 'x' as event_name, 's3cr3t' as password_hash) to ? (format parquet)", [str(parquet)])
+    message = _load_error(shopify_only)
+    assert "missing column(s) event_date" in message and "of the export's columns it has event_name" in message
+    assert "password_hash" not in message
+    parquet.unlink()
+    path = folder / "events_20250701.json"
+    _write_json(path, [{"api_key": "hunter2", "card": "4111"}])
+    message = _load_error(shopify_only)
+    assert "missing field(s) event_date" in message and "of the export's columns it has none" in message
+    assert "api_key" not in message and "card" not in message
+    path.unlink()
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\n")
+    (folder / "events_20250701.json.gz").symlink_to(secret)
+    message = _load_error(shopify_only)
+    message = message.replace(str(shopify_only), "")
+    assert "it is not gzip data" in message and "b'ro'" not in message and "root" not in message
+
+
 def test_a_value_of_the_wrong_shape_is_refused_naming_the_file(shopify_only):
     path = shopify_only / "ga4_export" / "events_20250701.json"
     _write_json(path, [_hit("u", 1, "page_view", 0), {**_hit("u", 1, "page_view", 1), "event_params": "oops"}])

@@ -9,7 +9,7 @@ import pytest
 
 from sales_insights.contract import TABLES, TABLES_BY_NAME
 from sales_insights.errors import SalesInsightsError
-from sales_insights.load import load_data_dir
+from sales_insights.load import load_data_dir, read_header
 
 
 @pytest.fixture
@@ -239,3 +239,73 @@ def test_a_file_that_changes_while_it_is_loaded_is_refused_and_its_state_not_kep
     # the events, loaded before, are recorded; the orders are not, so the next load reads them whole
     recorded = {r[0] for r in con.execute("select table_name from meta.raw_files").fetchall()}
     assert "raw_ga4_events" in recorded and "raw_shopify_orders" not in recorded
+
+
+# ---- files that are not the contract's CSV ------------------------------------------------------------
+
+PASSWD = "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
+
+
+def test_a_symlink_to_a_file_that_is_not_a_csv_is_refused_without_echoing_it(data_dir, tmp_path):
+    """raw_shopify_orders.csv -> a passwd file: the error names the file and the contract's columns, and
+    holds nothing of the file's first line."""
+    secret = tmp_path / "passwd"
+    secret.write_text(PASSWD)
+    orders = data_dir / "raw_shopify_orders.csv"
+    orders.unlink()
+    orders.symlink_to(secret)
+    with pytest.raises(SalesInsightsError) as info:
+        _load(data_dir)
+    message = str(info.value)
+    assert f"{orders}: not the raw-data contract's raw_shopify_orders.csv" in message
+    assert ", ".join(TABLES_BY_NAME["raw_shopify_orders"].column_names) in message and "it has none" in message
+    for leaked in ("root", "/bin/bash", "x:0:0", "daemon"):
+        assert leaked not in message.replace(str(data_dir), "")
+
+
+def test_a_header_of_another_file_names_only_the_contract_columns_it_has(tmp_path):
+    path = tmp_path / "raw_shopify_refunds.csv"
+    path.write_text("id,api_secret=hunter2,order_id,-1+1\n1,x,2,3\n")
+    with pytest.raises(SalesInsightsError) as info:
+        read_header(path, TABLES_BY_NAME["raw_shopify_refunds"])
+    message = str(info.value)
+    assert "missing required column(s) created_at, amount" in message and "of which it has id, order_id" in message
+    assert "hunter2" not in message and "-1+1" not in message
+
+
+def test_a_first_line_too_long_for_a_header_is_refused_without_reading_the_file_whole(tmp_path):
+    path = tmp_path / "raw_shopify_customers.csv"
+    path.write_bytes(b"\x7fELF" + b"\x01secret" * 40_000)  # a binary without line breaks
+    with pytest.raises(SalesInsightsError, match=r"line 1 is longer than 65,536 bytes, so it is not a header") as info:
+        read_header(path, TABLES_BY_NAME["raw_shopify_customers"])
+    assert "secret" not in str(info.value) and "ELF" not in str(info.value)
+
+
+def test_a_contract_header_that_repeats_a_column_names_it(tmp_path):
+    path = tmp_path / "raw_shopify_refunds.csv"
+    path.write_text("id,order_id,created_at,amount,id\n")
+    with pytest.raises(SalesInsightsError, match=r"header names column\(s\) id more than once"):
+        read_header(path, TABLES_BY_NAME["raw_shopify_refunds"])
+
+
+def test_a_schema_name_with_quotes_and_sql_is_an_identifier(data_dir):
+    """The schema the loader writes is quoted as a name, never pasted into SQL."""
+    schema = 'raw"; drop table x; --'
+    with duckdb.connect() as con:
+        con.execute("create table x as select 1 as a")
+        report = load_data_dir(con, data_dir, schema=schema)
+        assert con.execute("select count(*) from x").fetchone()[0] == 1
+        loaded = con.execute("select count(*) from duckdb_tables() where schema_name = ?", [schema]).fetchone()[0]
+    assert loaded == len(report.row_counts)
+
+
+@pytest.mark.parametrize("ga4_format", ["csv", "export", "export-json"])
+def test_a_store_generated_and_loaded_under_a_path_with_quotes_and_sql(tmp_path, ga4_format):
+    """The generator's COPYs, the GA4 export writer and readers, and the CSV loader take the path as a path."""
+    from sales_insights.generate import GeneratorConfig, generate
+
+    data = tmp_path / "it's \"ours\"; x'); drop table raw.raw_shopify_orders; --" / "data"
+    generated = generate(data, GeneratorConfig(seed=1, users=60, days=5, ga4_format=ga4_format))
+    report, con = _load(data)
+    con.close()
+    assert report.row_counts == {**generated.row_counts, "ga4_funnel_report": 0}

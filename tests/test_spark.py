@@ -20,6 +20,7 @@ from sales_insights.build import build
 from sales_insights.generate import GeneratorConfig, generate
 from sales_insights.parity import DEFAULT_TOLERANCE, compare_builds, format_parity
 from sales_insights.sources import DataSource
+from sales_insights.sql import sql_identifier
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -39,12 +40,13 @@ def _spark_unavailable() -> str | None:
 
 def _builds(tmp_path: Path, duck_sql: str, spark_sql: str, mart: str = "m") -> list:
     duck = tmp_path / "duck.duckdb"
+    tmp_path.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(duck))
     con.execute("create schema marts")
-    con.execute(f"create table marts.{mart} as {duck_sql}")
+    con.execute(f"create table marts.{sql_identifier(mart)} as {duck_sql}")
     table_dir = tmp_path / "spark" / "marts.db" / mart
     table_dir.mkdir(parents=True)
-    con.execute(f"copy ({spark_sql}) to '{table_dir / 'part-00000.parquet'}' (format parquet)")
+    con.execute(f"copy ({spark_sql}) to ? (format parquet)", [str(table_dir / "part-00000.parquet")])
     con.close()
     return compare_builds(duck, tmp_path / "spark")
 
@@ -58,6 +60,11 @@ def test_identical_builds_compare_identical(tmp_path):
     assert result.identical, result.problems
     assert (result.duckdb_rows, result.spark_rows) == (3, 3)
     assert result.max_relative_difference == {"rate": 0.0}
+
+
+def test_a_mart_name_and_a_folder_with_quotes_are_names_and_paths_not_sql(tmp_path):
+    [result] = _builds(tmp_path / "it's \"x\"; --", ROWS, ROWS, mart="m'\"; drop")
+    assert result.identical and result.mart == "m'\"; drop", result.problems
 
 
 def test_floats_within_the_tolerance_pass_and_beyond_it_fail(tmp_path):

@@ -42,6 +42,7 @@ from .contract import TABLES
 from .errors import SalesInsightsError
 from .files import write_text_atomically
 from .load import load_data_dir, read_header
+from .sql import sql_identifier, sql_string
 
 # GA4 events per simulated visitor with the generator's defaults (1,449,000 events from 100,000
 # visitors over 365 days; 9,957,716 from 690,000).
@@ -135,8 +136,8 @@ def split_last_day(full_dir: Path, before_dir: Path, after_dir: Path) -> str:
         headers = {t.name: read_header(full_dir / t.file_name, t) for t in TABLES}
 
         def reader(table: str) -> str:
-            columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in headers[table]) + "}"
-            return (f"read_csv('{full_dir / (table + '.csv')}', header = true, all_varchar = true, "
+            columns = "{" + ", ".join(f"{sql_string(c)}: 'VARCHAR'" for c in headers[table]) + "}"
+            return (f"read_csv({sql_string(str(full_dir / (table + '.csv')))}, header = true, all_varchar = true, "
                     f"auto_detect = false, columns = {columns})")
 
         last = con.execute(
@@ -144,22 +145,22 @@ def split_last_day(full_dir: Path, before_dir: Path, after_dir: Path) -> str:
         ).fetchone()[0]
         last_iso = f"{last[:4]}-{last[4:6]}-{last[6:]}"
         con.execute(f"create table last_orders as select id from {reader('raw_shopify_orders')} "
-                    f"where {_DAY_OF['raw_shopify_orders']} = '{last_iso}'")
+                    f"where {_DAY_OF['raw_shopify_orders']} = ?", [last_iso])
         for table in TABLES:
             name = table.name
             if name in _DAY_OF:
                 value = last if name == "raw_ga4_events" else last_iso
-                is_new = f"coalesce({_DAY_OF[name]} = '{value}', false)"
+                is_new = f"coalesce({_DAY_OF[name]} = {sql_string(value)}, false)"
             elif name == "raw_shopify_order_lines":
                 is_new = "order_id in (select id from last_orders)"
             else:
                 is_new = "false"
             con.execute(f"create or replace table t as select *, {is_new} as _new from {reader(name)}")
-            columns = ", ".join(f'"{c}"' for c in headers[name])
-            con.execute(f"copy (select {columns} from t where not _new) to '{before_dir / (name + '.csv')}' "
-                        f"(format csv, header true)")
-            con.execute(f"copy (select {columns} from t order by _new, rowid) to '{after_dir / (name + '.csv')}' "
-                        f"(format csv, header true)")
+            columns = ", ".join(sql_identifier(c) for c in headers[name])
+            con.execute(f"copy (select {columns} from t where not _new) to ? (format csv, header true)",
+                        [str(before_dir / (name + ".csv"))])
+            con.execute(f"copy (select {columns} from t order by _new, rowid) to ? (format csv, header true)",
+                        [str(after_dir / (name + ".csv"))])
     finally:
         con.close()
         scratch.unlink(missing_ok=True)
@@ -210,13 +211,13 @@ def run_raw_sql(warehouse: Path, target_dir: Path, dbt_warehouse: Path) -> dict:
     skipped, ran = [], []
     models = _compiled_models(target_dir)
     try:
-        con.execute(f"attach '{dbt_warehouse}' as dbt_built (read_only)")
+        con.execute("attach ? as dbt_built (read_only)", [str(dbt_warehouse)])
         for node in models:
             if node.get("language") == "python":
                 skipped.append(node["name"])
-                con.execute(f'create schema if not exists "{node["schema"]}"')
-                con.execute(f'create or replace table {node["relation_name"]} as '
-                            f'select * from dbt_built."{node["schema"]}"."{node["alias"]}"')
+                con.execute(f"create schema if not exists {sql_identifier(node['schema'])}")
+                con.execute(f"create or replace table {node['relation_name']} as select * from "
+                            f"dbt_built.{sql_identifier(node['schema'])}.{sql_identifier(node['alias'])}")
         con.execute("detach dbt_built")
         con.execute("checkpoint")
         started = time.perf_counter()
@@ -227,7 +228,7 @@ def run_raw_sql(warehouse: Path, target_dir: Path, dbt_warehouse: Path) -> dict:
             if not code:
                 raise BenchError(f"{node['unique_id']} has no compiled SQL in {target_dir / 'manifest.json'}")
             kind = "view" if node["config"]["materialized"] == "view" else "table"
-            con.execute(f'create schema if not exists "{node["schema"]}"')
+            con.execute(f"create schema if not exists {sql_identifier(node['schema'])}")
             con.execute(f"create or replace {kind} {node['relation_name']} as {code}")
             ran.append(node["name"])
         con.execute("checkpoint")

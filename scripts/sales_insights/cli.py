@@ -291,7 +291,7 @@ def export_cmd(out_dir: Path | None, marts: tuple[str, ...], warehouse: Path | N
         config = load_project_config(settings.project_dir)
         result = export_marts(warehouse or settings.warehouse, out_dir or settings.export_dir_for(warehouse),
                               list(config.export_marts), list(marts) or None, config.keep_export_runs, _progress,
-                              config.export_order_by)
+                              config.export_order_by, config.neutralize_export_formulas)
     except SalesInsightsError as exc:
         _fail(exc)
     _print_export(result)

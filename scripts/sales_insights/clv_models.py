@@ -180,10 +180,12 @@ def fit_parameters(order_days: pd.DataFrame, observation_end, settings: ClvSetti
 
 
 def fit_from_parameters(parameters: pd.DataFrame, fit_name: str) -> Fit:
-    """The Fit a row pair of the parameters table describes (no refitting)."""
+    """The Fit a row pair of the parameters table describes (no refitting). Only a fitted model's numbers are
+    read back: those of a failed fit are not used for predictions, and may be null (a non-finite likelihood
+    or parameter is stored as NULL), which no float can be made of."""
     rows = parameters[parameters["fit_name"] == fit_name].set_index("model")
     status, message = rows.loc["bg_nbd", "status"], rows.loc["bg_nbd", "message"]
-    if status == INSUFFICIENT:
+    if status != FITTED:
         return Fit(status, message)
     b, g = rows.loc["bg_nbd"], rows.loc["gamma_gamma"]
     customers = int(b["customers"])

@@ -190,6 +190,9 @@ class ProjectConfig:
     # mart -> the columns its CSV is sorted by (default: every column, left to right)
     export_order_by: dict[str, tuple[str, ...]]
     contracts: ContractsConfig = ContractsConfig()
+    # Text cells a spreadsheet would run as a formula (=, +, -, @, tab, carriage return first) are exported
+    # with a leading single quote; off only for machine-only consumers of the CSVs.
+    neutralize_export_formulas: bool = True
     slo: SloConfig = SloConfig()
 
 
@@ -294,8 +297,12 @@ def load_project_config(project_dir: Path) -> ProjectConfig:
         isinstance(v, list) and v and all(isinstance(c, str) for c in v) for v in order_by.values()
     ):
         raise SalesInsightsError(f"{path}: [exports.order_by] must map a mart to a list of column names")
+    neutralize = exports.get("neutralize_formulas", True)
+    if not isinstance(neutralize, bool):
+        raise SalesInsightsError(f"{path}: [exports] neutralize_formulas must be true or false, not {neutralize!r}")
     return ProjectConfig(export_marts=tuple(dict.fromkeys(marts)), keep_export_runs=keep,
                          export_order_by={k: tuple(v) for k, v in order_by.items()},
+                         neutralize_export_formulas=neutralize,
                          contracts=_contracts_config(path, data), slo=_slo_config(path, data))
 
 

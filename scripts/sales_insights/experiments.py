@@ -137,6 +137,14 @@ def _finish(frame: pd.DataFrame, baseline, traffic_per_day, settings: Experiment
     return frame[COLUMNS]
 
 
+def _no_candidates() -> pd.DataFrame:
+    """A family's result when it has nothing to propose: no rows, every column typed, so that pandas never
+    has to guess a type from an empty column (an empty text column arithmetic would meet as text)."""
+    text = ("experiment_type", "target", "hypothesis", "evidence_metric")
+    return pd.DataFrame({c: pd.Series(dtype="str" if c in text else "bool" if c == "is_significant" else "float")
+                         for c in COLUMNS})
+
+
 def _num(value) -> float:
     """A number from a warehouse value; NULL (None, NaN, pd.NA) is 0."""
     return 0.0 if value is None or pd.isna(value) else float(value)
@@ -158,7 +166,7 @@ def cross_sell(pairs: pd.DataFrame, aov: float, settings: ExperimentSettings) ->
     """'Show B to buyers of A' for product pairs bought together above chance (one-sided Fisher exact
     test against independence); of the two directions of a pair, the one with the larger impact."""
     if pairs.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return _no_candidates()
     p = pairs.copy()
     n = p["orders_with_products"].astype(float)
     ab, a, b = (p[c].astype(float) for c in ("orders_with_both", "orders_with_a", "orders_with_b"))
@@ -178,6 +186,8 @@ def cross_sell(pairs: pd.DataFrame, aov: float, settings: ExperimentSettings) ->
     p = p.sort_values("expected_monthly_revenue_impact", ascending=False).drop_duplicates("pair")
     p["adjusted_p_value"] = benjamini_hochberg(p["p_value"])
     p = p[p["lift"] > 1].copy()
+    if p.empty:  # no pair is bought together more than chance
+        return _no_candidates()
     share = settings.cross_sell_uplift_share
     out = pd.DataFrame({
         "experiment_type": "cross_sell",
@@ -215,12 +225,12 @@ def landing_pages(summary: pd.DataFrame, aov: float, settings: ExperimentSetting
     carts = pages[pages["step"] == "add_to_cart"].set_index("breakdown_value")["step_sessions"].astype(float)
     site = summary[summary["breakdown"] == "all"].set_index("step")
     if not _has_steps(site, ("session", "add_to_cart", "purchase")):
-        return pd.DataFrame(columns=COLUMNS)
+        return _no_candidates()
     cart_to_purchase = float(site.loc["purchase", "step_sessions"]) / float(site.loc["add_to_cart", "step_sessions"])
     frame = pd.DataFrame({"sessions": sessions, "carts": carts.reindex(sessions.index).fillna(0)})
     frame = frame[frame["sessions"] >= settings.landing_page_min_sessions]
     if frame.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return _no_candidates()
     days = _period_days(summary)
     rest_n, rest_x = sessions.sum() - frame["sessions"], carts.sum() - frame["carts"]
     z, p_value, gap, low, high = two_proportion_test(frame["carts"], frame["sessions"], rest_x, rest_n,
@@ -233,6 +243,8 @@ def landing_pages(summary: pd.DataFrame, aov: float, settings: ExperimentSetting
     frame["impact"] = (frame["sessions"] / days * DAYS_PER_MONTH * np.maximum(median_rate - frame["rate"], 0)
                        * cart_to_purchase * aov)
     frame = frame[frame["rate"] < frame["rest_rate"]]
+    if frame.empty:  # no page converts below the rest of the site (or one page is the whole site)
+        return _no_candidates()
     gap_share = settings.minimum_relevant_gap
     out = pd.DataFrame({
         "experiment_type": "landing_page",
@@ -275,7 +287,12 @@ def funnel_steps(summary: pd.DataFrame, aov: float, settings: ExperimentSettings
     site = summary[summary["breakdown"] == "all"].set_index("step")
     steps = [s for s in STEPS if _has_steps(site, (s,))]
     if "purchase" not in steps or not _has_steps(site, ("session", *steps)):
-        return pd.DataFrame(columns=COLUMNS)
+        return _no_candidates()
+    reached = pd.to_numeric(site.loc[steps, "previous_step_sessions"], errors="coerce")
+    if not (reached > 0).all():
+        # A step no session reached the step before of: no rate to compare a group with (a site funnel
+        # whose counts are not a funnel, such as upper bounds from reports).
+        return _no_candidates()
     site_rate = {s: float(site.loc[s, "step_sessions"]) / float(site.loc[s, "previous_step_sessions"]) for s in steps}
     # The site's conversion from a step to purchase: the product of the rates of the steps after it.
     downstream = {s: float(np.prod([site_rate[later] for later in steps[i + 1:]])) for i, s in enumerate(steps)}
@@ -284,7 +301,7 @@ def funnel_steps(summary: pd.DataFrame, aov: float, settings: ExperimentSettings
         # From GA4 reports the counts past add_to_cart are upper bounds, not counts to test.
         rows = rows[(rows["funnel_basis"] != "ga4_report") | (rows["step"] == "add_to_cart")]
     if rows.empty:
-        return pd.DataFrame(columns=COLUMNS)
+        return _no_candidates()
     rows["site_x"] = rows["step"].map(lambda s: float(site.loc[s, "step_sessions"]))
     rows["site_n"] = rows["step"].map(lambda s: float(site.loc[s, "previous_step_sessions"]))
     x, n = rows["step_sessions"].astype(float), rows["previous_step_sessions"].astype(float)
@@ -298,6 +315,8 @@ def funnel_steps(summary: pd.DataFrame, aov: float, settings: ExperimentSettings
     rows["adjusted_p_value"] = benjamini_hochberg(rows["p_value"].fillna(1.0))
     rows = rows.sort_values("z").drop_duplicates(["breakdown", "breakdown_value"])
     rows = rows[rows["rate"] < rows["rest_rate"]]
+    if rows.empty:  # no group converts below the rest of the site (or each breakdown has one group)
+        return _no_candidates()
     rows["impact"] = (n.reindex(rows.index) / days * DAYS_PER_MONTH * (rows["rest_rate"] - rows["rate"])
                       * rows["step"].map(downstream).astype(float) * aov)
     gap_share = settings.minimum_relevant_gap
@@ -334,6 +353,8 @@ def upsells(substitutes: pd.DataFrame, order_values: pd.DataFrame, settings: Exp
     type is bought instead of it (bought together less than chance: one-sided Fisher test), orders just
     under the free-shipping threshold (descriptive), and second orders larger than first ones (sign test)."""
     frames = []
+    if order_values.empty:  # no order facts (int_experiment_order_values has its one row otherwise)
+        return _no_candidates()
     values = {k: _num(v) for k, v in order_values.iloc[0].items()}
     period_days = max(values["period_days"], 1.0)
     months = period_days / DAYS_PER_MONTH
@@ -351,6 +372,7 @@ def upsells(substitutes: pd.DataFrame, order_values: pd.DataFrame, settings: Exp
         # bought together.
         s["lift"] = ab / (a * b / n)
         s = s[s["lift"] <= settings.max_substitute_lift].copy()
+    if not substitutes.empty and not s.empty:
         n = s["orders_with_products"].astype(float)
         ab, a, b = (s[c].astype(float) for c in ("orders_with_both", "cheaper_orders", "dearer_orders"))
         gap = s["dearer_price"].astype(float) - s["cheaper_price"].astype(float)
@@ -423,7 +445,7 @@ def upsells(substitutes: pd.DataFrame, order_values: pd.DataFrame, settings: Exp
         })
         frames.append(_finish(out, np.array([share]), np.array([values["first_orders"] / period_days]),
                               settings))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    return pd.concat(frames, ignore_index=True) if frames else _no_candidates()
 
 
 def _has_steps(site: pd.DataFrame, steps: tuple[str, ...]) -> bool:
@@ -452,9 +474,7 @@ def candidates(pairs, substitutes, order_values, funnel_summary, settings: Exper
     ]
     frames = [f for f in frames if not f.empty]
     if not frames:
-        text = ("experiment_type", "target", "hypothesis", "evidence_metric")
-        return pd.DataFrame({c: pd.Series(dtype="str" if c in text else "bool" if c == "is_significant" else "float")
-                             for c in COLUMNS})
+        return _no_candidates()
     table = pd.concat(frames, ignore_index=True)
     for column in COLUMNS:
         if column not in ("experiment_type", "target", "hypothesis", "evidence_metric", "is_significant"):

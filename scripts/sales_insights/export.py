@@ -4,7 +4,7 @@ Layout under the export directory:
 
     <build_id>/                  one folder per build (the build id starts with its UTC date and time)
         <mart>.csv               header row, ',' separated, ISO dates, UTC ISO timestamps, '.' decimals
-        manifest.json            build id, times, and per file: rows, columns, bytes, sha256
+        manifest.json            build id, times, neutralize_formulas, and per file: rows, columns, bytes, sha256
     <build_id>--<marts hash>/    an export of a chosen subset of marts (`--mart`)
     latest -> <build_id>         symlink to the newest complete export of every configured mart
 
@@ -13,6 +13,9 @@ a half-written file or folder; `latest` moves (an atomic symlink swap) only afte
 removes its temporary folder and leaves earlier exports and `latest` as they were. Exporting the same
 build again reuses the folder when its files still match their manifest. A lock keeps two exports of the
 same directory from overlapping, and only the newest `keep_runs` folders are kept.
+
+A text cell that a spreadsheet would run as a formula (it starts with = + - @, a tab or a carriage return)
+is written with a leading single quote unless `[exports] neutralize_formulas` is false (see _cell).
 """
 
 from __future__ import annotations
@@ -30,11 +33,18 @@ import duckdb
 
 from .errors import SalesInsightsError
 from .locks import exclusive_lock
+from .sql import sql_identifier
 
 MANIFEST = "manifest.json"
 LATEST = "latest"
 MART_SCHEMA = "marts"
 TIMESTAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+# OWASP's CSV injection guidance: a cell that starts with one of these is a formula to a spreadsheet (tab
+# and carriage return too, which some strip before they read the rest), run when the file is opened.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# The column types whose values are text in the CSV as the data gave them (numbers, dates and times are
+# written by DuckDB and start with a digit or a minus sign that means a negative number).
+TEXT_TYPES = ("VARCHAR",)
 
 
 class ExportFailed(SalesInsightsError):
@@ -61,10 +71,6 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _build_info(con: duckdb.DuckDBPyConnection, warehouse: Path) -> dict:
@@ -146,24 +152,48 @@ def complete_runs(out_dir: Path) -> list[tuple[Path, dict]]:
     return [(p, m) for p, m in export_runs(out_dir) if "--" not in p.name]
 
 
+def is_text(data_type: str) -> bool:
+    """A column whose CSV cells are text from the data (VARCHAR, or an ENUM of text labels)."""
+    return data_type in TEXT_TYPES or data_type.startswith("ENUM(")
+
+
+def _cell(column: dict, neutralize_formulas: bool) -> str:
+    """The SQL of one column's CSV cells. With neutralize_formulas, a text cell starting with a formula
+    character gets a single quote in front (OWASP's advice), so a spreadsheet shows it as text instead of
+    running it; NULL stays empty, and numbers, dates and times are never touched (-12.50 in a decimal
+    column stays a number). It is done in the SELECT of the COPY, so the mart is still streamed."""
+    name = sql_identifier(column["name"])
+    value = f"mart.{name}"
+    if not (neutralize_formulas and is_text(column["type"])):
+        return value
+    prefixes = ", ".join(f"chr({ord(c)})" for c in FORMULA_PREFIXES)
+    return f"case when left({value}, 1) in ({prefixes}) then chr(39) || {value} else {value} end as {name}"
+
+
 def _write_run(con: duckdb.DuckDBPyConnection, staging: Path, columns: dict[str, list[dict]], info: dict,
-               order_by: dict[str, tuple[str, ...]], on_progress: Callable[[str], None] | None) -> list[dict]:
+               order_by: dict[str, tuple[str, ...]], on_progress: Callable[[str], None] | None,
+               neutralize_formulas: bool) -> list[dict]:
     files = []
     for index, (mart, cols) in enumerate(columns.items(), start=1):
         path = staging / f"{mart}.csv"
-        select = ", ".join(_quote(c["name"]) for c in cols)
+        select = ", ".join(_cell(c, neutralize_formulas) for c in cols)
         unknown = [c for c in order_by.get(mart, ()) if c not in {col["name"] for col in cols}]
         if unknown:
             raise ExportFailed(f"exports order_by of {mart}: no column {', '.join(unknown)}")
-        # Sorted then by every column, so that the same build always gives the same bytes.
+        # Sorted then by every column, so that the same build always gives the same bytes; by the mart's own
+        # values (mart.<column>), so neutralizing a cell never moves its row.
         first = list(order_by.get(mart, ()))
-        order = ", ".join(_quote(c) for c in first + [c["name"] for c in cols if c["name"] not in first])
-        # Streamed to the file by DuckDB's COPY, never held in memory.
+        order = ", ".join(f"mart.{sql_identifier(c)}"
+                          for c in first + [c["name"] for c in cols if c["name"] not in first])
+        # Streamed to the file by DuckDB's COPY, never held in memory. The path goes as a parameter: whatever
+        # it holds (a quote, a semicolon) is a file name to DuckDB, never SQL.
         rows = con.execute(
-            f"copy (select {select} from {MART_SCHEMA}.{_quote(mart)} order by {order}) to '{path}' "
-            f"(format csv, header true, delimiter ',', timestampformat '{TIMESTAMP_FORMAT}')"
+            f"copy (select {select} from {MART_SCHEMA}.{sql_identifier(mart)} as mart order by {order}) to ? "
+            f"(format csv, header true, delimiter ',', timestampformat '{TIMESTAMP_FORMAT}')", [str(path)]
         ).fetchone()[0]
         files.append({"mart": mart, "file": path.name, "rows": int(rows), "columns": cols,
+                      "formula_neutralized_columns": [c["name"] for c in cols
+                                                      if neutralize_formulas and is_text(c["type"])],
                       "bytes": path.stat().st_size, "sha256": file_sha256(path)})
         if on_progress:
             on_progress(f"exported {index}/{len(columns)} {mart}: {rows:,} rows")
@@ -172,6 +202,8 @@ def _write_run(con: duckdb.DuckDBPyConnection, staging: Path, columns: dict[str,
         "built_at": info["built_at"],
         "exported_at": datetime.now(UTC).isoformat(),
         "marts": list(columns),
+        # Whether text cells starting with = + - @ tab or carriage return were given a leading ' (see _cell).
+        "neutralize_formulas": neutralize_formulas,
         "files": files,
     }
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -197,8 +229,11 @@ def export_marts(
     keep_runs: int = 14,
     on_progress: Callable[[str], None] | None = None,
     order_by: dict[str, tuple[str, ...]] | None = None,
+    neutralize_formulas: bool = True,
 ) -> ExportResult:
-    """Export `marts` (default: every configured mart) of the warehouse's build into out_dir."""
+    """Export `marts` (default: every configured mart) of the warehouse's build into out_dir. With
+    neutralize_formulas (the default; `[exports] neutralize_formulas` in sales_insights.toml), a text cell a
+    spreadsheet would run as a formula is written with a leading single quote."""
     marts = list(dict.fromkeys(marts or configured))
     if not warehouse.exists():
         raise ExportFailed(f"no warehouse at {warehouse}: run `sales-insights run` (or `build`) first")
@@ -213,7 +248,10 @@ def export_marts(
             name = _run_name(info["build_id"], marts, configured)
             run_dir = out_dir / name
             complete = marts == configured
-            if verify_run(run_dir):
+            # An earlier export of this build is reused only when it was written the same way (a manifest from
+            # before the setting existed was written without neutralizing).
+            same_way = (read_manifest(run_dir) or {}).get("neutralize_formulas", False) == neutralize_formulas
+            if verify_run(run_dir) and same_way:
                 if complete:
                     _point_latest(out_dir, name)
                 manifest = read_manifest(run_dir) or {}
@@ -222,8 +260,8 @@ def export_marts(
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir()
             try:
-                files = _write_run(con, staging, columns, info, order_by or {}, on_progress)
-                if run_dir.exists():  # a damaged earlier export of this build: replace it
+                files = _write_run(con, staging, columns, info, order_by or {}, on_progress, neutralize_formulas)
+                if run_dir.exists():  # a damaged or differently written export of this build: replace it
                     trash = out_dir / f".trash-{name}-{os.getpid()}"
                     os.rename(run_dir, trash)
                     os.rename(staging, run_dir)

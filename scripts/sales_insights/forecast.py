@@ -21,11 +21,20 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from . import clv, clv_models
 
 FORECAST = "forecast"
 BACKTEST = "backtest"
+# The table's columns and their types (money and rates as nullable floats, months as dates).
+TABLE_COLUMNS = {
+    "kind": "str", "origin_month": pd.ArrowDtype(pa.date32()), "forecast_month": pd.ArrowDtype(pa.date32()),
+    "horizon_months": "int64", "status": "str", "message": "str",
+    **{c: "Float64" for c in ("existing_customer_revenue", "new_customer_revenue", "guest_revenue",
+                              "forecast_net_revenue", "actual_net_revenue", "absolute_percentage_error",
+                              "lower_net_revenue", "upper_net_revenue")},
+}
 
 
 @dataclass(frozen=True)
@@ -153,7 +162,11 @@ def backtest(orders: pd.DataFrame, settings: ForecastSettings) -> pd.DataFrame:
 
 
 def forecast_tables(orders: pd.DataFrame, settings: ForecastSettings) -> pd.DataFrame:
-    """Backtest rows and forecast rows in one table (column kind), with the interval on the forecast."""
+    """Backtest rows and forecast rows in one table (column kind), with the interval on the forecast. A store
+    without a valid order (every order a test or cancelled, which the raw-data contract allows) has no month
+    to forecast from: the table has no rows, its columns typed as always."""
+    if orders.empty:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in TABLE_COLUMNS.items()})
     orders = orders.copy()
     orders["order_date"] = pd.to_datetime(orders["order_date"])
     orders["net_revenue"] = orders["net_revenue"].astype(float)

@@ -33,7 +33,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import SalesInsightsError
-from .sql import sql_string
+from .sql import sql_identifier, sql_string
 
 EXPORT_DIR = "ga4_export"
 EXPORT_TABLE = "ga4_export_events"
@@ -86,6 +86,8 @@ COLUMNS: dict[str, str] = {
     "platform": "VARCHAR",
     "stream_id": "VARCHAR",
 }
+# The largest event a JSON day table may hold on one line (DuckDB's maximum_object_size).
+MAX_JSON_RECORD_BYTES = 1 << 26
 # Without these a table is not a GA4 event export.
 REQUIRED = ("event_date", "event_timestamp", "event_name", "user_pseudo_id")
 
@@ -164,21 +166,40 @@ def _parquet_select(con: duckdb.DuckDBPyConnection, file: ExportFile) -> str:
         raise SalesInsightsError(f"{file.path}: cannot be read as Parquet: {exc}") from exc
     missing = [c for c in REQUIRED if c not in found]
     if missing:
-        raise SalesInsightsError(
-            f"{file.path}: not a GA4 export table: missing column(s) {', '.join(missing)}; "
-            f"found: {', '.join(sorted(found))}"
-        )
-    columns = [f'cast("{c}" as {t}) as "{c}"' if c in found else f'cast(null as {t}) as "{c}"'
+        raise SalesInsightsError(f"{file.path}: not a GA4 export table: missing column(s) {', '.join(missing)}"
+                                 f"{_of_the_export(found)}")
+    columns = [f"cast({sql_identifier(c) if c in found else 'null'} as {t}) as {sql_identifier(c)}"
                for c, t in COLUMNS.items()]
     return f"select {', '.join(columns)} from {reader}"
 
 
+def _of_the_export(found) -> str:
+    """"; of the export's columns it has a, b" (or "none of them"): what a refused file has of the export,
+    never its other names, which belong to whatever file it is."""
+    known = [c for c in COLUMNS if c in found]
+    return f"; of the export's columns it has {', '.join(known) if known else 'none'}"
+
+
 def _first_json_record(file: ExportFile) -> dict:
+    """The first event of a JSON day table. A file that is not one is refused without echoing its content
+    (gzip's own error quotes the file's first bytes, a decoding error the byte it failed on)."""
     try:
         with _open_bytes(file) as handle:
-            first = handle.readline().decode("utf-8")
-    except (OSError, UnicodeDecodeError, EOFError) as exc:
-        raise SalesInsightsError(f"{file.path}: cannot be read: {exc}") from exc
+            line = handle.readline(MAX_JSON_RECORD_BYTES + 1)
+    except gzip.BadGzipFile as exc:
+        raise SalesInsightsError(f"{file.path}: cannot be read: its name ends .gz but it is not gzip data") from exc
+    except EOFError as exc:
+        raise SalesInsightsError(f"{file.path}: cannot be read: its gzip data ends before its end") from exc
+    except OSError as exc:
+        raise SalesInsightsError(f"{file.path}: cannot be read: {exc.strerror or type(exc).__name__}") from exc
+    if len(line) > MAX_JSON_RECORD_BYTES:
+        raise SalesInsightsError(f"{file.path}: line 1 is longer than {MAX_JSON_RECORD_BYTES:,} bytes, the most "
+                                 "one GA4 event may take")
+    try:
+        first = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SalesInsightsError(f"{file.path}: line 1 is not UTF-8 text ({exc.reason} at byte {exc.start})") \
+            from exc
     if not first.strip():
         raise SalesInsightsError(f"{file.path}: line 1 is empty; a day table holds one JSON event a line")
     try:
@@ -195,12 +216,12 @@ def _json_select(file: ExportFile) -> str:
     missing = [c for c in REQUIRED if c not in record]
     if missing:
         raise SalesInsightsError(
-            f"{file.path}: line 1 is not a GA4 export event: missing field(s) {', '.join(missing)}; "
-            f"found: {', '.join(sorted(record))}"
+            f"{file.path}: line 1 is not a GA4 export event: missing field(s) {', '.join(missing)}"
+            f"{_of_the_export(record)}"
         )
     columns = "{" + ", ".join(f"{sql_string(c)}: {sql_string(t)}" for c, t in COLUMNS.items()) + "}"
     reader = (f"read_json({sql_string(str(file.path))}, format = 'newline_delimited', columns = {columns}, "
-              "maximum_object_size = 67108864)")
+              f"maximum_object_size = {MAX_JSON_RECORD_BYTES})")
     return f"select * from {reader}"
 
 
@@ -244,7 +265,7 @@ def _load_file(con: duckdb.DuckDBPyConnection, file: ExportFile, target: str) ->
         raise SalesInsightsError(f"{file.path}: not readable as a GA4 export table: {exc}".strip()) from exc
     if file.format == "json":
         _refuse_blank_lines(file, con.execute("select count(*) from _ga4_export_file").fetchone()[0])
-    columns = ", ".join(f'"{c}"' for c in COLUMNS)
+    columns = ", ".join(sql_identifier(c) for c in COLUMNS)
     rows = con.execute(
         f"insert into {target} select {sql_string(file.name)}, rowid + 1, {columns} "
         "from _ga4_export_file order by rowid"
@@ -257,9 +278,9 @@ def load_export(con: duckdb.DuckDBPyConnection, folder: Path, schema: str) -> tu
     """Load every day table of `folder` into `schema`.ga4_export_events (and the list of files into
     `schema`.ga4_export_files); returns the rows loaded and warnings (the intraday tables replaced)."""
     used, replaced = export_files(folder)
-    target = f'"{schema}"."{EXPORT_TABLE}"'
-    files_table = f'"{schema}"."{EXPORT_FILES_TABLE}"'
-    columns = ", ".join(f'"{c}" {t}' for c, t in COLUMNS.items())
+    target = f"{sql_identifier(schema)}.{sql_identifier(EXPORT_TABLE)}"
+    files_table = f"{sql_identifier(schema)}.{sql_identifier(EXPORT_FILES_TABLE)}"
+    columns = ", ".join(f"{sql_identifier(c)} {t}" for c, t in COLUMNS.items())
     con.execute(f"create or replace table {target} (_source_file varchar, _source_row bigint, {columns})")
     con.execute(f"create or replace table {files_table} (file_name varchar, event_day varchar, "
                 "is_intraday boolean, rows bigint, replaced_by_daily_table boolean)")
@@ -284,4 +305,4 @@ def load_export(con: duckdb.DuckDBPyConnection, folder: Path, schema: str) -> tu
 def drop_export(con: duckdb.DuckDBPyConnection, schema: str) -> None:
     """Remove a loaded export from `schema` (a build whose GA4 events come another way)."""
     for table in (EXPORT_TABLE, EXPORT_FILES_TABLE):
-        con.execute(f'drop table if exists "{schema}"."{table}"')
+        con.execute(f"drop table if exists {sql_identifier(schema)}.{sql_identifier(table)}")

@@ -36,6 +36,7 @@ from .config import duckdb_memory_limit
 from .contract import TABLES, TABLES_BY_NAME
 from .ga4_export import EXPORT_DIR
 from .generate_ga4_export import write_export
+from .sql import sql_string
 
 DAY_US = 86_400_000_000
 SECOND_US = 1_000_000
@@ -564,7 +565,7 @@ def _money(expr: str) -> str:
 
 def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path) -> int:
     tmp = path.with_suffix(".csv.tmp")
-    written = con.execute(f"copy ({query}) to '{tmp}' (header, delimiter ',', quote '\"')").fetchone()[0]
+    written = con.execute(f"copy ({query}) to ? (header, delimiter ',', quote '\"')", [str(tmp)]).fetchone()[0]
     tmp.replace(path)
     return int(written)
 
@@ -635,7 +636,7 @@ def _write_shopify(con, cfg: GeneratorConfig, built: dict, users: dict, path_of,
             {_ts_text('o.created_us')} as created_at,
             case when o.customer_id > 0 then o.customer_id::varchar end as customer_id,
             sha256('shopper-' || o."user" || '@example.com') as email_hash,
-            '{cfg.currency}' as currency,
+            {sql_string(cfg.currency)} as currency,
             {_money('o.subtotal')} as subtotal_price,
             {_money('o.discounts')} as total_discounts,
             {_money('o.tax')} as total_tax,
@@ -810,7 +811,7 @@ def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> Gene
     spill = out / ".generate.tmp"
     con = duckdb.connect(config={"memory_limit": duckdb_memory_limit(), "temp_directory": str(spill)})
     try:
-        con.execute(f"set TimeZone = '{cfg.store_timezone}'")
+        con.execute(f"set TimeZone = {sql_string(cfg.store_timezone)}")
         con.execute("set preserve_insertion_order = true")
         _lookup_tables(con, users)
         counts = {"raw_ga4_events": _write_events(con, events, out / "raw_ga4_events.csv", bad)}

@@ -135,7 +135,8 @@ def write_export(csv_path: Path, folder: Path, fmt: str = "parquet", shard_rows:
             if before_last:  # an intraday table its daily table replaces: part of the day's events
                 tables.append(("events_intraday_", "_line % 2 = 0"))
             for prefix, where in tables:
-                rows = f"select * exclude (_day, _line) from export where _day = '{day}' and {where} order by _line"
+                rows = (f"select * exclude (_day, _line) from export where _day = {sql_string(str(day))} "
+                        f"and {where} order by _line")
                 written += _copy(con, rows, folder, f"{prefix}{day}", fmt, shard_rows)
         return written
     finally:

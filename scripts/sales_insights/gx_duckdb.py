@@ -17,6 +17,7 @@ so GE and SQLAlchemy treat it as DuckDB in every other respect.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import duckdb_engine
 from sqlalchemy.dialects import registry
@@ -76,8 +77,10 @@ def register() -> None:
 
 
 def connection_url(path: str, read_only: bool = True) -> str:
+    """The SQLAlchemy URL of the DuckDB file at `path`. The path is percent-encoded (SQLAlchemy decodes it
+    again), so a ? or # in a directory name stays part of the file's name instead of starting the URL's query."""
     query = "?access_mode=read_only" if read_only else ""
-    return f"duckdb+{DRIVER}:///{path}{query}"
+    return f"duckdb+{DRIVER}:///{quote(path)}{query}"
 
 
 register()

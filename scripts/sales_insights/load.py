@@ -32,13 +32,15 @@ import duckdb
 from .contract import GA4_FUNNEL_REPORT, GA4_GRAIN_TABLES, TABLES, TABLES_BY_NAME, Table
 from .errors import SalesInsightsError, format_rows
 from .ga4_export import EXPORT_DIR, drop_export, has_export, load_export
-from .sql import sql_string
+from .sql import sql_identifier, sql_string
 
 RAW_SCHEMA = "raw"
 # What the loader read from each file, to recognise an append next time.
 FILES_TABLE = "meta.raw_files"
 _OTHER_DELIMITERS = {";": "semicolon", "\t": "tab", "|": "pipe"}
 _CHUNK = 1 << 23
+# A header row longer than this is not one (the contract's longest is under 1 KB).
+_MAX_HEADER_BYTES = 1 << 16
 
 
 @dataclass
@@ -121,20 +123,28 @@ def file_state(path: Path) -> FileState:
 
 
 def read_header(path: Path, table: Table) -> list[str]:
-    """The header of a contract CSV, checked against the contract; raises on any mismatch."""
+    """The header of a contract CSV, checked against the contract; raises on any mismatch.
+
+    A file that is not the contract's CSV (a symlink to /etc/passwd, a binary file, another export) is
+    refused without echoing any of its content: the message names the file, the columns the contract
+    expects and, of those, the ones it found, never the rest of its first line. Its first line is read up
+    to _MAX_HEADER_BYTES, so a file without line breaks is not read whole to find out."""
     if not path.is_file():
         raise SalesInsightsError(f"{path}: file not found; the raw-data contract needs {table.file_name}")
     with path.open("rb") as handle:
-        first = handle.readline()
+        first = handle.readline(_MAX_HEADER_BYTES + 1)
     if not first.strip():
         raise SalesInsightsError(f"{path}: the file is empty; it needs a header row with the columns "
                                  f"{', '.join(table.column_names)}")
+    if len(first) > _MAX_HEADER_BYTES:
+        raise SalesInsightsError(f"{path}: line 1 is longer than {_MAX_HEADER_BYTES:,} bytes, so it is not a header "
+                                 f"row; {table.file_name} starts with the columns {', '.join(table.column_names)}")
     try:
         text = first.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise SalesInsightsError(f"{path}: line 1 (header) is not UTF-8 text ({exc.reason} at byte {exc.start})") \
             from exc
-    header = next(csv.reader(io.StringIO(text)))
+    header = next(csv.reader(io.StringIO(text)), [])
     header = [h.strip() for h in header]
     if len(header) == 1:
         for delimiter, name in _OTHER_DELIMITERS.items():
@@ -142,15 +152,19 @@ def read_header(path: Path, table: Table) -> list[str]:
                 raise SalesInsightsError(
                     f"{path}: line 1 (header) is separated by {name}s; the contract needs commas"
                 )
+    missing = [c for c in table.required_columns if c not in header]
+    if missing:
+        found = [c for c in table.column_names if c in header]
+        raise SalesInsightsError(
+            f"{path}: not the raw-data contract's {table.file_name}: its header (line 1) is missing required "
+            f"column(s) {', '.join(missing)}; the contract's columns are {', '.join(table.column_names)}, of which "
+            + (f"it has {', '.join(found)}" if found else "it has none")
+        )
+    # Every required column is there: the file is the contract's, and a column it repeats may be named (one
+    # outside the contract as well: the warning about extra columns names them too).
     duplicated = sorted({h for h in header if header.count(h) > 1})
     if duplicated:
         raise SalesInsightsError(f"{path}: header names column(s) {', '.join(duplicated)} more than once")
-    missing = [c for c in table.required_columns if c not in header]
-    if missing:
-        raise SalesInsightsError(
-            f"{path}: missing required column(s) {', '.join(missing)} in the header (line 1); "
-            f"found: {', '.join(header)}"
-        )
     return header
 
 
@@ -159,7 +173,7 @@ def _reader(path: Path, header: list[str], rejects: str) -> str:
     return (
         f"read_csv({sql_string(str(path))}, header = true, auto_detect = false, columns = {columns}, "
         f"delim = ',', quote = '\"', escape = '\"', strict_mode = true, "
-        f"store_rejects = true, rejects_table = '{rejects}', rejects_scan = '{rejects}_scan')"
+        f"store_rejects = true, rejects_table = {sql_string(rejects)}, rejects_scan = {sql_string(rejects + '_scan')})"
     )
 
 
@@ -250,8 +264,8 @@ def load_table(
     if extra:
         warnings.append(f"{path}: extra column(s) {', '.join(extra)} ignored (not in the raw-data contract)")
     rejects = f"_load_rejects_{table.name}"
-    select = ", ".join(f'"{c}"' for c in table.column_names)
-    target = f'"{schema}"."{table.name}"'
+    select = ", ".join(sql_identifier(c) for c in table.column_names)
+    target = f"{sql_identifier(schema)}.{sql_identifier(table.name)}"
     previous = _previous_state(con, table, target)
     digest = _matching_prefix(path, previous[0]) if previous else None
     if previous is not None and digest is not None:
@@ -349,9 +363,9 @@ def load_data_dir(con: duckdb.DuckDBPyConnection, data_dir: Path | str, schema: 
     for t in tables:
         read_header(data_dir / t.file_name, t)
     report = LoadReport(data_dir, ga4_grain=grain, ga4_layout=layout)
-    con.execute(f'create schema if not exists "{schema}"')
-    columns = ", ".join(f'"{c}" varchar' for c in other.column_names)
-    con.execute(f'create or replace table "{schema}"."{other.name}" ({columns})')
+    con.execute(f"create schema if not exists {sql_identifier(schema)}")
+    columns = ", ".join(f"{sql_identifier(c)} varchar" for c in other.column_names)
+    con.execute(f"create or replace table {sql_identifier(schema)}.{sql_identifier(other.name)} ({columns})")
     # It was not loaded from a file: an incremental load of it next time has nothing to start from.
     with contextlib.suppress(duckdb.CatalogException):
         con.execute(f"delete from {FILES_TABLE} where table_name = ?", [other.name])

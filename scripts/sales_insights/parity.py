@@ -27,7 +27,7 @@ from pathlib import Path
 import duckdb
 
 from .errors import SalesInsightsError
-from .sql import sql_string
+from .sql import sql_identifier, sql_string
 
 FLOAT_TYPES = {"DOUBLE", "FLOAT", "REAL"}
 # Floats agree to about 12 significant digits when only the order of their operations differs.
@@ -59,10 +59,6 @@ def spark_table_dir(spark_warehouse: Path, schema: str, table: str) -> Path:
     return spark_warehouse / f"{schema}.db" / table
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, str]]:
     return [(row[0], row[1]) for row in con.execute(f"describe select * from {relation}").fetchall()]
 
@@ -75,7 +71,7 @@ def compare_mart(
         result.problems.append(f"no Spark table at {spark_dir}")
         return result
     files = sorted(spark_dir.glob("*.parquet"))
-    spark_relation = f"spark_{mart}"
+    spark_relation = sql_identifier(f"spark_{mart}")
     if files:
         file_list = ", ".join(sql_string(str(f)) for f in files)
         con.execute(f"create or replace temp view {spark_relation} as select * from read_parquet([{file_list}])")
@@ -96,13 +92,14 @@ def compare_mart(
 
     floats = [n for n, t in duck_columns if t in FLOAT_TYPES]
     keys = [n for n, t in duck_columns if t not in FLOAT_TYPES]
-    partition = ("partition by " + ", ".join(_q(k) for k in keys)) if keys else ""
-    order = ("order by " + ", ".join(_q(f) for f in floats)) if floats else "order by 1"
+    partition = ("partition by " + ", ".join(sql_identifier(k) for k in keys)) if keys else ""
+    order = ("order by " + ", ".join(sql_identifier(f) for f in floats)) if floats else "order by 1"
     numbered = "select *, row_number() over ({} {}) as _copy from {}"
-    on = " and ".join([f"d.{_q(k)} is not distinct from s.{_q(k)}" for k in keys] + ["d._copy = s._copy"])
+    on = " and ".join([f"d.{sql_identifier(k)} is not distinct from s.{sql_identifier(k)}" for k in keys]
+                      + ["d._copy = s._copy"])
     measures = ["count(*) filter (where s._copy is null)", "count(*) filter (where d._copy is null)"]
     for f in floats:
-        a, b = f"d.{_q(f)}", f"s.{_q(f)}"
+        a, b = f"d.{sql_identifier(f)}", f"s.{sql_identifier(f)}"
         finite = f"isfinite({a}) and isfinite({b})"
         relative = f"abs({a} - {b}) / greatest(1, abs({a}), abs({b}))"
         # DuckDB orders NaN above every number (NaN <= NaN holds), so only finite values get the tolerance;
@@ -122,11 +119,11 @@ def compare_mart(
     if result.only_in_duckdb or result.only_in_spark:
         result.problems.append(f"{result.only_in_duckdb:,} row(s) only in DuckDB, {result.only_in_spark:,} only "
                                f"in Spark (matched on {', '.join(keys) or 'nothing'})")
-        shown = ", ".join(_q(k) for k in keys[:8])
+        shown = ", ".join(sql_identifier(k) for k in keys[:8])
         for side, alias, other in (("DuckDB", "d", "s"), ("Spark", "s", "d")):
             for example in con.execute(
-                f"select {', '.join(f'{alias}.{_q(k)}' for k in keys[:8])} {joined} where {other}._copy is null "
-                f"order by all limit 3"
+                f"select {', '.join(f'{alias}.{sql_identifier(k)}' for k in keys[:8])} {joined} "
+                f"where {other}._copy is null order by all limit 3"
             ).fetchall():
                 result.examples.append(f"only in {side}: ({shown}) = {example}")
     for f, count in result.float_mismatches.items():
@@ -146,7 +143,7 @@ def compare_builds(
         raise SalesInsightsError(f"{spark_warehouse}: no Spark schema {schema} ({schema}.db) to compare")
     con = duckdb.connect()
     try:
-        con.execute(f"attach '{duckdb_path}' as duck (read_only)")
+        con.execute("attach ? as duck (read_only)", [str(duckdb_path)])
         duck_tables = sorted(r[0] for r in con.execute(
             "select table_name from duckdb_tables() where database_name = 'duck' and schema_name = ?", [schema]
         ).fetchall())
@@ -158,7 +155,7 @@ def compare_builds(
                 missing.problems.append(f"only in {'DuckDB' if mart in duck_tables else 'Spark'}")
                 results.append(missing)
                 continue
-            results.append(compare_mart(con, f"duck.{schema}.{_q(mart)}",
+            results.append(compare_mart(con, f"duck.{sql_identifier(schema)}.{sql_identifier(mart)}",
                                         spark_table_dir(spark_warehouse, schema, mart), mart, tolerance))
         return results
     finally:

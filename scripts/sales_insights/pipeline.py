@@ -97,7 +97,8 @@ def _run_locked(
     # The exports and the report stay with their warehouse (`run --warehouse W` writes beside W).
     exported = export_marts(result.warehouse, settings.export_dir_for(result.warehouse), list(config.export_marts),
                             keep_runs=config.keep_export_runs, on_progress=on_progress,
-                            order_by=config.export_order_by)
+                            order_by=config.export_order_by,
+                            neutralize_formulas=config.neutralize_export_formulas)
     report = write_report(result.warehouse, report_path(settings, result.warehouse), config.slo.tracking_coverage_floor,
                           on_progress)
     return RunResult(source, generated, result, exported, report)

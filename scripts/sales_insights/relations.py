@@ -8,6 +8,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from .sql import sql_identifier
+
 
 def duckdb_relation(relation):
     """A model's input as a DuckDB relation: DuckDB's own as it is; a Spark DataFrame (dbt.ref on Spark)
@@ -22,7 +24,7 @@ def ordered_df(relation) -> pd.DataFrame:
     build left (parallel, so it varies), and floating-point sums and fits follow the row order in their
     last digits: sorted inputs make a model give the same numbers for the same data, build after build."""
     relation = duckdb_relation(relation)
-    return relation.order(", ".join(f'"{c}"' for c in relation.columns)).df()
+    return relation.order(", ".join(sql_identifier(c) for c in relation.columns)).df()
 
 
 def model_output(frame: pd.DataFrame, session):

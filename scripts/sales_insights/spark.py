@@ -22,6 +22,7 @@ import yaml
 from .errors import SalesInsightsError
 from .ga4_export import EXPORT_DIR
 from .load import RAW_SCHEMA, LoadReport, ga4_layout, load_data_dir
+from .sql import sql_identifier
 
 SESSION_METHOD = "session"
 PROFILE = "sales_insights"
@@ -133,7 +134,7 @@ def load_data_dir_to_spark(data_dir: Path, settings: dict[str, str]) -> LoadRepo
             spark.sql(f"create database if not exists {RAW_SCHEMA}")
             for table in report.row_counts:
                 # Loaded whole into a new file, so the row id is the order of the file's rows.
-                rows = con.execute(f'select *, rowid + 2 as _source_line from {RAW_SCHEMA}."{table}"')
+                rows = con.execute(f"select *, rowid + 2 as _source_line from {RAW_SCHEMA}.{sql_identifier(table)}")
                 frame = spark.createDataFrame(rows.to_arrow_table())
                 frame.write.mode("overwrite").format("parquet").saveAsTable(f"{RAW_SCHEMA}.{table}")
         finally:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .contract import GA4_FUNNEL_REPORT, TABLES, TYPE_WORDS, Table
+from .sql import sql_identifier
 
 SUITES_DIR = Path("gx") / "expectations"
 SOURCE = "source"
@@ -66,7 +67,7 @@ def _expectation(type_: str, description: str, meta: dict | None = None, **kwarg
 # ---- raw tables -----------------------------------------------------------------------------------------
 
 def _q(column: str) -> str:
-    return '"' + column + '"'
+    return sql_identifier(column)
 
 
 _TYPE_RULES = {

@@ -30,6 +30,7 @@ from .contract import GA4_GRAIN_TABLES
 from .errors import SalesInsightsError
 from .export import MART_SCHEMA
 from .load import RAW_SCHEMA
+from .sql import sql_identifier
 from .suites import MART, SOURCE, Suite, load_suite_file, mostly_parameter, raw_checked_query, suite_file
 from .suites import all_suites as defined_suites
 
@@ -177,7 +178,8 @@ def _raw_row_counts(warehouse: Path, schema: str, tables: list[str]) -> dict[str
         counts = {}
         for table in tables:
             try:
-                counts[table] = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+                counts[table] = con.execute(
+                    f"select count(*) from {sql_identifier(schema)}.{sql_identifier(table)}").fetchone()[0]
             except duckdb.CatalogException as exc:
                 raise ContractsFailed(f"{warehouse}: no raw table {schema}.{table} to validate") from exc
         return counts
@@ -271,7 +273,7 @@ def validate_warehouse(
             # Query assets, also for marts: a table asset in a schema other than the connection's default
             # makes GE look its column types up by the bare table name on DuckDB, which fails.
             query = (raw_checked_query(suite, raw_schema, shop_currency) if suite.layer == SOURCE
-                     else f'select * from {MART_SCHEMA}."{suite.table}"')
+                     else f"select * from {MART_SCHEMA}.{sql_identifier(suite.table)}")
             asset = datasource.add_query_asset(name=suite.table, query=query)
             gx_suite = context.suites.add(gx.ExpectationSuite(
                 name=suite.name, expectations=[dict(e) for e in suite.expectations],
