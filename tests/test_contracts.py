@@ -15,11 +15,20 @@ from click.testing import CliRunner
 from sales_insights import gx_duckdb
 from sales_insights.build import build
 from sales_insights.cli import main
-from sales_insights.config import ContractsConfig, load_settings
+from sales_insights.config import SHARE_ENV, ContractsConfig, load_project_config, load_settings
 from sales_insights.contract import TABLES
+from sales_insights.errors import SalesInsightsError
 from sales_insights.sources import DataSource
 from sales_insights.suites import SUITES_DIR, all_suites, render, suite_file
-from sales_insights.validate import ERROR, FAILED, PASSED, row_rules_mostly, validate_build, validate_warehouse
+from sales_insights.validate import (
+    ERROR,
+    FAILED,
+    PASSED,
+    ROW_LOSS_SUITE,
+    row_rules_mostly,
+    validate_build,
+    validate_warehouse,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -135,7 +144,12 @@ def test_the_generated_store_passes_every_contract_with_no_error(built):
     report = result.contracts
     assert report is not None and report.success
     assert report.count(ERROR) == 0 and report.count(FAILED) == 0
-    assert len(report.suites) == 26 and all(len(s.outcomes) >= 4 for s in report.suites)
+    # 26 suites of gx/expectations and the row-loss check, one expectation per raw table
+    assert len(report.suites) == 27 and all(len(s.outcomes) >= 4 for s in report.suites)
+    loss = next(s for s in report.suites if s.name == ROW_LOSS_SUITE)
+    assert {o.description.split()[0] for o in loss.outcomes} == {
+        s.table for s in report.suites if s.layer == "source" and s.name != ROW_LOSS_SUITE}
+    assert all(o.unexpected_count <= o.element_count // 100 for o in loss.outcomes)
     con = duckdb.connect(str(result.warehouse), read_only=True)
     statuses = con.execute("select status, count(*) from meta.contract_results group by 1").fetchall()
     con.close()
@@ -166,7 +180,8 @@ def test_on_plain_duckdb_engine_every_check_errors_and_none_passes_or_fails(buil
     monkeypatch.setattr(gx_duckdb, "connection_url", lambda path, read_only=True: f"duckdb:///{path}")
     report = _validate(warehouse, ["fct_orders", "raw_shopify_refunds"])
     assert not report.success and report.count(FAILED) == 0
-    not_errored = [o for s in report.suites for o in s.outcomes if o.status != ERROR]
+    # (the row-loss check reads the warehouse before GE does, with DuckDB itself)
+    not_errored = [o for s in report.suites if s.name != ROW_LOSS_SUITE for o in s.outcomes if o.status != ERROR]
     # Only a check on metadata survives (column names come with the cursor, not its rows), and it is right.
     assert [o.expectation_type for o in not_errored] == ["expect_table_columns_to_match_set"]
     assert {"id", "order_id", "created_at", "amount"} <= set(not_errored[0].observed)
@@ -218,6 +233,22 @@ def test_row_rules_mostly_is_the_larger_of_the_share_and_the_row_count():
     assert row_rules_mostly(3, contracts) == 0.0  # a tiny table: its few rows are all tolerated
     assert row_rules_mostly(0, contracts) == 1.0
     assert row_rules_mostly(100, ContractsConfig(0.0, 0)) == 1.0
+
+
+def test_by_default_a_table_may_lose_one_percent_of_its_rows_however_small():
+    contracts = ContractsConfig()
+    assert [contracts.tolerated(n) for n in (8, 17, 99, 100, 250, 1_000_000)] == [0, 0, 0, 1, 2, 10_000]
+    assert contracts.tolerated(148, "seeds") == 14  # the demo seeds plant bad rows on purpose
+    assert ContractsConfig(0.01, 3).tolerated(8) == 3  # a floor a team may set
+
+
+def test_the_share_can_be_raised_for_one_run_and_a_bad_value_is_refused(monkeypatch):
+    monkeypatch.setenv(SHARE_ENV, "0.05")
+    assert load_project_config(PROJECT_DIR).contracts.max_bad_row_share == 0.05
+    for bad in ("5%", "1.5", "-0.1"):
+        monkeypatch.setenv(SHARE_ENV, bad)
+        with pytest.raises(SalesInsightsError, match=SHARE_ENV):
+            load_project_config(PROJECT_DIR)
 
 
 def test_validate_on_the_published_warehouse_picks_the_raw_schema_of_its_source(built):

@@ -134,22 +134,21 @@ ROW_LOSS_SUITE = "raw_row_loss"
 _KEPT_ONCE = "exact duplicate%"
 
 
-def row_loss(warehouse: Path, row_counts: dict[str, int], contracts: ContractsConfig,
-             data_source: str) -> SuiteOutcome:
-    """Per raw table, the rows staging.stg_rejected_rows holds for it (exact copies aside) against the rows
-    it may lose."""
-    con = duckdb.connect(str(warehouse), read_only=True)
+def lost_rows(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], str | None]:
+    """Per raw table, the rows staging.stg_rejected_rows holds for it, exact copies aside; or the error
+    that kept them from being counted."""
     try:
-        try:
-            lost = dict(con.execute(
-                "select source_table, count(*) from staging.stg_rejected_rows where reason not like ? group by 1",
-                [_KEPT_ONCE],
-            ).fetchall())
-            error = None
-        except duckdb.Error as exc:
-            lost, error = {}, str(exc).splitlines()[0]
-    finally:
-        con.close()
+        return dict(con.execute(
+            "select source_table, count(*) from staging.stg_rejected_rows where reason not like ? group by 1",
+            [_KEPT_ONCE],
+        ).fetchall()), None
+    except duckdb.Error as exc:
+        return {}, str(exc).splitlines()[0]
+
+
+def row_loss(row_counts: dict[str, int], lost: dict[str, int], error: str | None, contracts: ContractsConfig,
+             data_source: str) -> SuiteOutcome:
+    """Per raw table, its lost rows against the rows it may lose."""
     outcomes = []
     for table, rows in row_counts.items():
         tolerated = contracts.tolerated(rows, data_source)
@@ -172,7 +171,9 @@ _OTHER_GRAIN_SUITES = {
 }
 
 
-def _raw_row_counts(warehouse: Path, schema: str, tables: list[str]) -> dict[str, int]:
+def _raw_row_counts(warehouse: Path, schema: str,
+                    tables: list[str]) -> tuple[dict[str, int], dict[str, int], str | None]:
+    """The raw tables' row counts, and their lost rows (see lost_rows), read before GE opens the file."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         counts = {}
@@ -182,7 +183,7 @@ def _raw_row_counts(warehouse: Path, schema: str, tables: list[str]) -> dict[str
                     f"select count(*) from {sql_identifier(schema)}.{sql_identifier(table)}").fetchone()[0]
             except duckdb.CatalogException as exc:
                 raise ContractsFailed(f"{warehouse}: no raw table {schema}.{table} to validate") from exc
-        return counts
+        return (counts, *lost_rows(con)) if counts else (counts, {}, None)
     finally:
         con.close()
 
@@ -246,7 +247,7 @@ def validate_warehouse(
     suites = [s for s in suites if s.name not in skipped]
     raw_tables = [s.table for s in suites if s.layer == SOURCE]
     data_source = "seeds" if raw_schema == "mock" else "directory"
-    row_counts = _raw_row_counts(warehouse, raw_schema, raw_tables)
+    row_counts, lost, lost_error = _raw_row_counts(warehouse, raw_schema, raw_tables)
     mostly = {t: row_rules_mostly(n, contracts, data_source) for t, n in row_counts.items()}
 
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -308,7 +309,7 @@ def validate_warehouse(
         outcomes.append(SuiteOutcome(suite.name, suite.layer, suite.table,
                                      [_outcome(suite.name, r, mostly.get(suite.table)) for r in run.results]))
     if row_counts:
-        outcomes.append(row_loss(warehouse, row_counts, contracts, data_source))
+        outcomes.append(row_loss(row_counts, lost, lost_error, contracts, data_source))
     docs = data_docs_dir / "index.html" if data_docs_dir is not None else None
     return ValidationReport(warehouse, outcomes, docs, time.monotonic() - started, skipped)
 
