@@ -272,7 +272,7 @@ def _enospc(monkeypatch, tmp_path, how: str) -> tuple[Path, Path]:
 
         monkeypatch.setattr(build_module.shutil, "copyfile", copy)
         return warehouse, staged
-    if how == "loader":
+    if how in ("loader", "loader, first build"):
         def load(con, data_dir):
             raise build_module.SalesInsightsError(f"{data_dir}/raw_ga4_events.csv: could not be read as CSV: IO "
                                                   f'Error: Could not write file "{staged}": No space left on device')
@@ -288,7 +288,7 @@ def _enospc(monkeypatch, tmp_path, how: str) -> tuple[Path, Path]:
     return warehouse, temp
 
 
-@pytest.mark.parametrize("how", ["copy", "loader", "dbt"])
+@pytest.mark.parametrize("how", ["copy", "loader", "dbt", "loader, first build"])
 def test_a_full_disk_gives_one_line_with_the_filesystem_its_free_space_and_the_need(
         how, tmp_path, isolated_env, monkeypatch):
     data = tmp_path / "data"
@@ -296,12 +296,17 @@ def test_a_full_disk_gives_one_line_with_the_filesystem_its_free_space_and_the_n
     (data / "raw_shopify_orders.csv").write_bytes(b"x" * 2_500_000)  # what the build's need counts of the data
     warehouse, named = _enospc(monkeypatch, tmp_path, how)
     warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(warehouse)) as con:  # a published build to build on
-        con.execute("create schema meta")
-        con.execute("create table meta.build_info as select 'B0' as build_id, ? as project_fingerprint, "
-                    "'directory' as data_source, ? as data_path, 'events' as ga4_grain",
-                    [project_fingerprint(PROJECT_DIR), str(data)])
-    published = warehouse.stat().st_size
+    need = f"the build needs more than 2.5 MB (the raw data in {data}, and the models on it)"
+    if how != "loader, first build":
+        with duckdb.connect(str(warehouse)) as con:  # a published build to build on
+            con.execute("create schema meta")
+            con.execute("create table meta.build_info as select 'B0' as build_id, ? as project_fingerprint, "
+                        "'directory' as data_source, ? as data_path, 'events' as ga4_grain",
+                        [project_fingerprint(PROJECT_DIR), str(data)])
+        published = warehouse.stat().st_size
+        need = (f"the build needs up to about {faults.size_text(2 * published + 2_500_000)} (a new warehouse and "
+                f"its write-ahead log, each up to the published one's {faults.size_text(published)}, and the raw "
+                f"data, 2.5 MB in {data})")
     measured = []
 
     def disk_usage(path):
@@ -317,11 +322,36 @@ def test_a_full_disk_gives_one_line_with_the_filesystem_its_free_space_and_the_n
     assert measured == [warehouse.parent]  # the nearest folder that exists of the file named
     assert result.output.splitlines() == [
         f"error: no space left on the filesystem of {warehouse.parent} (writing {named}): 400 MB free of 50 GB, and "
-        f"the build needs about {faults.size_text(published + 2_500_000)} (a new warehouse as big as the published "
-        f"one, {faults.size_text(published)}, and the raw data, 2.5 MB in {data}); free some space there and try "
-        "again; nothing was published"]
+        f"{need}; free some space there and try again; nothing was published"]
     assert read_build_attempt(warehouse)["error"] == result.output.strip().removeprefix("error: ")
     assert not warehouse.with_name(warehouse.name + ".next").exists()
+
+
+def test_dbt_leaving_run_results_half_written_on_a_full_disk_gives_one_line(tmp_path, isolated_env, monkeypatch):
+    """Measured on a full tmpfs: dbt's last act, writing run_results.json, fails half way; the build read the
+    file and died on a JSONDecodeError."""
+    script = tmp_path / "dbt"
+    script.write_text(f"#!{sys.executable}\n" + textwrap.dedent("""
+        import sys
+        from pathlib import Path
+        target = Path(sys.argv[sys.argv.index("--target-path") + 1])
+        target.mkdir(parents=True, exist_ok=True)
+        (target / "run_results.json").write_text('{"metadata": {"dbt_schema_version": ')
+        print("  File \\"dbt_common/clients/system.py\\", line 312, in write_json")
+        print("OSError: [Errno 28] No space left on device")
+        sys.exit(2)
+    """))
+    script.chmod(0o755)
+    monkeypatch.setattr(build_module, "dbt_executable", lambda: str(script))
+    monkeypatch.setattr(faults.shutil, "disk_usage", lambda path: Usage(10_000_000, 10_000_000, 0))
+    result = CliRunner().invoke(main, ["build", "--no-contracts", "--quiet"])
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    staged = isolated_env.warehouse.with_name(isolated_env.warehouse.name + ".next")
+    assert result.output.splitlines() == [
+        f"error: no space left on the filesystem of {staged.parent} (writing {staged}): 0 B free of 10 MB, and the "
+        f"build needs more than {faults.size_text(faults.tree_size(isolated_env.seeds_dir))} (the raw data in "
+        f"{isolated_env.seeds_dir}, and the models on it); free some space there and try again; nothing was "
+        "published"]
 
 
 def test_dbt_refused_a_file_another_process_holds_gives_one_line(tmp_path, isolated_env, monkeypatch):

@@ -297,15 +297,24 @@ def run_dbt(
         raise
     finally:
         proc.stdout.close()
-    results = json.loads(results_path.read_text())["results"] if results_path.exists() else []
+    try:
+        results = json.loads(results_path.read_text())["results"] if results_path.exists() else []
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        # dbt did not finish writing it (its disk filled up, say): what dbt printed says why
+        raise BuildFailed(f"dbt exited with code {code} leaving {results_path} unreadable ({exc}); nothing was "
+                          f"published. dbt said:\n{_dbt_said(tail)}") from exc
     return code, results, list(tail)
+
+
+def _dbt_said(output_tail: deque[str] | list[str]) -> str:
+    return "\n".join(f"  | {line}" for line in output_tail if line.strip())
 
 
 def _failure_message(code: int, results: list[dict], output_tail: list[str]) -> str:
     bad = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
     if not bad:
-        last_lines = "\n".join(f"  | {line}" for line in output_tail if line.strip())
-        return f"dbt exited with code {code} before running any model; nothing was published. dbt said:\n{last_lines}"
+        return (f"dbt exited with code {code} before running any model; nothing was published. dbt said:\n"
+                f"{_dbt_said(output_tail)}")
     lines = [f"dbt build failed: {len(bad)} node(s) did not pass; nothing was published."]
     for r in bad[:10]:
         # dbt's message: its first line, then the detail (a contract mismatch table, the failing SQL's
@@ -407,8 +416,7 @@ def _explain(exc: BaseException, target: Path, source: DataSource) -> BaseExcept
         return exc
     full = disk_full_file(exc, _staged(target))
     if full is not None:
-        needed, needed_for = _space_needed(target, source)
-        return DiskFull(full, disk_full_message(full, needed, needed_for) + "; nothing was published")
+        return DiskFull(full, disk_full_message(full, _space_needed(target, source)) + "; nothing was published")
     held = held_lock(exc)
     if held is not None:
         path, program, pid = held
@@ -416,14 +424,20 @@ def _explain(exc: BaseException, target: Path, source: DataSource) -> BaseExcept
     return exc
 
 
-def _space_needed(target: Path, source: DataSource) -> tuple[int, str]:
-    """Roughly what a build of `source` into `target` writes beside it, and of what: a new file about as big
-    as the published one (a copy of it, or a full build of the same data), and the raw data loaded into it."""
+def _space_needed(target: Path, source: DataSource) -> str:
+    """Roughly what a build of `source` into `target` writes beside it, in words: a new file about as big
+    as the published one (a copy of it, or a full build of the same data), its write-ahead log (which holds
+    what a model writes until the next checkpoint), and the raw data loaded. Twice the published file errs
+    high: a build of the committed seeds beside its 16 MB warehouse took 24 MB at most, besides dbt's
+    artefacts. A first build has only the raw data to go by, and needs more: the warehouse holds the raw
+    tables and the models dbt builds from them (the seeds, 4 MB, make a 16 MB warehouse)."""
     published = tree_size(target) + tree_size(target.with_name(target.name + ".wal"))
     raw = tree_size(source.path)
-    parts = [f"a new warehouse as big as the published one, {size_text(published)}"] if published else []
-    parts.append(f"the raw data, {size_text(raw)} in {source.path}")
-    return published + raw, ", and ".join(parts)
+    if not published:
+        return f"the build needs more than {size_text(raw)} (the raw data in {source.path}, and the models on it)"
+    return (f"the build needs up to about {size_text(2 * published + raw)} (a new warehouse and its write-ahead "
+            f"log, each up to the published one's {size_text(published)}, and the raw data, {size_text(raw)} in "
+            f"{source.path})")
 
 
 def _staged(target: Path) -> Path:

@@ -83,15 +83,14 @@ def disk_full_file(exc: BaseException, default: Path) -> Path | None:
     return None
 
 
-def disk_full_message(path: Path, needed: int | None = None, needed_for: str = "") -> str:
+def disk_full_message(path: Path, needed: str = "") -> str:
     """One line: the filesystem of `path` is full, with what is free there now and, when given, what the
-    job needs (`needed` bytes, of what)."""
+    job needs (`needed`, in words)."""
     existing = next((p for p in (path, *path.parents) if p.exists()), Path("/"))
     where = existing if existing.is_dir() else existing.parent
     usage = shutil.disk_usage(where)
-    need = (f", and the build needs about {size_text(needed)} ({needed_for})" if needed is not None else "")
     return (f"no space left on the filesystem of {where} (writing {path}): {size_text(usage.free)} free of "
-            f"{size_text(usage.total)}{need}; free some space there and try again")
+            f"{size_text(usage.total)}{', and ' + needed if needed else ''}; free some space there and try again")
 
 
 def held_lock(exc: BaseException) -> tuple[str, str, int] | None:
