@@ -70,10 +70,12 @@ def _die_with_parent() -> Callable[[], None] | None:
     except (OSError, AttributeError):
         return None
     parent = os.getpid()
+    # Built here too: the child, forked from a process that may run other threads, should do as little as
+    # it can before exec.
+    args = (ctypes.c_int(PR_SET_PDEATHSIG), ctypes.c_ulong(signal.SIGKILL), *(ctypes.c_ulong(0),) * 3)
 
     def preexec() -> None:
-        prctl(PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL), ctypes.c_ulong(0), ctypes.c_ulong(0),
-              ctypes.c_ulong(0))
+        prctl(*args)
         if os.getppid() != parent:  # the parent died between the fork and the prctl: no signal will come
             os.kill(os.getpid(), signal.SIGKILL)
 
