@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from decimal import Decimal
@@ -24,6 +25,7 @@ from sales_insights.build import (
     read_build_info,
 )
 from sales_insights.errors import SalesInsightsError
+from sales_insights.processes import Stopped
 from sales_insights.sources import DataSource
 
 pytestmark = pytest.mark.dbt
@@ -224,16 +226,19 @@ def test_bad_input_or_failed_dbt_leaves_the_published_warehouse_untouched(tmp_pa
     assert read_build_info(good.warehouse)["build_id"] == good.build_id
     assert not list(good.warehouse.parent.glob("*.next*"))
 
-    # stopped while dbt runs (SIGTERM becomes a SystemExit in the CLI): the attempt is recorded, nothing published
+    # stopped while dbt runs (a signal raises Stopped, a SystemExit, in the CLI): the attempt is recorded,
+    # nothing published (tests/test_faults.py sends the signals to a real CLI)
     def stopped(*args, **kwargs):
-        raise SystemExit("terminated (SIGTERM)")
+        raise Stopped(signal.SIGTERM)
 
     monkeypatch.setattr(build_module, "run_dbt", stopped)
-    with pytest.raises(SystemExit):
+    with pytest.raises(Stopped):
         build(isolated_env, DataSource("directory", data, "hand-made"))
     attempt = read_build_attempt(good.warehouse)
-    assert (attempt["outcome"], attempt["error"]) == ("failed", "terminated (SIGTERM)")
+    assert (attempt["outcome"], attempt["error"]) == (
+        "failed", "stopped by SIGTERM; the build attempt is recorded as failed; nothing was published")
     assert good.warehouse.read_bytes() == before and not list(good.warehouse.parent.glob("*.next*"))
+    assert not (dbt_artefacts_dir(good.warehouse) / build_module.IN_PROGRESS).exists()
 
 
 def test_a_second_build_at_the_same_time_is_refused(isolated_env):

@@ -6,10 +6,17 @@ same project code (a fingerprint of the dbt project is kept in meta.build_info),
 copy of it, so incremental models only process what is new; otherwise it starts empty (a full build).
 An analyst who has the old file open keeps reading the old file; a failed build leaves the published
 warehouse exactly as it was. A lock file keeps two builds from overlapping.
+
+An attempt that dies without recording itself (killed outright, its machine stopped) is not lost: a marker
+beside the record names its process while it runs, so `status` reports it once that process is gone, and
+the next build records it as failed and removes the unpublished file it left. dbt dies with the build
+(processes.py); a full disk or a file another process holds fails the build with one line saying so
+(faults.py).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -20,7 +27,7 @@ import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
@@ -29,9 +36,20 @@ import duckdb
 
 from .config import Settings
 from .errors import SalesInsightsError
+from .faults import (
+    DiskFull,
+    disk_full_file,
+    disk_full_message,
+    duckdb_lock_holder,
+    held_lock,
+    held_lock_message,
+    size_text,
+    tree_size,
+)
 from .files import write_text_atomically
 from .load import LoadReport, ga4_grain, load_data_dir
 from .locks import exclusive_lock
+from .processes import Stopped, is_running, process_started, processes_with_args, start_child, stop_child
 from .sources import DataSource
 from .validate import ContractsFailed, ValidationReport, failure_message, record_results, validate_build
 
@@ -48,6 +66,8 @@ class BuildFailed(SalesInsightsError):
 
 
 LAST_BUILD = "last_build.json"
+# Beside it while an attempt runs: the attempt as it started, with its process (pid and start time).
+IN_PROGRESS = "build_in_progress.json"
 # first_started_at of an install whose earlier records did not keep it: before anything was recorded.
 BEFORE_RECORDS = "0001-01-01T00:00:00+00:00"
 
@@ -70,6 +90,7 @@ class BuildAttempt:
     # When the first attempt recorded for this warehouse started, carried from record to record: the SLOs
     # owe no export for a day that passed before the install ever built (slo._in_service_since).
     first_started_at: str | None = None
+    pid: int | None = None  # the process that ran the attempt
 
     def finish(self, started: float, outcome: str, error: str | None = None) -> None:
         self.finished_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -82,12 +103,69 @@ def write_build_attempt(warehouse: Path, attempt: BuildAttempt) -> None:
     write_text_atomically(dbt_artefacts_dir(warehouse) / LAST_BUILD, json.dumps(asdict(attempt), indent=2) + "\n")
 
 
-def read_build_attempt(warehouse: Path) -> dict | None:
-    """The last build attempt of `warehouse` (None when none was recorded)."""
+def _read_record(path: Path) -> dict | None:
     try:
-        return json.loads((dbt_artefacts_dir(warehouse) / LAST_BUILD).read_text(encoding="utf-8"))
+        record = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return record if isinstance(record, dict) else None
+
+
+def _unrecorded_attempt(warehouse: Path) -> dict | None:
+    """The in-progress marker of an attempt last_build.json does not hold yet (None when there is none)."""
+    artefacts = dbt_artefacts_dir(warehouse)
+    marker = _read_record(artefacts / IN_PROGRESS)
+    if not marker or not marker.get("build_id"):
+        return None
+    recorded = _read_record(artefacts / LAST_BUILD)
+    return None if recorded and recorded.get("build_id") == marker["build_id"] else marker
+
+
+def _marker_runs(marker: dict) -> bool:
+    pid = marker.get("pid")
+    return isinstance(pid, int) and is_running(pid, marker.get("process_started"))
+
+
+def _died(marker: dict) -> BuildAttempt:
+    """The record of the attempt `marker` started, whose process is gone: failed, at a duration unknown."""
+    known = {f.name for f in fields(BuildAttempt)}
+    attempt = BuildAttempt(**{k: v for k, v in marker.items() if k in known})
+    attempt.outcome = "failed"
+    attempt.error = (f"died without finishing (pid {attempt.pid}: killed, or its machine stopped); nothing was "
+                     "published")
+    return attempt
+
+
+def read_build_attempt(warehouse: Path) -> dict | None:
+    """The last build attempt of `warehouse` (None when none was recorded): last_build.json, unless an
+    attempt started after it died without recording itself (its process is gone): then that one, failed."""
+    marker = _unrecorded_attempt(warehouse)
+    if marker and not _marker_runs(marker):
+        return asdict(_died(marker))
+    return _read_record(dbt_artefacts_dir(warehouse) / LAST_BUILD)
+
+
+def read_build_running(warehouse: Path) -> dict | None:
+    """The build attempt of `warehouse` running now (build_id, started_at, pid, ...), or None."""
+    marker = _unrecorded_attempt(warehouse)
+    return marker if marker and _marker_runs(marker) else None
+
+
+def _mark_in_progress(warehouse: Path, attempt: BuildAttempt) -> None:
+    marker = asdict(attempt) | {"process_started": process_started(os.getpid())}
+    write_text_atomically(dbt_artefacts_dir(warehouse) / IN_PROGRESS, json.dumps(marker, indent=2) + "\n")
+
+
+def _record_attempt(warehouse: Path, attempt: BuildAttempt) -> str | None:
+    """Write the attempt's record and drop its in-progress marker; the error when the record could not be
+    written (then the marker stays, and the attempt shows as died: never as not having run)."""
+    try:
+        write_build_attempt(warehouse, attempt)
+    except OSError as exc:
+        record = dbt_artefacts_dir(warehouse) / LAST_BUILD
+        return f"could not record build attempt {attempt.build_id} in {record}: {exc}"
+    (dbt_artefacts_dir(warehouse) / IN_PROGRESS).unlink(missing_ok=True)
+    return None
 
 
 @dataclass
@@ -201,25 +279,42 @@ def run_dbt(
     command, env = dbt_command(settings, args, warehouse)
     results_path = dbt_artefacts_dir(warehouse) / "target" / "run_results.json"
     results_path.unlink(missing_ok=True)
-    proc = subprocess.Popen(
+    # dbt dies with this process, and is stopped before an exception (a signal's Stopped) leaves here: it must
+    # not go on writing the file, and the artefacts, that the next build uses.
+    proc = start_child(
         command, cwd=settings.project_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     assert proc.stdout is not None
     tail: deque[str] = deque(maxlen=15)
-    for line in proc.stdout:
-        tail.append(line.rstrip("\n"))
-        if on_output:
-            on_output(line.rstrip("\n"))
-    code = proc.wait()
-    results = json.loads(results_path.read_text())["results"] if results_path.exists() else []
+    try:
+        for line in proc.stdout:
+            tail.append(line.rstrip("\n"))
+            if on_output:
+                on_output(line.rstrip("\n"))
+        code = proc.wait()
+    except BaseException:
+        stop_child(proc)
+        raise
+    finally:
+        proc.stdout.close()
+    try:
+        results = json.loads(results_path.read_text())["results"] if results_path.exists() else []
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        # dbt did not finish writing it (its disk filled up, say): what dbt printed says why
+        raise BuildFailed(f"dbt exited with code {code} leaving {results_path} unreadable ({exc}); nothing was "
+                          f"published. dbt said:\n{_dbt_said(tail)}") from exc
     return code, results, list(tail)
+
+
+def _dbt_said(output_tail: deque[str] | list[str]) -> str:
+    return "\n".join(f"  | {line}" for line in output_tail if line.strip())
 
 
 def _failure_message(code: int, results: list[dict], output_tail: list[str]) -> str:
     bad = [r for r in results if r.get("status") in ("error", "fail", "runtime error")]
     if not bad:
-        last_lines = "\n".join(f"  | {line}" for line in output_tail if line.strip())
-        return f"dbt exited with code {code} before running any model; nothing was published. dbt said:\n{last_lines}"
+        return (f"dbt exited with code {code} before running any model; nothing was published. dbt said:\n"
+                f"{_dbt_said(output_tail)}")
     lines = [f"dbt build failed: {len(bad)} node(s) did not pass; nothing was published."]
     for r in bad[:10]:
         # dbt's message: its first line, then the detail (a contract mismatch table, the failing SQL's
@@ -267,42 +362,128 @@ def build(
     full_refresh: bool = False,
     contracts: bool = True,
     on_progress: Callable[[str], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> BuildResult:
     """Load `source`, run dbt build into a new file, check the contracts (Great Expectations) on it, and
-    publish it over `warehouse` only if every model, test and contract passed."""
+    publish it over `warehouse` only if every model, test and contract passed. `on_note` hears, as it
+    happens, of what an earlier attempt that died left and this build cleared."""
     target = (warehouse or settings.warehouse).resolve()
     started = time.monotonic()
-    attempt = BuildAttempt(new_build_id(), datetime.now(UTC).isoformat(timespec="seconds"), source.kind)
+    attempt = BuildAttempt(new_build_id(), datetime.now(UTC).isoformat(timespec="seconds"), source.kind,
+                           pid=os.getpid())
+    note = on_note or (lambda line: None)
     with build_lock(target):
-        previous = read_build_attempt(target)
-        # the install's first build, carried from record to record; a record written before first_started_at
-        # existed shows only that builds ran before it, at a time not recorded
-        attempt.first_started_at = (previous.get("first_started_at") or BEFORE_RECORDS) if previous \
-            else attempt.started_at
         try:
+            # The lock goes with its holder, so an attempt still marked in progress now is one whose process is
+            # gone: it is recorded as failed before this one is marked.
+            unrecorded = _unrecorded_attempt(target)
+            if unrecorded:
+                died = _died(unrecorded)
+                write_build_attempt(target, died)
+                note(f"the build attempt started at {died.started_at} (pid {died.pid}) died without finishing; "
+                     "it is recorded as failed")
+            previous = read_build_attempt(target)
+            # the install's first build, carried from record to record; a record written before
+            # first_started_at existed shows only that builds ran before it, at a time not recorded
+            attempt.first_started_at = (previous.get("first_started_at") or BEFORE_RECORDS) if previous \
+                else attempt.started_at
+            _mark_in_progress(target, attempt)
             result = _build_locked(settings, source, target, attempt, started, on_output, full_refresh, contracts,
-                                   on_progress)
+                                   on_progress, note)
         except BaseException as exc:  # an interrupted or crashed build is a failed attempt too
-            attempt.finish(started, "failed", str(exc) or type(exc).__name__)
-            write_build_attempt(target, attempt)
-            raise
+            explained = _explain(exc, target, source)
+            attempt.finish(started, "failed", str(explained) or type(explained).__name__)
+            not_recorded = _record_attempt(target, attempt)
+            if not_recorded:
+                note(not_recorded)
+            if explained is exc:
+                raise
+            raise explained from exc
         attempt.finish(started, "published")
-        write_build_attempt(target, attempt)
+        not_recorded = _record_attempt(target, attempt)
+        if not_recorded:
+            note(not_recorded)
     return result
+
+
+def _explain(exc: BaseException, target: Path, source: DataSource) -> BaseException:
+    """`exc` said in one line when the machine caused it (a full disk, a file another process holds), or
+    with what it left when a signal stopped the build; else `exc` itself."""
+    if isinstance(exc, Stopped):
+        exc.detail = exc.detail or "the build attempt is recorded as failed; nothing was published"
+        return exc
+    if not isinstance(exc, Exception):
+        return exc
+    full = disk_full_file(exc, _staged(target))
+    if full is not None:
+        return DiskFull(full, disk_full_message(full, _space_needed(target, source)) + "; nothing was published")
+    held = held_lock(exc)
+    if held is not None:
+        path, program, pid = held
+        return SalesInsightsError(held_lock_message(path, program, pid) + "; nothing was published")
+    return exc
+
+
+def _space_needed(target: Path, source: DataSource) -> str:
+    """Roughly what a build of `source` into `target` writes beside it, in words: a new file about as big
+    as the published one (a copy of it, or a full build of the same data), its write-ahead log (which holds
+    what a model writes until the next checkpoint), and the raw data loaded. Twice the published file errs
+    high: a build of the committed seeds beside its 16 MB warehouse took 24 MB at most, besides dbt's
+    artefacts. A first build has only the raw data to go by, and needs more: the warehouse holds the raw
+    tables and the models dbt builds from them (the seeds, 4 MB, make a 16 MB warehouse)."""
+    published = tree_size(target) + tree_size(target.with_name(target.name + ".wal"))
+    raw = tree_size(source.path)
+    if not published:
+        return f"the build needs more than {size_text(raw)} (the raw data in {source.path}, and the models on it)"
+    return (f"the build needs up to about {size_text(2 * published + raw)} (a new warehouse and its write-ahead "
+            f"log, each up to the published one's {size_text(published)}, and the raw data, {size_text(raw)} in "
+            f"{source.path})")
+
+
+def _staged(target: Path) -> Path:
+    """The unpublished new file a build writes beside the published one."""
+    return target.with_name(target.name + ".next")
+
+
+def _clear_dead_attempt(staged: Path, note: Callable[[str], None]) -> None:
+    """Remove the unpublished file (and its WAL) that an attempt which died left: holding the build lock,
+    no other build is writing it. Its dbt may still run, though, if it did not die with its build (one
+    started by an older version, or where the kernel cannot tie it to its parent): then the build stops,
+    naming it, rather than run beside a dbt that still writes the file or the artefacts. Such a dbt shows by
+    its command line (the artefacts folder of this warehouse) or by the DuckDB lock it holds on the file."""
+    target_path = str(dbt_artefacts_dir(staged) / "target")
+    for pid, command in processes_with_args("--target-path", target_path)[:1]:
+        shown = command if len(command) <= 80 else command[:77] + "..."
+        raise SalesInsightsError(f"a dbt of an earlier build attempt still runs on {staged} (process {pid}: "
+                                 f"{shown}); stop it (`kill {pid}`) and build again")
+    left = [p for p in (staged, staged.with_name(staged.name + ".wal")) if p.exists()]
+    if not left:
+        return
+    holder = duckdb_lock_holder(staged)
+    if holder is not None:
+        program, pid = holder
+        raise SalesInsightsError(held_lock_message(staged, program, pid, ", left by an earlier build attempt,"))
+    _remove_database(staged)
+    note(f"removed {' and '.join(str(p) for p in left)}, left by a build attempt that did not finish")
 
 
 def _build_locked(
     settings: Settings, source: DataSource, target: Path, attempt: BuildAttempt, started: float,
     on_output: Callable[[str], None] | None, full_refresh: bool, contracts: bool,
-    on_progress: Callable[[str], None] | None,
+    on_progress: Callable[[str], None] | None, note: Callable[[str], None],
 ) -> BuildResult:
     fingerprint = project_fingerprint(settings.project_dir)
-    staged = target.with_name(target.name + ".next")
-    _remove_database(staged)
+    staged = _staged(target)
+    _clear_dead_attempt(staged, note)
     incremental = not full_refresh and can_build_incrementally(read_build_info(target), fingerprint, source)
     try:
         if incremental:
-            shutil.copyfile(target, staged)
+            try:
+                shutil.copyfile(target, staged)
+            except OSError as exc:  # it names the file copied, not the one it could not write
+                if exc.errno == errno.ENOSPC:
+                    raise DiskFull(staged) from exc
+                raise
         load_report = None
         if source.kind == "directory":
             if on_progress:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import json
 import os
 import shutil
-import signal
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,8 +19,10 @@ from .build import BuildResult, build, read_build_info
 from .config import load_project_config, load_settings
 from .errors import SalesInsightsError
 from .export import ExportResult, export_marts
+from .faults import disk_full_message
 from .generate import GA4_FORMATS, GeneratorConfig, generate
 from .pipeline import report_path, run_main
+from .processes import Stopped, stop_on_signals
 from .query import FORMATS, prompt_lines, run_sql
 from .query import shell as run_shell
 from .report import ReportResult, write_report
@@ -40,6 +42,10 @@ _warehouse_to_read = click.option(
 def _fail(exc: SalesInsightsError) -> None:
     click.secho(f"error: {exc}", fg="red", err=True)
     sys.exit(1)
+
+
+def _note(line: str) -> None:
+    click.secho(f"note: {line}", fg="yellow", err=True)
 
 
 def _echo_dbt(quiet: bool):
@@ -110,15 +116,29 @@ def _print_query_help(warehouse: Path) -> None:
     click.echo(f"  {command} shell{where}    # an interactive SQL prompt")
 
 
-@click.group(help="Shopify orders and GA4 events turned into funnel, CLV and experiment marts.")
+class _Commands(click.Group):
+    """The command group, ending on a signal (SIGTERM, SIGINT) or a full disk with one line, not a
+    traceback."""
+
+    def main(self, *args, **kwargs):
+        try:
+            return super().main(*args, **kwargs)
+        except Stopped as exc:  # a SystemExit carrying the exit code (128 + the signal)
+            click.secho(f"error: {exc}", fg="red", err=True)
+            raise
+        except OSError as exc:  # click takes the other errors; a build says more of a full disk itself
+            if exc.errno != errno.ENOSPC:
+                raise
+            where = Path(exc.filename) if isinstance(exc.filename, str) else Path.cwd()
+            _fail(SalesInsightsError(disk_full_message(where)))
+
+
+@click.group(cls=_Commands, help="Shopify orders and GA4 events turned into funnel, CLV and experiment marts.")
 @click.version_option(__version__, prog_name="sales-insights")
 def main() -> None:
-    signal.signal(signal.SIGTERM, _terminated)
-
-
-def _terminated(signum, frame) -> None:
-    # A SystemExit unwinds the stack, so a build records its failed attempt and removes its unpublished file.
-    raise SystemExit("terminated (SIGTERM)")
+    # A signal raises Stopped, which unwinds the stack: a build stops dbt, records its failed attempt and
+    # removes its unpublished file. The handlers before are back once the command ends.
+    click.get_current_context().call_on_close(stop_on_signals())
 
 
 @main.command(help="Write the seven raw-contract CSVs of a deterministic mock store into OUT.")
@@ -167,7 +187,7 @@ def build_cmd(data_dir: Path | None, warehouse: Path | None, full_refresh: bool,
     try:
         source = resolve_source(settings, data_dir)
         result = build(settings, source, warehouse, _echo_dbt(quiet), full_refresh, contracts=not no_contracts,
-                       on_progress=_progress)
+                       on_progress=_progress, on_note=_note)
     except SalesInsightsError as exc:
         _fail(exc)
     _print_build(result)
@@ -192,7 +212,7 @@ def run_cmd(
         settings = dataclasses.replace(settings, export_dir_override=export_dir.resolve())
     try:
         result = run_main(settings, data_dir, warehouse, GeneratorConfig(seed=seed, users=users, days=days),
-                          _echo_dbt(quiet), full_refresh, _progress)
+                          _echo_dbt(quiet), full_refresh, _progress, _note)
     except SalesInsightsError as exc:
         _fail(exc)
     if result.generated:

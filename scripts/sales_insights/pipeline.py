@@ -65,12 +65,14 @@ def run_main(
     on_output: Callable[[str], None] | None = None,
     full_refresh: bool = False,
     on_progress: Callable[[str], None] | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> RunResult:
     config = load_project_config(settings.project_dir)  # a broken config fails before the long steps
     target = (warehouse or settings.warehouse).resolve()
     # One job at a time: a scheduled run that finds the previous one still going fails at once, saying so.
     with exclusive_lock(target.with_name(target.name + ".job.lock"), "sales-insights run"):
-        return _run_locked(settings, config, data_dir, target, generator, on_output, full_refresh, on_progress)
+        return _run_locked(settings, config, data_dir, target, generator, on_output, full_refresh, on_progress,
+                           on_note)
 
 
 def _run_locked(
@@ -82,6 +84,7 @@ def _run_locked(
     on_output: Callable[[str], None] | None,
     full_refresh: bool,
     on_progress: Callable[[str], None] | None,
+    on_note: Callable[[str], None] | None = None,
 ) -> RunResult:
     source = resolve_source(settings, data_dir)
     generated = False
@@ -93,7 +96,7 @@ def _run_locked(
         source = DataSource(
             "directory", settings.mock_data_dir, f"generated mock data in {settings.mock_data_dir}", source.notes
         )
-    result = build(settings, source, warehouse, on_output, full_refresh, on_progress=on_progress)
+    result = build(settings, source, warehouse, on_output, full_refresh, on_progress=on_progress, on_note=on_note)
     # The exports and the report stay with their warehouse (`run --warehouse W` writes beside W).
     exported = export_marts(result.warehouse, settings.export_dir_for(result.warehouse), list(config.export_marts),
                             keep_runs=config.keep_export_runs, on_progress=on_progress,

@@ -7,7 +7,8 @@ objective nobody can show to be met is not met. Two outcomes are neither met nor
 
 - ga4_freshness, shopify_freshness: age of the newest GA4 event and the newest Shopify order in the
   published warehouse (staging.stg_ga4__events.event_at, staging.stg_shopify__orders.created_at).
-- build_duration: the last build attempt, published or failed (dbt's artefacts folder: last_build.json).
+- build_duration: the last build attempt, published or failed (dbt's artefacts folder: last_build.json); one
+  that died without finishing has no duration, a breach.
 - contract_pass_rate: of the checks that attempt ran, dbt's data and unit tests and the Great Expectations
   expectations, the share that passed.
 - export_delivery: a complete export (every configured mart) was written in the day that ended at the
@@ -96,8 +97,12 @@ def _freshness(name: str, warehouse: Path, relation: str, column: str, what: str
 
 def _build_duration(attempt: dict | None, max_minutes: float) -> SloResult:
     objective = f"last build at most {max_minutes:g} min"
-    if not attempt or attempt.get("seconds") is None:
+    if not attempt:
         return _result("build_duration", None, "no build recorded", objective)
+    if attempt.get("seconds") is None:  # it died without finishing
+        error = (attempt.get("error") or "duration not recorded").splitlines()[0]
+        return _result("build_duration", None, f"build {attempt['build_id']} ({attempt['outcome']}): {error}",
+                       objective)
     minutes = attempt["seconds"] / 60
     return _result("build_duration", minutes <= max_minutes,
                    f"build {attempt['build_id']} ({attempt['outcome']}) took {minutes:.1f} min", objective,

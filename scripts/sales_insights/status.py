@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .build import read_build_attempt, read_build_info, read_outside_cli_write
+from .build import read_build_attempt, read_build_info, read_build_running, read_outside_cli_write
 from .config import ProjectConfig, Settings
 from .errors import SalesInsightsError
 from .export import latest_run, read_manifest
@@ -95,7 +95,9 @@ def collect(settings: Settings, config: ProjectConfig, now: datetime, check_mcp:
         "last_build": _jsonable(info),
         # dbt run on the published file outside the CLI (it then has no meta.build_info)
         "dbt_outside_cli": _jsonable(_outside_cli(warehouse, info)),
+        # an attempt that died without recording itself shows here as failed (build.read_build_attempt)
         "last_build_attempt": read_build_attempt(warehouse),
+        "build_running": read_build_running(warehouse),
         "last_validation": last_validation(warehouse),
         "export_dir": str(settings.export_dir),
         "last_export": last_export(settings.export_dir),
@@ -142,6 +144,10 @@ def format_status(state: dict) -> str:
         error = (attempt.get("error") or "").splitlines()
         lines.append(f"last attempt: {attempt['build_id']} at {attempt['started_at']} {attempt['outcome']}"
                      + (f": {error[0]}" if error else ""))
+    running = state.get("build_running")
+    if running:
+        lines.append(f"build:        {running['build_id']} running since {running['started_at']} "
+                     f"(pid {running['pid']})")
     validation = state["last_validation"]
     if validation and info and validation["build_id"] == info["build_id"]:
         lines.append(f"contracts:    {validation['passed']}/{validation['expectations']} expectations passed at "
