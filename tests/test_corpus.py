@@ -35,7 +35,9 @@ def _digest(path: Path) -> str:
 def _rejected(warehouse: Path) -> Counter:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        rows = con.execute("select source_table, column_name, reason from staging.stg_rejected_rows").fetchall()
+        rows = con.execute(
+            "select source_table, column_name, reason, source_line from staging.stg_rejected_rows"
+        ).fetchall()
         return Counter(rows)
     finally:
         con.close()
@@ -91,8 +93,9 @@ def test_bad_input(case, published, tmp_path):
         assert not base - after
         added = sorted((after - base).elements())
         assert len(added) == len(expected["rejected"]), added
-        for table, column, reason in expected["rejected"]:
-            assert any(t == table and c == column and reason in r for t, c, r in added), (table, column, reason)
+        for table, column, reason, *line in expected["rejected"]:
+            assert any(t == table and c == column and reason in r and line in ([], [n]) for t, c, r, n in added), (
+                table, column, reason, *line, added)
         return
 
     # Stopped: a clear message, a non-zero exit, and nothing published or exported.
