@@ -108,7 +108,9 @@ def _digest(path: Path) -> str:
 def _rejected(warehouse: Path) -> Counter:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
-        rows = con.execute("select source_table, column_name, reason from staging.stg_rejected_rows").fetchall()
+        rows = con.execute(
+            "select source_table, column_name, reason, source_line from staging.stg_rejected_rows"
+        ).fetchall()
         return Counter(rows)
     finally:
         con.close()
@@ -163,9 +165,10 @@ def test_tolerated_cases(cases, published, tmp_path):
     added = sorted((_rejected(warehouse) - _rejected(published / "wh" / "warehouse.duckdb")).elements())
     unmatched = list(added)
     for case in cases:
-        for table, column, reason in CASES[case]["rejected"]:
-            match = next((r for r in unmatched if r[0] == table and r[1] == column and reason in r[2]), None)
-            assert match is not None, (case, table, column, reason, added)
+        for table, column, reason, *line in CASES[case]["rejected"]:
+            match = next((r for r in unmatched if r[0] == table and r[1] == column and reason in r[2]
+                          and line in ([], [r[3]])), None)
+            assert match is not None, (case, table, column, reason, *line, added)
             unmatched.remove(match)
     assert not unmatched, (cases, unmatched)
 
@@ -198,8 +201,9 @@ def test_bad_input(case, published, tmp_path):
         assert not base - after
         added = sorted((after - base).elements())
         assert len(added) == len(expected["rejected"]), added
-        for table, column, reason in expected["rejected"]:
-            assert any(t == table and c == column and reason in r for t, c, r in added), (table, column, reason)
+        for table, column, reason, *line in expected["rejected"]:
+            assert any(t == table and c == column and reason in r and line in ([], [n]) for t, c, r, n in added), (
+                table, column, reason, *line, added)
         return
 
     # Stopped: a clear message, a non-zero exit, and nothing published or exported.

@@ -1,5 +1,9 @@
 {#- Every raw row that staging could not use, with the reason, from every raw table. Nothing is dropped
-    silently: for each raw table, raw rows = staged rows + rows here. -#}
+    silently: for each raw table, raw rows = staged rows + rows here. A row is named by the line of its
+    file it starts on: the base models number rows by record (the n-th record is line n + 1), which the
+    loader's line offsets shift past the line breaks inside quoted fields and the blank lines before the
+    row (has_raw_line_offsets). -#}
+-- depends_on: {{ source('loader', 'raw_line_offsets') }}
 {%- set bases = [
     ('raw_ga4_events', 'base_ga4__events', 'event_key'),
     ('ga4_funnel_report', 'base_ga4__funnel_report', 'report_row_key'),
@@ -10,17 +14,19 @@
     ('raw_shopify_products', 'base_shopify__products', 'product_id'),
     ('raw_shopify_variants', 'base_shopify__variants', 'variant_id'),
 ] -%}
+{%- set export = var('ga4_layout', 'csv') == 'export' -%}
+{%- set line_offsets = has_raw_line_offsets() %}
 
 with rejected as (
     {%- for source_table, base, key in bases %}
     select
         '{{ source_table }}' as source_table,
-        source_line,
-        {%- if base == 'base_ga4__events' %}
-        source_location,
+        source_line as record_line,
+        {%- if base == 'base_ga4__events' and export %}
+        -- GA4's BigQuery export: the day table's file and row, for source_line numbers the export's events
+        source_location as export_location,
         {%- else %}
-        {{ dbt.concat(["'" ~ source_table ~ ".csv line '", dbt.safe_cast('source_line', dbt.type_string())]) }}
-            as source_location,
+        cast(null as {{ dbt.type_string() }}) as export_location,
         {%- endif %}
         {{ dbt.safe_cast(key, dbt.type_string()) }} as record_key,
         reject_column as column_name,
@@ -35,19 +41,45 @@ with rejected as (
     {%- endfor %}
 ),
 
+located as (
+    select
+        rejected.source_table,
+        {%- if line_offsets %}
+        rejected.record_line + coalesce(line_offsets.extra_lines, 0) as source_line,
+        {%- else %}
+        rejected.record_line as source_line,
+        {%- endif %}
+        rejected.export_location,
+        rejected.record_key,
+        rejected.column_name,
+        rejected.reason,
+        rejected.rejected_value,
+        rejected.raw_record
+    from rejected
+    {% if line_offsets %}
+    left join {{ source('loader', 'raw_line_offsets') }} as line_offsets
+        on rejected.source_table = line_offsets.table_name
+        and rejected.record_line between line_offsets.from_line and line_offsets.to_line
+        and rejected.export_location is null
+    {%- endif %}
+),
+
 final as (
     select
         {{ dbt.concat(['source_table', "':'", dbt.safe_cast('source_line', dbt.type_string())]) }}
             as rejected_row_id,
         source_table,
         source_line,
-        source_location,
+        coalesce(
+            export_location,
+            {{ dbt.concat(['source_table', "'.csv line '", dbt.safe_cast('source_line', dbt.type_string())]) }}
+        ) as source_location,
         record_key,
         column_name,
         reason,
         rejected_value,
         raw_record
-    from rejected
+    from located
 )
 
 select * from final

@@ -12,6 +12,9 @@ A file that grew by appending (the way a daily extract grows) is not read again:
 exactly the bytes loaded before and those ended with a line break, only the new lines are read and
 appended to the raw table; any other change (a rewritten row, a shorter file, a new header) reloads the
 whole file. The report names the tables loaded by appending, so the build can process only their new rows.
+
+A row is named by the physical line of the file it starts on, line breaks inside quoted fields counted:
+in the loader's messages, and through `meta.raw_line_offsets` in staging.stg_rejected_rows (raw_lines).
 """
 
 from __future__ import annotations
@@ -32,7 +35,21 @@ import duckdb
 from .contract import GA4_FUNNEL_REPORT, GA4_GRAIN_TABLES, TABLES, TABLES_BY_NAME, Table
 from .errors import SalesInsightsError, format_rows
 from .ga4_export import EXPORT_DIR, drop_export, has_export, load_export
+<<<<<<< HEAD
 from .sql import sql_identifier, sql_string
+=======
+from .raw_lines import (
+    LineRange,
+    add_ranges,
+    drop_ranges,
+    ends_with_line_break,
+    has_extra_lines,
+    has_ranges,
+    physical_lines,
+    record_line_ranges,
+)
+from .sql import sql_string
+>>>>>>> i22-lines
 
 RAW_SCHEMA = "raw"
 # What the loader read from each file, to recognise an append next time.
@@ -177,21 +194,30 @@ def _reader(path: Path, header: list[str], rejects: str) -> str:
     )
 
 
-def _check_rejects(con: duckdb.DuckDBPyConnection, path: Path, rejects: str, line_offset: int) -> None:
-    """Raise, naming the file's lines, if the CSV reader set rows aside as malformed."""
+def _check_rejects(con: duckdb.DuckDBPyConnection, path: Path, rejects: str, read: Path, line_shift: int) -> None:
+    """Raise, naming the file's lines, if the CSV reader set rows aside as malformed. `read` is the file
+    DuckDB read, whose line n is line n + line_shift of `path`. DuckDB's own line number counts records,
+    not line breaks: a row is located by the byte DuckDB says it starts at."""
     bad = con.execute(
-        f"select line, column_name, error_type, error_message from {rejects} order by line"
+        f"select line, line_byte_position, column_name, error_type, error_message from {rejects} "
+        f"order by line"
     ).fetchall()
     if not bad:
         return
+    starts = physical_lines(read, [int(r[1]) - 1 for r in bad if r[1] is not None])
+
+    def line_of(row: tuple) -> int:
+        # line_byte_position counts from 1; without one, DuckDB's record line is the best there is
+        return (starts[int(row[1]) - 1] if row[1] is not None else int(row[0])) + line_shift
+
     # DuckDB lists a row once per problem (a truncated row once per missing column): count lines.
-    lines = sorted({int(r[0]) + line_offset for r in bad})
-    kinds = sorted({r[2] for r in bad})
-    first_line, column, _, message = bad[0]
-    where = f", column {column}" if column else ""
+    lines = sorted({line_of(r) for r in bad})
+    kinds = sorted({r[3] for r in bad})
+    first = min(bad, key=line_of)
+    where = f", column {first[2]}" if first[2] else ""
     raise SalesInsightsError(
         f"{path}: {len(lines)} malformed row(s) at line(s) {format_rows(lines)} ({', '.join(kinds)}); "
-        f"first, line {int(first_line) + line_offset}{where}: {message}. Nothing was loaded; fix the file and "
+        f"first, line {line_of(first)}{where}: {first[4]}. Nothing was loaded; fix the file and "
         f"load again."
     )
 
@@ -269,8 +295,15 @@ def load_table(
     previous = _previous_state(con, table, target)
     digest = _matching_prefix(path, previous[0]) if previous else None
     if previous is not None and digest is not None:
-        state, appended = _append(con, path, header, previous[0], digest, target, select, rejects)
+        # More line breaks than records in the rows loaded, but no ranges: loaded before the loader kept
+        # them (or the csv module could not read it). The file is located whole once the tail is in.
+        relocate = previous[0].lines > previous[1] + 1 and not has_ranges(con, table.name)
+        state, appended, ranges = _append(con, path, header, previous, digest, target, select, rejects,
+                                          None if relocate else warnings)
         rows = previous[1] + appended
+        if relocate:
+            ranges = _line_ranges(path, path, header, state.lines, rows, warnings)
+        replace = relocate
     else:
         appended = None
         # The file's sha256 is taken while DuckDB reads it (both release the GIL): at 10M events the
@@ -285,11 +318,12 @@ def load_table(
                 raise SalesInsightsError(f"{path}: could not be read as CSV: {exc}") from exc
             state = hashed.result()
         try:
-            _check_rejects(con, path, rejects, 0)
+            _check_rejects(con, path, rejects, path, 0)
         except SalesInsightsError:
             con.execute(f"drop table {target}")
             raise
         rows = con.execute(f"select count(*) from {target}").fetchone()[0]
+        ranges, replace = _line_ranges(path, path, header, state.lines, rows, warnings), True
     if rows == 0 and not table.may_be_empty:
         con.execute(f"drop table {target}")
         raise SalesInsightsError(f"{path}: has a header but no rows; {table.name} must have at least one row")
@@ -297,7 +331,37 @@ def load_table(
         # the rows loaded and the bytes hashed may not be the same: neither can be trusted
         raise SalesInsightsError(f"{path}: changed while it was being loaded; load again once it is complete")
     _record_state(con, table, path, state, rows)
+    if replace:
+        drop_ranges(con, table.name)
+    add_ranges(con, table.name, ranges)
     return rows, warnings, appended
+
+
+def _line_ranges(
+    path: Path, read: Path, header: list[str], line_breaks: int, records: int, warnings: list[str],
+    first_record_line: int = 2, line_shift: int = 0,
+) -> list[LineRange]:
+    """The records of `read` (a header, then `records` records in `line_breaks` line breaks) that do not
+    start on their record line, as ranges (raw_lines). The k-th record's record line is first_record_line
+    + k; `read`'s line n is line n + line_shift of `path`. The file is read again only when its line
+    breaks are more than the records need; when the csv module cannot find the same records as DuckDB,
+    no range is kept and a warning says so."""
+    if not has_extra_lines(line_breaks, records, ends_with_line_break(read)):
+        # the records run one a line from `read`'s line 2
+        extra = 2 + line_shift - first_record_line
+        return [LineRange(first_record_line, first_record_line + records - 1, extra)] if extra and records else []
+    try:
+        ranges, found = record_line_ranges(read, len(header), first_record_line, line_shift)
+        problem = None if found == records else f"Python's csv module reads {found:,} rows, DuckDB {records:,}"
+    except csv.Error as exc:
+        ranges, problem = [], f"Python's csv module cannot read it: {exc}"
+    if problem is None:
+        return ranges
+    warnings.append(
+        f"{path}: the lines its rows start on are unknown ({problem}); past line {line_shift + 1}, "
+        f"staging.stg_rejected_rows names a row by its record number (row n as line n + 1), not by its line"
+    )
+    return []
 
 
 def _scratch_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
@@ -307,11 +371,14 @@ def _scratch_dir(con: duckdb.DuckDBPyConnection) -> Path | None:
 
 
 def _append(
-    con: duckdb.DuckDBPyConnection, path: Path, header: list[str], before: FileState, digest: hashlib._Hash,
-    target: str, select: str, rejects: str,
-) -> tuple[FileState, int]:
-    """Append the rows past what was loaded as `before` (whose running sha256 is `digest`) to `target`, in
-    one transaction; returns the file's new state and the rows appended."""
+    con: duckdb.DuckDBPyConnection, path: Path, header: list[str], previous: tuple[FileState, int],
+    digest: hashlib._Hash, target: str, select: str, rejects: str, warnings: list[str] | None,
+) -> tuple[FileState, int, list[LineRange]]:
+    """Append the rows past what was loaded as `previous` (the file's state then and the rows loaded; the
+    running sha256 of those bytes is `digest`) to `target`, in one transaction; returns the file's new
+    state, the rows appended and the ranges of the new rows that do not start on their record line (none
+    looked for without `warnings`, the list their warning goes to)."""
+    before, before_rows = previous
     with path.open("rb") as handle:
         first_line = handle.readline()
     with tempfile.NamedTemporaryFile(prefix=f".{path.stem}.", suffix=".csv", dir=_scratch_dir(con)) as part:
@@ -320,7 +387,7 @@ def _append(
         part.flush()
         state = FileState(size=before.size + size, lines=before.lines + lines, sha256=digest.hexdigest())
         if size == 0:
-            return state, 0
+            return state, 0, []
         con.execute("begin transaction")
         try:
             try:
@@ -332,12 +399,16 @@ def _append(
                     f"{path}: its lines after line {before.lines} could not be read as CSV: {exc}"
                 ) from exc
             # the part's line 2 is the file's line before.lines + 1
-            _check_rejects(con, path, rejects, before.lines - 1)
+            _check_rejects(con, path, rejects, Path(part.name), before.lines - 1)
         except BaseException:
             con.execute("rollback")
             raise
         con.execute("commit")
-    return state, appended
+        if warnings is None:
+            return state, appended, []
+        ranges = _line_ranges(path, Path(part.name), header, 1 + lines, appended, warnings,
+                              first_record_line=before_rows + 2, line_shift=before.lines - 1)
+    return state, appended, ranges
 
 
 def load_data_dir(con: duckdb.DuckDBPyConnection, data_dir: Path | str, schema: str = RAW_SCHEMA) -> LoadReport:
@@ -369,6 +440,7 @@ def load_data_dir(con: duckdb.DuckDBPyConnection, data_dir: Path | str, schema: 
     # It was not loaded from a file: an incremental load of it next time has nothing to start from.
     with contextlib.suppress(duckdb.CatalogException):
         con.execute(f"delete from {FILES_TABLE} where table_name = ?", [other.name])
+    drop_ranges(con, other.name)
     report.row_counts[other.name] = 0
     if layout == "export":
         rows, warnings = load_export(con, data_dir / EXPORT_DIR, schema)
@@ -377,6 +449,8 @@ def load_data_dir(con: duckdb.DuckDBPyConnection, data_dir: Path | str, schema: 
         # raw_ga4_events is dbt's flattening of the export now: a CSV load next time starts afresh.
         with contextlib.suppress(duckdb.CatalogException):
             con.execute(f"delete from {FILES_TABLE} where table_name = ?", [GA4_GRAIN_TABLES["events"]])
+        # its source_line numbers the export's events, not a CSV's lines
+        drop_ranges(con, GA4_GRAIN_TABLES["events"])
     else:
         # An export loaded by an earlier build of this warehouse is not this build's data.
         drop_export(con, schema)

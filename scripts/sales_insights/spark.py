@@ -22,7 +22,11 @@ import yaml
 from .errors import SalesInsightsError
 from .ga4_export import EXPORT_DIR
 from .load import RAW_SCHEMA, LoadReport, ga4_layout, load_data_dir
+<<<<<<< HEAD
 from .sql import sql_identifier
+=======
+from .raw_lines import OFFSETS_TABLE
+>>>>>>> i22-lines
 
 SESSION_METHOD = "session"
 PROFILE = "sales_insights"
@@ -120,7 +124,9 @@ def load_data_dir_to_spark(data_dir: Path, settings: dict[str, str]) -> LoadRepo
     """Load a directory of raw-contract CSVs into the Spark session's `raw` schema. The files go through the
     DuckDB loader first (sales_insights.load: every check, the same errors naming file, column and lines,
     every value as text), into a scratch file; each table is then written to Spark as Parquet with the
-    CSV line of each row as _source_line, which Spark's source_line_number() reads."""
+    CSV record line of each row as _source_line, which Spark's source_line_number() reads, and the
+    loader's meta.raw_line_offsets with them (where rows start below their record line, for
+    stg_rejected_rows)."""
     if ga4_layout(data_dir) == "export":
         raise SalesInsightsError(
             f"{data_dir}: GA4's BigQuery export ({EXPORT_DIR}/) is built on DuckDB only (sales-insights build); "
@@ -137,6 +143,9 @@ def load_data_dir_to_spark(data_dir: Path, settings: dict[str, str]) -> LoadRepo
                 rows = con.execute(f"select *, rowid + 2 as _source_line from {RAW_SCHEMA}.{sql_identifier(table)}")
                 frame = spark.createDataFrame(rows.to_arrow_table())
                 frame.write.mode("overwrite").format("parquet").saveAsTable(f"{RAW_SCHEMA}.{table}")
+            spark.sql("create database if not exists meta")
+            offsets = spark.createDataFrame(con.execute(f"select * from {OFFSETS_TABLE}").to_arrow_table())
+            offsets.write.mode("overwrite").format("parquet").saveAsTable(OFFSETS_TABLE)
         finally:
             con.close()
     return report
