@@ -35,9 +35,6 @@ import duckdb
 from .contract import GA4_FUNNEL_REPORT, GA4_GRAIN_TABLES, TABLES, TABLES_BY_NAME, Table
 from .errors import SalesInsightsError, format_rows
 from .ga4_export import EXPORT_DIR, drop_export, has_export, load_export
-<<<<<<< HEAD
-from .sql import sql_identifier, sql_string
-=======
 from .raw_lines import (
     LineRange,
     add_ranges,
@@ -48,8 +45,7 @@ from .raw_lines import (
     physical_lines,
     record_line_ranges,
 )
-from .sql import sql_string
->>>>>>> i22-lines
+from .sql import sql_identifier, sql_string
 
 RAW_SCHEMA = "raw"
 # What the loader read from each file, to recognise an append next time.

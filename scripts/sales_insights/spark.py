@@ -22,11 +22,8 @@ import yaml
 from .errors import SalesInsightsError
 from .ga4_export import EXPORT_DIR
 from .load import RAW_SCHEMA, LoadReport, ga4_layout, load_data_dir
-<<<<<<< HEAD
-from .sql import sql_identifier
-=======
 from .raw_lines import OFFSETS_TABLE
->>>>>>> i22-lines
+from .sql import sql_identifier
 
 SESSION_METHOD = "session"
 PROFILE = "sales_insights"
