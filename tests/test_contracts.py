@@ -235,11 +235,11 @@ def test_row_rules_mostly_is_the_larger_of_the_share_and_the_row_count():
     assert row_rules_mostly(100, ContractsConfig(0.0, 0)) == 1.0
 
 
-def test_by_default_a_table_may_lose_one_percent_of_its_rows_however_small():
+def test_a_table_may_lose_the_larger_of_a_share_and_a_number_of_rows():
     contracts = ContractsConfig()
-    assert [contracts.tolerated(n) for n in (8, 17, 99, 100, 250, 1_000_000)] == [0, 0, 0, 1, 2, 10_000]
+    assert [contracts.tolerated(n) for n in (8, 17, 5_000, 10_000, 1_000_000)] == [5, 5, 5, 10, 1_000]
     assert contracts.tolerated(148, "seeds") == 14  # the demo seeds plant bad rows on purpose
-    assert ContractsConfig(0.01, 3).tolerated(8) == 3  # a floor a team may set
+    assert ContractsConfig(0.01, 0).tolerated(8) == 0  # a team may tolerate no row of a small table
 
 
 def test_the_share_can_be_raised_for_one_run_and_a_bad_value_is_refused(monkeypatch):

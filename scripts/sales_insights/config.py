@@ -154,13 +154,12 @@ PROJECT_CONFIG = "sales_insights.toml"
 @dataclass(frozen=True)
 class ContractsConfig:
     """How many rows of a raw table may be lost (rejected by staging for any reason but being an exact copy)
-    before validation fails: a share of the table's rows, rounded down, and at least `max_bad_rows`. On a
-    small table the share rounds to no row at all: a store of 8 orders that loses one does not publish.
+    before validation fails: the larger of a share of the table's rows, rounded down, and `max_bad_rows`.
     The committed seeds, a demo store with bad rows planted on purpose, have their own share. (The rows are
     kept in staging.stg_rejected_rows either way.)"""
 
-    max_bad_row_share: float = 0.01
-    max_bad_rows: int = 0
+    max_bad_row_share: float = 0.001
+    max_bad_rows: int = 5
     seeds_max_bad_row_share: float = 0.1
 
     def tolerated(self, rows: int, data_source: str = "directory") -> int:
