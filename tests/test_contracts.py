@@ -25,6 +25,7 @@ from sales_insights.validate import (
     FAILED,
     PASSED,
     ROW_LOSS_SUITE,
+    lost_rows,
     row_rules_mostly,
     validate_build,
     validate_warehouse,
@@ -266,3 +267,24 @@ def test_unknown_suite_is_a_clear_error(built, monkeypatch):
     monkeypatch.setenv("SALES_INSIGHTS_WAREHOUSE", str(result.warehouse))
     outcome = CliRunner().invoke(main, ["validate", "--suite", "fct_nope"])
     assert outcome.exit_code == 2 and "fct_nope" in outcome.output
+
+
+def test_rows_lost_with_a_rejected_row_they_point_at_count_once_at_its_table(tmp_path):
+    """Two lines of a rejected order go with it: the order's table counts the loss, the lines' does not. A
+    line pointing at no order at all, and one of an order that was kept once as an exact copy, are lost."""
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    con.execute("create schema staging")
+    con.execute("create table staging.stg_rejected_rows (source_table varchar, column_name varchar, "
+                "reason varchar, record_key varchar, rejected_value varchar)")
+    con.executemany("insert into staging.stg_rejected_rows values (?, ?, ?, ?, ?)", [
+        ("raw_shopify_orders", "currency", "currency differs from the shop currency USD", "10", "EUR"),
+        ("raw_shopify_orders", "id", "exact duplicate of an earlier row (kept once)", "11", "11"),
+        ("raw_shopify_order_lines", "order_id", "orphan line: no accepted order has this id", "100", "10"),
+        ("raw_shopify_order_lines", "order_id", "orphan line: no accepted order has this id", "101", "10"),
+        ("raw_shopify_order_lines", "order_id", "orphan line: no accepted order has this id", "102", "99"),
+        ("raw_shopify_order_lines", "order_id", "orphan line: no accepted order has this id", "103", "11"),
+        ("raw_shopify_order_lines", "quantity", "quantity must be greater than 0", "104", "10"),
+        ("raw_shopify_refunds", "order_id", "orphan refund: no accepted order has this id", "7", "10"),
+    ])
+    assert lost_rows(con) == ({"raw_shopify_orders": 1, "raw_shopify_order_lines": 3}, None)
+    con.close()

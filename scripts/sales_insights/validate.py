@@ -26,11 +26,11 @@ from pathlib import Path
 import duckdb
 
 from .config import ContractsConfig, Settings, dbt_var, load_project_config
-from .contract import GA4_GRAIN_TABLES
+from .contract import GA4_GRAIN_TABLES, TABLES
 from .errors import SalesInsightsError
 from .export import MART_SCHEMA
 from .load import RAW_SCHEMA
-from .sql import sql_identifier
+from .sql import sql_identifier, sql_string
 from .suites import MART, SOURCE, Suite, load_suite_file, mostly_parameter, raw_checked_query, suite_file
 from .suites import all_suites as defined_suites
 
@@ -128,19 +128,32 @@ def row_rules_mostly(rows: int, contracts: ContractsConfig, data_source: str = "
 
 # The suite of the row-loss check: one expectation per raw table, that staging lost no more of its rows
 # than the tolerance. The suites' row rules are checked one by one; this counts every row a table lost,
-# whatever the reason (an orphan line, a refund beyond its order, a duplicate key), except the exact copies
-# kept once, which lose nothing.
+# whatever the reason (an orphan line, a refund beyond its order, a duplicate key), with two exceptions that
+# lose nothing of the table's own: the exact copies kept once, and the rows that went with a rejected row
+# they point at (the lines of a rejected order), whose loss is counted once, at that row's table.
 ROW_LOSS_SUITE = "raw_row_loss"
 _KEPT_ONCE = "exact duplicate%"
 
 
+def _followed_parent_sql() -> str:
+    """A condition on a rejected row `r` of staging.stg_rejected_rows: it was rejected on a column that points
+    at another raw table (contract references), and its value is the key of a row rejected there."""
+    pointers = [(t.name, column, target.split(".")[0]) for t in TABLES for column, target in t.references.items()]
+    return " or ".join(
+        f"(r.source_table = {sql_string(table)} and r.column_name = {sql_string(column)} and exists ("
+        f"select 1 from staging.stg_rejected_rows as p where p.source_table = {sql_string(parent)} "
+        f"and p.record_key = r.rejected_value and p.reason not like '{_KEPT_ONCE}'))"
+        for table, column, parent in pointers
+    )
+
+
 def lost_rows(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], str | None]:
-    """Per raw table, the rows staging.stg_rejected_rows holds for it, exact copies aside; or the error
-    that kept them from being counted."""
+    """Per raw table, the rows staging.stg_rejected_rows holds for it, but for exact copies and the rows that
+    went with a rejected row they point at; or the error that kept them from being counted."""
     try:
         return dict(con.execute(
-            "select source_table, count(*) from staging.stg_rejected_rows where reason not like ? group by 1",
-            [_KEPT_ONCE],
+            "select r.source_table, count(*) from staging.stg_rejected_rows as r "
+            f"where r.reason not like '{_KEPT_ONCE}' and not coalesce({_followed_parent_sql()}, false) group by 1"
         ).fetchall()), None
     except duckdb.Error as exc:
         return {}, str(exc).splitlines()[0]
