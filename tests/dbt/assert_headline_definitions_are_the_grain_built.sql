@@ -13,14 +13,7 @@ funnel_daily as (
 ),
 
 catalog as (
-    {%- for metric in metric_catalog() %}
-    select
-        '{{ metric.name }}' as metric,
-        '{{ metric.definition | replace("'", "''") }}' as definition
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{ metric_catalog_rows() }}
 ),
 
 worded_otherwise as (

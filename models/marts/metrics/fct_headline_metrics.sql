@@ -4,7 +4,6 @@
     macro from the marts the report and the exports also show, with its numerator and denominator so a
     ratio can be re-aggregated. The definitions are the catalog's for the GA4 grain built (var ga4_grain):
     from GA4 reports, sessions and conversion mean GA4's sessions and an upper bound. -#}
-{%- set catalog = metric_catalog() -%}
 
 with funnel_daily as (
     select * from {{ ref('fct_funnel_daily') }}
@@ -145,17 +144,7 @@ metric_values as (
 ),
 
 catalog as (
-    {%- for metric in catalog %}
-    select
-        {{ loop.index }} as metric_order,
-        '{{ metric.name }}' as metric,
-        '{{ metric.label }}' as metric_label,
-        '{{ metric.unit }}' as unit,
-        '{{ metric.definition | replace("'", "''") }}' as definition
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    {{ metric_catalog_rows() }}
 ),
 
 final as (
