@@ -1,38 +1,27 @@
-{#- The checks that a parsed instant lies in plausible_window(): for reject_columns(), after the column's
-    parsed() check. `typed` is the typed column (a timestamp with time zone). -#}
-{% macro plausible_instant_checks(column, typed) -%}
+{#- Checks for reject_columns() that a parsed value lies in plausible_window(), after the column's parsed()
+    check. `typed` is the typed column; `earliest` and `latest` are SQL of the window's ends in its type. -#}
+{% macro window_checks(column, typed, earliest, latest) -%}
     {%- set window = plausible_window() -%}
     {{ return([
-        {
-            'column': column,
-            'reason': 'before the earliest plausible date ' ~ window.earliest_text ~ ' (var earliest_valid_date)',
-            'when': typed ~ ' < ' ~ instant_literal(window.earliest),
-        },
-        {
-            'column': column,
-            'reason': 'in the future: later than the build start plus ' ~ window.skew_hours
-                ~ ' h (var max_clock_skew_hours)',
-            'when': typed ~ ' > ' ~ instant_literal(window.latest),
-        },
+        {'column': column, 'reason': window.too_early, 'when': typed ~ ' < ' ~ earliest},
+        {'column': column, 'reason': window.too_late, 'when': typed ~ ' > ' ~ latest},
     ]) }}
 {%- endmacro %}
 
-{#- The same for a date (GA4's report_date): before the earliest date, or after the build's date plus the skew. -#}
+{#- For a timestamp with time zone. -#}
+{% macro plausible_instant_checks(column, typed) -%}
+    {%- set window = plausible_window() -%}
+    {{ return(window_checks(column, typed, instant_literal(window.earliest), instant_literal(window.latest))) }}
+{%- endmacro %}
+
+{#- For a date (GA4's report_date): before the earliest date, or after the date of the build's start plus the skew. -#}
 {% macro plausible_date_checks(column, typed) -%}
     {%- set window = plausible_window() -%}
-    {{ return([
-        {
-            'column': column,
-            'reason': 'before the earliest plausible date ' ~ window.earliest_text ~ ' (var earliest_valid_date)',
-            'when': typed ~ " < cast('" ~ window.earliest.strftime('%Y-%m-%d') ~ "' as date)",
-        },
-        {
-            'column': column,
-            'reason': 'in the future: later than the build start plus ' ~ window.skew_hours
-                ~ ' h (var max_clock_skew_hours)',
-            'when': typed ~ " > cast('" ~ window.latest.strftime('%Y-%m-%d') ~ "' as date)",
-        },
-    ]) }}
+    {{ return(window_checks(
+        column, typed,
+        "cast('" ~ window.earliest.strftime('%Y-%m-%d') ~ "' as date)",
+        "cast('" ~ window.latest.strftime('%Y-%m-%d') ~ "' as date)",
+    )) }}
 {%- endmacro %}
 
 {#- GA4's event_timestamp is microseconds since the epoch. A value of 13 digits is most likely milliseconds
@@ -41,8 +30,6 @@
     (9223372036854775807 would overflow it). -#}
 {% macro plausible_micros_checks(column, typed) -%}
     {%- set window = plausible_window() -%}
-    {%- set low = instant_micros(window.earliest) -%}
-    {%- set high = instant_micros(window.latest) -%}
     {{ return([
         {
             'column': column,
@@ -54,18 +41,7 @@
             'reason': 'seconds, not microseconds since the epoch? (10 digits)',
             'when': typed ~ ' between 1000000000 and 9999999999',
         },
-        {
-            'column': column,
-            'reason': 'before the earliest plausible date ' ~ window.earliest_text ~ ' (var earliest_valid_date)',
-            'when': typed ~ ' < ' ~ low,
-        },
-        {
-            'column': column,
-            'reason': 'in the future: later than the build start plus ' ~ window.skew_hours
-                ~ ' h (var max_clock_skew_hours)',
-            'when': typed ~ ' > ' ~ high,
-        },
-    ]) }}
+    ] + window_checks(column, typed, instant_micros(window.earliest), instant_micros(window.latest))) }}
 {%- endmacro %}
 
 {#- The condition that a typed micros column is inside plausible_window(), for computing its instant only then. -#}

@@ -12,7 +12,7 @@
     end as reject_column,
     case
         {%- for check in checks %}
-        when {{ check.when }} then '{{ check.reason | replace("'", "''") }}'
+        when {{ check.when }} then {{ sql_text(check.reason) }}
         {%- endfor %}
     end as reject_reason,
     case

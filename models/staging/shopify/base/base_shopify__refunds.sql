@@ -83,11 +83,11 @@ validated as (
 refunded as (
     select
         *,
-        sum(case when reject_reason is null then amount else 0 end) over (
+        reject_reason is null and sum(case when reject_reason is null then amount else 0 end) over (
             partition by order_id
             order by created_at, refund_id
             rows between unbounded preceding and current row
-        ) as refunded_to_date
+        ) > order_total_price as is_over_refund
     from validated
 ),
 
@@ -102,18 +102,9 @@ over_refunds as (
         {%- for column in raw %}
         raw_{{ column }},
         {%- endfor %}
-        case
-            when reject_reason is null and refunded_to_date > order_total_price then 'amount'
-            else reject_column
-        end as reject_column,
-        case
-            when reject_reason is null and refunded_to_date > order_total_price then '{{ over_refund_reason }}'
-            else reject_reason
-        end as reject_reason,
-        case
-            when reject_reason is null and refunded_to_date > order_total_price then raw_amount
-            else reject_value
-        end as reject_value
+        case when is_over_refund then 'amount' else reject_column end as reject_column,
+        case when is_over_refund then {{ sql_text(over_refund_reason) }} else reject_reason end as reject_reason,
+        case when is_over_refund then raw_amount else reject_value end as reject_value
     from refunded
 ),
 

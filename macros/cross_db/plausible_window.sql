@@ -1,17 +1,18 @@
-{#- The instant this dbt invocation started (run_started_at, UTC) as a timestamp literal, and the window of
-    plausible instants for raw data: from var earliest_valid_date (default 2005-01-01) to the build's
-    start plus var max_clock_skew_hours (default 24). A row outside it is rejected: a date of 1970 or 2100
-    is a broken clock or unit, and data from the future would make freshness checks pass. -#}
+{#- The window of plausible instants for raw data, from var earliest_valid_date (default 2005-01-01) to the
+    build's start (run_started_at, UTC) plus var max_clock_skew_hours (default 24), and the reasons a row
+    outside it is rejected for: a date of 1970 or 2100 is a broken clock or unit, and data from the future
+    would make freshness checks pass. -#}
 {% macro plausible_window() -%}
     {%- set utc = modules.pytz.utc -%}
     {%- set started = run_started_at if run_started_at.tzinfo else utc.localize(run_started_at) -%}
-    {%- set earliest = modules.datetime.datetime.strptime(var('earliest_valid_date', '2005-01-01'), '%Y-%m-%d') -%}
+    {%- set earliest_date = var('earliest_valid_date', '2005-01-01') -%}
+    {%- set earliest = modules.datetime.datetime.strptime(earliest_date, '%Y-%m-%d') -%}
     {%- set skew = var('max_clock_skew_hours', 24) -%}
     {{- return({
         'earliest': utc.localize(earliest),
         'latest': started.astimezone(utc) + modules.datetime.timedelta(hours=skew),
-        'earliest_text': var('earliest_valid_date', '2005-01-01'),
-        'skew_hours': skew,
+        'too_early': 'before the earliest plausible date ' ~ earliest_date ~ ' (var earliest_valid_date)',
+        'too_late': 'in the future: later than the build start plus ' ~ skew ~ ' h (var max_clock_skew_hours)',
     }) -}}
 {%- endmacro %}
 
