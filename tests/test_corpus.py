@@ -4,6 +4,7 @@ published warehouse and its exports, through the CLI, and must end exactly as ca
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import re
 import shutil
@@ -36,13 +37,15 @@ def _case_file(case: str) -> Path:
     return next((CORPUS / case).glob("*.csv"))
 
 
-def _edits(case: str) -> list[tuple[int, int, list[bytes]]]:
-    """The case's changes to its base file, as (first, end, new lines) over the base file's lines."""
+@functools.cache
+def _edits(case: str) -> tuple[tuple[int, int, tuple[bytes, ...]], ...]:
+    """The case's changes to its base file, as (first, end, new lines) over the base file's lines (diffed
+    once per case: batching, merging and the checks all ask for them)."""
     path = _case_file(case)
     base = (CORPUS / "base" / path.name).read_bytes().splitlines(keepends=True)
     lines = path.read_bytes().splitlines(keepends=True)
     matcher = difflib.SequenceMatcher(None, base, lines, autojunk=False)
-    return [(i1, i2, lines[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+    return tuple((i1, i2, tuple(lines[j1:j2])) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal")
 
 
 def _mergeable(case: str) -> bool:
@@ -57,7 +60,7 @@ def _ids(case: str) -> set[bytes]:
     touch the same order, line or customer would change each other's outcome."""
     path = _case_file(case)
     base = (CORPUS / "base" / path.name).read_bytes().splitlines(keepends=True)
-    changed = [line for first, end, new in _edits(case) for line in base[first:end] + new]
+    changed = [line for first, end, new in _edits(case) for line in (*base[first:end], *new)]
     return set(re.findall(rb"(?<![0-9])[0-9]{10,}(?![0-9])", b"".join(changed)))
 
 
@@ -90,7 +93,7 @@ def _merged_data_dir(cases: list[str], into: Path) -> Path:
     into.mkdir(parents=True)
     for path in (CORPUS / "base").glob("*.csv"):
         shutil.copy(path, into)
-    by_file: dict[str, list[tuple[int, int, list[bytes]]]] = {}
+    by_file: dict[str, list[tuple[int, int, tuple[bytes, ...]]]] = {}
     for case in cases:
         by_file.setdefault(_case_file(case).name, []).extend(_edits(case))
     for name, edits in by_file.items():
