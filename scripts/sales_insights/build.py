@@ -552,19 +552,20 @@ def read_outside_cli_write(warehouse: Path) -> dict | None:
     (meta.outside_cli_write, by the project's on-run-end hook, which then removed meta.build_info): its
     command, invocation_id, finished_at and data_source. None when there is none, or the file cannot be
     read."""
-    if not warehouse.exists():
-        return None
     try:
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            row = con.execute("select * from meta.outside_cli_write").fetchone()
-            names = [d[0] for d in con.description]
-    except duckdb.Error:
+        return _meta_row(warehouse, "meta.outside_cli_write")
+    except SalesInsightsError:
         return None
-    return dict(zip(names, row, strict=True)) if row else None
 
 
 def read_build_info(warehouse: Path) -> dict | None:
     """The published warehouse's meta.build_info row, or None when there is no warehouse yet."""
+    return _meta_row(warehouse, "meta.build_info")
+
+
+def _meta_row(warehouse: Path, table: str) -> dict | None:
+    """The one row of a meta table of `warehouse`, by column name; None when there is no warehouse, no such
+    table or no row. Raises when the file cannot be opened."""
     if not warehouse.exists():
         return None
     try:
@@ -573,7 +574,7 @@ def read_build_info(warehouse: Path) -> dict | None:
         raise SalesInsightsError(f"cannot open {warehouse} to read it: {exc} (does another process have it open "
                                  "for writing, like the duckdb CLI without -readonly?)") from exc
     try:
-        row = con.execute("select * from meta.build_info").fetchone()
+        row = con.execute(f"select * from {table}").fetchone()
         names = [d[0] for d in con.description]
     except duckdb.Error:
         return None
