@@ -107,8 +107,11 @@ def read_manifest(run_dir: Path) -> dict | None:
 def verify_run(run_dir: Path) -> bool:
     """The folder has a manifest and every file it lists, byte for byte."""
     manifest = read_manifest(run_dir)
-    if not manifest:
-        return False
+    return bool(manifest) and _files_match(run_dir, manifest)
+
+
+def _files_match(run_dir: Path, manifest: dict) -> bool:
+    """Every file `manifest` lists is in `run_dir`, byte for byte."""
     for entry in manifest.get("files", []):
         path = run_dir / entry["file"]
         if not path.is_file() or path.stat().st_size != entry["bytes"] or file_sha256(path) != entry["sha256"]:
@@ -250,12 +253,12 @@ def export_marts(
             complete = marts == configured
             # An earlier export of this build is reused only when it was written the same way (a manifest from
             # before the setting existed was written without neutralizing).
-            same_way = (read_manifest(run_dir) or {}).get("neutralize_formulas", False) == neutralize_formulas
-            if verify_run(run_dir) and same_way:
+            earlier = read_manifest(run_dir)
+            same_way = bool(earlier) and earlier.get("neutralize_formulas", False) == neutralize_formulas
+            if same_way and _files_match(run_dir, earlier):
                 if complete:
                     _point_latest(out_dir, name)
-                manifest = read_manifest(run_dir) or {}
-                return ExportResult(run_dir, info["build_id"], manifest.get("files", []), True, complete)
+                return ExportResult(run_dir, info["build_id"], earlier.get("files", []), True, complete)
             staging = out_dir / f".tmp-{name}-{os.getpid()}"
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir()
