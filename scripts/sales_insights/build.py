@@ -136,19 +136,22 @@ def _died(marker: dict) -> BuildAttempt:
     return attempt
 
 
+def read_build_state(warehouse: Path) -> tuple[dict | None, dict | None]:
+    """The last build attempt of `warehouse` (see read_build_attempt) and the one running now (build_id,
+    started_at, pid, ...; None when none is), from one read of the in-progress marker and one check of its
+    process."""
+    marker = _unrecorded_attempt(warehouse)
+    if marker and _marker_runs(marker):
+        return _read_record(dbt_artefacts_dir(warehouse) / LAST_BUILD), marker
+    if marker:
+        return asdict(_died(marker)), None
+    return _read_record(dbt_artefacts_dir(warehouse) / LAST_BUILD), None
+
+
 def read_build_attempt(warehouse: Path) -> dict | None:
     """The last build attempt of `warehouse` (None when none was recorded): last_build.json, unless an
     attempt started after it died without recording itself (its process is gone): then that one, failed."""
-    marker = _unrecorded_attempt(warehouse)
-    if marker and not _marker_runs(marker):
-        return asdict(_died(marker))
-    return _read_record(dbt_artefacts_dir(warehouse) / LAST_BUILD)
-
-
-def read_build_running(warehouse: Path) -> dict | None:
-    """The build attempt of `warehouse` running now (build_id, started_at, pid, ...), or None."""
-    marker = _unrecorded_attempt(warehouse)
-    return marker if marker and _marker_runs(marker) else None
+    return read_build_state(warehouse)[0]
 
 
 def _mark_in_progress(warehouse: Path, attempt: BuildAttempt) -> None:
@@ -382,7 +385,7 @@ def build(
                 write_build_attempt(target, died)
                 note(f"the build attempt started at {died.started_at} (pid {died.pid}) died without finishing; "
                      "it is recorded as failed")
-            previous = read_build_attempt(target)
+            previous = asdict(died) if unrecorded else _read_record(dbt_artefacts_dir(target) / LAST_BUILD)
             # the install's first build, carried from record to record; a record written before
             # first_started_at existed shows only that builds ran before it, at a time not recorded
             attempt.first_started_at = (previous.get("first_started_at") or BEFORE_RECORDS) if previous \

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .build import read_build_attempt, read_build_info, read_build_running, read_outside_cli_write
+from .build import read_build_info, read_build_state, read_outside_cli_write
 from .config import ProjectConfig, Settings
 from .errors import SalesInsightsError
 from .export import latest_run, read_manifest
@@ -80,6 +80,8 @@ def collect(settings: Settings, config: ProjectConfig, now: datetime, check_mcp:
         info, warehouse_error = None, str(exc)
     # an extract is fresh when it is no older than the data may be (the stricter freshness objective)
     extracts = mcp_extracts(settings, min(config.slo.ga4_max_age_hours, config.slo.shopify_max_age_hours), now)
+    # an attempt that died without recording itself shows as the last attempt, failed (build.read_build_state)
+    attempt, running = read_build_state(warehouse)
     return {
         "use_mock_data": settings.use_mock_data,
         "enable_mcp": settings.enable_mcp,
@@ -95,9 +97,8 @@ def collect(settings: Settings, config: ProjectConfig, now: datetime, check_mcp:
         "last_build": _jsonable(info),
         # dbt run on the published file outside the CLI (it then has no meta.build_info)
         "dbt_outside_cli": _jsonable(_outside_cli(warehouse, info)),
-        # an attempt that died without recording itself shows here as failed (build.read_build_attempt)
-        "last_build_attempt": read_build_attempt(warehouse),
-        "build_running": read_build_running(warehouse),
+        "last_build_attempt": attempt,
+        "build_running": running,
         "last_validation": last_validation(warehouse),
         "export_dir": str(settings.export_dir),
         "last_export": last_export(settings.export_dir),
