@@ -268,7 +268,8 @@ def _enospc(monkeypatch, tmp_path, how: str) -> tuple[Path, Path]:
 
         def copy(src, dst):
             Path(dst).write_bytes(b"partly")  # what the copy wrote before the disk filled up
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(src))  # it names the source
+            # as shutil's sendfile copy raises it: the source as filename, the file it was writing as filename2
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(src), None, str(dst))
 
         monkeypatch.setattr(build_module.shutil, "copyfile", copy)
         return warehouse, staged

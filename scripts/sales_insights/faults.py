@@ -72,7 +72,9 @@ def disk_full_file(exc: BaseException, default: Path) -> Path | None:
         if isinstance(cause, DiskFull):
             return cause.path
         if isinstance(cause, OSError) and cause.errno == errno.ENOSPC:
-            return Path(cause.filename) if isinstance(cause.filename, str) else default
+            # a copy's error names its source first and the file it could not write second (filename2)
+            written = cause.filename2 or cause.filename
+            return Path(written) if isinstance(written, str) else default
         text = str(cause)
         if DISK_FULL in text:
             for pattern in _DISK_FULL_FILE:
@@ -131,9 +133,9 @@ def duckdb_lock_holder(path: Path) -> tuple[str, int | None] | None:
     try:
         duckdb.connect(str(path), read_only=True).close()
     except duckdb.Error as exc:
-        found = _LOCK_HELD.search(str(exc))
-        if found:
-            return found.group(2), int(found.group(3))
+        held = held_lock(exc)
+        if held:
+            return held[1], held[2]
     pid = _proc_locks_holder(path)
     return _program(pid) if pid is not None else "another process", pid
 
