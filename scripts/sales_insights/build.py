@@ -16,7 +16,6 @@ the next build records it as failed and removes the unpublished file it left. db
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -227,8 +226,13 @@ def build_lock(warehouse: Path):
     return exclusive_lock(warehouse.with_name(warehouse.name + ".lock"), f"build of {warehouse}")
 
 
+def _database_files(path: Path) -> tuple[Path, Path]:
+    """A DuckDB database file and its write-ahead log."""
+    return path, path.with_name(path.name + ".wal")
+
+
 def _remove_database(path: Path) -> None:
-    for candidate in (path, path.with_name(path.name + ".wal")):
+    for candidate in _database_files(path):
         candidate.unlink(missing_ok=True)
 
 
@@ -434,7 +438,7 @@ def _space_needed(target: Path, source: DataSource) -> str:
     high: a build of the committed seeds beside its 16 MB warehouse took 24 MB at most, besides dbt's
     artefacts. A first build has only the raw data to go by, and needs more: the warehouse holds the raw
     tables and the models dbt builds from them (the seeds, 4 MB, make a 16 MB warehouse)."""
-    published = tree_size(target) + tree_size(target.with_name(target.name + ".wal"))
+    published = sum(tree_size(p) for p in _database_files(target))
     raw = tree_size(source.path)
     if not published:
         return f"the build needs more than {size_text(raw)} (the raw data in {source.path}, and the models on it)"
@@ -459,7 +463,7 @@ def _clear_dead_attempt(staged: Path, note: Callable[[str], None]) -> None:
         shown = command if len(command) <= 80 else command[:77] + "..."
         raise SalesInsightsError(f"a dbt of an earlier build attempt still runs on {staged} (process {pid}: "
                                  f"{shown}); stop it (`kill {pid}`) and build again")
-    left = [p for p in (staged, staged.with_name(staged.name + ".wal")) if p.exists()]
+    left = [p for p in _database_files(staged) if p.exists()]
     if not left:
         return
     holder = duckdb_lock_holder(staged)
@@ -481,12 +485,7 @@ def _build_locked(
     incremental = not full_refresh and can_build_incrementally(read_build_info(target), fingerprint, source)
     try:
         if incremental:
-            try:
-                shutil.copyfile(target, staged)
-            except OSError as exc:  # it names the file copied, not the one it could not write
-                if exc.errno == errno.ENOSPC:
-                    raise DiskFull(staged) from exc
-                raise
+            shutil.copyfile(target, staged)
         load_report = None
         if source.kind == "directory":
             if on_progress:

@@ -292,8 +292,9 @@ def load_table(
     digest = _matching_prefix(path, previous[0]) if previous else None
     if previous is not None and digest is not None:
         # More line breaks than records in the rows loaded, but no ranges: loaded before the loader kept
-        # them (or the csv module could not read it). The file is located whole once the tail is in.
-        relocate = previous[0].lines > previous[1] + 1 and not has_ranges(con, table.name)
+        # them (or the csv module could not read it). The file is located whole once the tail is in. (The
+        # bytes loaded end with a line break: _matching_prefix saw to it.)
+        relocate = has_extra_lines(previous[0].lines, previous[1], True) and not has_ranges(con, table.name)
         state, appended, ranges = _append(con, path, header, previous, digest, target, select, rejects,
                                           None if relocate else warnings)
         rows = previous[1] + appended
