@@ -137,12 +137,15 @@ def _finish(frame: pd.DataFrame, baseline, traffic_per_day, settings: Experiment
     return frame[COLUMNS]
 
 
+# The text columns of COLUMNS; is_significant is a flag and the rest are numbers.
+TEXT_COLUMNS = ("experiment_type", "target", "hypothesis", "evidence_metric")
+
+
 def _no_candidates() -> pd.DataFrame:
     """A family's result when it has nothing to propose: no rows, every column typed, so that pandas never
     has to guess a type from an empty column (an empty text column arithmetic would meet as text)."""
-    text = ("experiment_type", "target", "hypothesis", "evidence_metric")
-    return pd.DataFrame({c: pd.Series(dtype="str" if c in text else "bool" if c == "is_significant" else "float")
-                         for c in COLUMNS})
+    return pd.DataFrame({c: pd.Series(dtype="str" if c in TEXT_COLUMNS else "bool" if c == "is_significant"
+                                      else "float") for c in COLUMNS})
 
 
 def _num(value) -> float:
@@ -372,35 +375,35 @@ def upsells(substitutes: pd.DataFrame, order_values: pd.DataFrame, settings: Exp
         # bought together.
         s["lift"] = ab / (a * b / n)
         s = s[s["lift"] <= settings.max_substitute_lift].copy()
-    if not substitutes.empty and not s.empty:
-        n = s["orders_with_products"].astype(float)
-        ab, a, b = (s[c].astype(float) for c in ("orders_with_both", "cheaper_orders", "dearer_orders"))
-        gap = s["dearer_price"].astype(float) - s["cheaper_price"].astype(float)
-        impact = a / months * settings.upsell_upgrade_share * gap
-        out = pd.DataFrame({
-            "experiment_type": "upsell_substitute",
-            "target": s["cheaper_product_title"] + " -> " + s["dearer_product_title"],
-            "hypothesis": [
-                f"Offering {d_t} (+{g:.2f}) to shoppers choosing {c_t} moves some to the dearer option: "
-                f"{_pct(sh)} of {ptype} buyers of the two already pick it, and the two are bought together "
-                f"{int(both)} times where chance gives {exp:.1f} ({_q(q)})."
-                for c_t, d_t, g, sh, ptype, both, exp, q in zip(
-                    s["cheaper_product_title"], s["dearer_product_title"], gap, s["dearer_share"], s["product_type"],
-                    ab, a * b / n, s["adjusted_p_value"], strict=True)
-            ],
-            "evidence_metric": "share choosing the dearer option; co-purchase vs chance",
-            "baseline_rate": s["dearer_share"],
-            "comparison_rate": (a * b / n) / n,
-            "effect": s["lift"],
-            "effect_ci_lower": np.nan,
-            "effect_ci_upper": np.nan,
-            "p_value": s["p_value"],
-            "adjusted_p_value": s["adjusted_p_value"],
-            "is_significant": s["adjusted_p_value"] < settings.alpha,
-            "observations": a + b,
-            "expected_monthly_revenue_impact": impact,
-        })
-        frames.append(_finish(out, s["dearer_share"], (a + b) / period_days, settings))
+        if not s.empty:
+            n = s["orders_with_products"].astype(float)
+            ab, a, b = (s[c].astype(float) for c in ("orders_with_both", "cheaper_orders", "dearer_orders"))
+            gap = s["dearer_price"].astype(float) - s["cheaper_price"].astype(float)
+            impact = a / months * settings.upsell_upgrade_share * gap
+            out = pd.DataFrame({
+                "experiment_type": "upsell_substitute",
+                "target": s["cheaper_product_title"] + " -> " + s["dearer_product_title"],
+                "hypothesis": [
+                    f"Offering {d_t} (+{g:.2f}) to shoppers choosing {c_t} moves some to the dearer option: "
+                    f"{_pct(sh)} of {ptype} buyers of the two already pick it, and the two are bought together "
+                    f"{int(both)} times where chance gives {exp:.1f} ({_q(q)})."
+                    for c_t, d_t, g, sh, ptype, both, exp, q in zip(
+                        s["cheaper_product_title"], s["dearer_product_title"], gap, s["dearer_share"],
+                        s["product_type"], ab, a * b / n, s["adjusted_p_value"], strict=True)
+                ],
+                "evidence_metric": "share choosing the dearer option; co-purchase vs chance",
+                "baseline_rate": s["dearer_share"],
+                "comparison_rate": (a * b / n) / n,
+                "effect": s["lift"],
+                "effect_ci_lower": np.nan,
+                "effect_ci_upper": np.nan,
+                "p_value": s["p_value"],
+                "adjusted_p_value": s["adjusted_p_value"],
+                "is_significant": s["adjusted_p_value"] < settings.alpha,
+                "observations": a + b,
+                "expected_monthly_revenue_impact": impact,
+            })
+            frames.append(_finish(out, s["dearer_share"], (a + b) / period_days, settings))
 
     under = values["orders_just_under_threshold"]
     if under > 0:
@@ -477,7 +480,7 @@ def candidates(pairs, substitutes, order_values, funnel_summary, settings: Exper
         return _no_candidates()
     table = pd.concat(frames, ignore_index=True)
     for column in COLUMNS:
-        if column not in ("experiment_type", "target", "hypothesis", "evidence_metric", "is_significant"):
+        if column not in (*TEXT_COLUMNS, "is_significant"):
             values = pd.Series(np.asarray(table[column], dtype=float)).astype("Float64")
             table[column] = values.mask(values.isna() | ~np.isfinite(values.fillna(0).astype(float)))
     table["is_significant"] = table["is_significant"].astype(bool)

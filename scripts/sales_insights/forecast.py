@@ -185,8 +185,7 @@ def forecast_tables(orders: pd.DataFrame, settings: ForecastSettings) -> pd.Data
     ahead["actual_net_revenue"] = np.nan
     ahead["absolute_percentage_error"] = np.nan
     table = pd.concat([tested, ahead], ignore_index=True)
-    for column in ("existing_customer_revenue", "new_customer_revenue", "guest_revenue", "forecast_net_revenue",
-                   "lower_net_revenue", "upper_net_revenue", "actual_net_revenue", "absolute_percentage_error"):
+    for column in (c for c, kind in TABLE_COLUMNS.items() if kind == "Float64"):
         table[column] = clv_models._nullable(table[column].astype(float))
     table["origin_month"] = pd.to_datetime(table["origin_month"]).dt.date
     table["forecast_month"] = pd.to_datetime(table["forecast_month"]).dt.date
