@@ -89,7 +89,8 @@ def test_a_report_grain_build_gives_ga4s_open_funnel_and_the_same_shopify_marts(
     reasons = sorted(reason for _, reason in rejected)
     assert all(key for key, _ in rejected)  # each names its row, bad date or not
     assert reasons == sorted([
-        "not an integer", "more sessions with the event than sessions", "not a YYYYMMDD date",
+        "not an integer written as plain digits (no spaces, plus sign, decimals or exponent)",
+        "more sessions with the event than sessions", "not a YYYYMMDD date",
         "the same date, channel, device and landing page appear on other rows with other counts",
         "the same date, channel, device and landing page appear on other rows with other counts"]), rejected
     assert con.execute("select distinct funnel_basis from marts.fct_funnel_daily").fetchall() == [("ga4_report",)]
