@@ -144,6 +144,13 @@ def test_the_newcomer_path_run_query_plain_dbt_build_and_run_again(runner, isola
     assert f"build {manifest['build_id']}" in report.read_text(encoding="utf-8")
     generated = _one_source(published)
     assert generated.startswith(f"the raw schema loaded from {isolated_env.mock_data_dir} ")
+    # status names what each raw table's rejects cost: the generator's rows broken on purpose are the loss
+    made = json.loads((isolated_env.mock_data_dir / "generator.json").read_text())
+    status = runner.invoke(main, ["status"]).output
+    for table, lost in made["planted_losses"].items():
+        if lost:
+            assert re.search(rf"^ +{table} [0-9]+ \({lost} lost of {made['row_counts'][table]:,} rows[;)]",
+                             status, re.M), (table, status)
 
     # the query it prints runs as printed, read-only, with what the install has
     printed = [line.strip() for line in result.output.splitlines() if " sql " in line]

@@ -19,7 +19,7 @@ from sales_insights.config import SHARE_ENV, ContractsConfig, load_project_confi
 from sales_insights.contract import TABLES
 from sales_insights.errors import SalesInsightsError
 from sales_insights.sources import DataSource
-from sales_insights.suites import SUITES_DIR, all_suites, render, suite_file
+from sales_insights.suites import SUITES_DIR, all_suites, raw_rule_columns, render, suite_file
 from sales_insights.validate import (
     ERROR,
     FAILED,
@@ -87,7 +87,7 @@ def test_every_raw_table_and_mart_has_a_suite_covering_the_contract():
             if column.accepted_values:
                 assert ("expect_column_values_to_be_in_set", column.name) in kinds
         if table.key:
-            assert ("expect_column_values_to_be_unique", table.key) in kinds
+            assert ("expect_column_values_to_be_null", f"{table.key}__not_unique") in kinds
         for column in table.references:
             assert any(c and c.startswith(f"{column}__not_in_") for _, c in kinds)
         # The rule SQL runs in DuckDB as written, and holds no "?" (GE would take it for a bind parameter).
@@ -96,7 +96,8 @@ def test_every_raw_table_and_mart_has_a_suite_covering_the_contract():
             if sql:
                 assert "?" not in sql
                 con.execute("select " + sql.replace("{column}", "'x'").replace("{shop_currency}", "USD")
-                            .replace("{schema}.", "").replace('"raw_shopify_orders"', "(select 1 as id)")
+                            .replace("{schema}.", "").replace(f'"{table.name}"', "(select 1 as id)")
+                            .replace('"raw_shopify_orders"', "(select 1 as id)")
                             .replace('"raw_shopify_products"', "(select 1 as id)"))
     marts = [s.name for s in all_suites() if s.layer == "mart"]
     assert len(marts) == 19 and len(all_suites()) == 27  # and 8 raw suites: seven tables and the GA4 report
@@ -227,20 +228,40 @@ def test_raw_rules_tolerate_a_few_bad_rows_but_not_a_flood(built, tmp_path):
     assert device.examples and set(device.examples) == {"phone"}
 
 
-def test_row_rules_mostly_is_the_larger_of_the_share_and_the_row_count():
-    contracts = ContractsConfig(max_bad_row_share=0.001, max_bad_rows=5)
-    assert row_rules_mostly(1_000, contracts) == pytest.approx(0.995)  # 5 rows
-    assert row_rules_mostly(1_000_000, contracts) == pytest.approx(0.999)  # 1,000 rows
-    assert row_rules_mostly(3, contracts) == 0.0  # a tiny table: its few rows are all tolerated
+def test_the_key_rule_flags_rows_whose_key_a_different_row_has_not_exact_copies():
+    orders = {s.name: s for s in all_suites()}["raw_shopify_orders"]
+    (name, column, condition), = [r for r in raw_rule_columns(orders) if r[0] == "id__not_unique"]
+    con = duckdb.connect()
+    con.execute("create schema raw")
+    con.execute("create table raw.raw_shopify_orders as select * from (values ('1', '10.00'), ('2', '5.00'), "
+                "('2', '5.00'), ('3', '7.00'), ('3', '8.00'), ('4', null), ('4', null)) as t(id, total_price)")
+    flagged = con.execute(f"select id from raw.raw_shopify_orders as raw where "
+                          f"{condition.replace('{column}', 'raw.id').replace('{schema}', 'raw')} order by 1").fetchall()
+    assert flagged == [("3",), ("3",)]  # the exact copies of 2 and of 4 (nulls alike) are kept once
+
+
+def test_row_rules_mostly_is_the_share_however_small_the_table():
+    contracts = ContractsConfig(max_bad_row_share=0.01)
+    assert row_rules_mostly(1_000, contracts) == pytest.approx(0.99)  # 10 rows
+    assert row_rules_mostly(1_000_000, contracts) == pytest.approx(0.99)  # 10,000 rows
+    assert row_rules_mostly(8, contracts) == 1.0  # a tiny table may lose none of its rows
+    assert row_rules_mostly(8, contracts, planted=2) == pytest.approx(0.75)  # but the two broken on purpose
     assert row_rules_mostly(0, contracts) == 1.0
-    assert row_rules_mostly(100, ContractsConfig(0.0, 0)) == 1.0
+    assert row_rules_mostly(100, ContractsConfig(0.0)) == 1.0
 
 
-def test_a_table_may_lose_the_larger_of_a_share_and_a_number_of_rows():
+def test_a_table_may_lose_a_share_of_its_rows_rounded_down():
     contracts = ContractsConfig()
-    assert [contracts.tolerated(n) for n in (8, 17, 5_000, 10_000, 1_000_000)] == [5, 5, 5, 10, 1_000]
+    assert [contracts.tolerated(n) for n in (8, 17, 99, 100, 5_000, 1_000_000)] == [0, 0, 0, 1, 50, 10_000]
     assert contracts.tolerated(148, "seeds") == 14  # the demo seeds plant bad rows on purpose
-    assert ContractsConfig(0.01, 0).tolerated(8) == 0  # a team may tolerate no row of a small table
+    assert contracts.tolerated(148, "directory", planted=3) == 4  # 1 of the share, 3 planted by the generator
+
+
+def test_the_removed_max_bad_rows_setting_is_refused_with_the_reason(tmp_path):
+    (tmp_path / "sales_insights.toml").write_text(
+        (PROJECT_DIR / "sales_insights.toml").read_text().replace("[contracts]\n", "[contracts]\nmax_bad_rows = 5\n"))
+    with pytest.raises(SalesInsightsError, match="max_bad_rows is gone"):
+        load_project_config(tmp_path)
 
 
 def test_the_share_can_be_raised_for_one_run_and_a_bad_value_is_refused(monkeypatch):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 from datetime import date
 
 import duckdb
@@ -12,6 +13,7 @@ import pytest
 from sales_insights import catalog
 from sales_insights.contract import TABLES
 from sales_insights.generate import GeneratorConfig, generate
+from sales_insights.validate import lost_rows
 
 
 def _digest(directory) -> dict[str, str]:
@@ -208,3 +210,16 @@ def test_committed_seeds_are_what_the_generator_makes_from_their_settings(tmp_pa
     config = GeneratorConfig(**{**settings, "start": date.fromisoformat(settings["start"])})
     generate(tmp_path, config)
     assert _digest(tmp_path) == _digest(seeds), "regenerate: sales-insights generate --out seeds/mock ..."
+
+
+def test_staging_loses_exactly_the_rows_the_generator_broke_on_purpose(planted_store):
+    """generator.json's planted_losses, which the contract gate allows on top of its share, are the rows
+    staging loses: no more (the gate would hide a real loss) and no fewer (a planted row got through)."""
+    warehouse, _ = planted_store
+    recorded = json.loads((warehouse.parent / "data" / "generator.json").read_text())["planted_losses"]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        lost, error = lost_rows(con)
+        planted = dict(con.execute("select source_table, rows from meta.planted_losses").fetchall())
+    assert error is None
+    assert lost == planted == {table: rows for table, rows in recorded.items() if rows}
+    assert set(planted) == {"raw_ga4_events", "raw_shopify_orders", "raw_shopify_order_lines", "raw_shopify_refunds"}

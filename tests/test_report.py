@@ -3,6 +3,7 @@ real headless browser (Debian's chromium) with no console errors and no network.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -157,6 +158,18 @@ def test_the_report_of_the_default_store_answers_which_page_to_fix_and_draws_in_
               if p == "all_time" and m in ("month_1_retention_rate", "predicted_clv_12m")}
     assert tiles.values == shown and len(shown) == 7
     assert clv_status == [("fitted",)] and shown["predicted_clv_12m"] != "-"
+
+    # Rejected raw rows per table, as staging holds them; the lost ones are the generator's planted rows.
+    made = json.loads((warehouse.parent / "data" / "generator.json").read_text())
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        held = dict(con.execute("select source_table, count(*) from staging.stg_rejected_rows group by 1").fetchall())
+    table = re.search(r"<table id='rejects'.*?</table>", page, re.S).group(0)
+    cells = {row[0]: row[1:] for row in (re.findall(r"<td[^>]*>([^<]*)</td>", tr)
+                                         for tr in re.findall(r"<tr><td>.*?</tr>", table))}
+    assert {t: int(c[1].replace(",", "")) for t, c in cells.items()} == held
+    assert {t: int(c[4].replace(",", "")) for t, c in cells.items() if c[4] != "0"} == {
+        t: n for t, n in made["planted_losses"].items() if n}
+    assert all(int(cells[t][0].replace(",", "")) == made["row_counts"][t] for t in cells)
 
     # The landing page to fix first: the planted one, the first significant landing page of the shortlist.
     pages = shortlist[(shortlist["experiment_type"] == "landing_page") & shortlist["is_significant"]]

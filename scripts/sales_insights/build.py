@@ -50,7 +50,16 @@ from .load import LoadReport, ga4_grain, load_data_dir
 from .locks import exclusive_lock
 from .processes import Stopped, is_running, process_started, processes_with_args, start_child, stop_child
 from .sources import DataSource
-from .validate import ContractsFailed, ValidationReport, failure_message, record_results, validate_build
+from .validate import (
+    ContractsFailed,
+    TableRejects,
+    ValidationReport,
+    failure_message,
+    raw_schema_of,
+    record_results,
+    rejects_by_table,
+    validate_build,
+)
 
 MOCK_SEEDS_SELECTOR = "path:seeds/mock"
 UNIT_TESTS_SELECTOR = "test_type:unit"
@@ -179,7 +188,8 @@ class BuildResult:
     incremental: bool = False
     load_report: LoadReport | None = None
     node_statuses: dict[str, int] = field(default_factory=dict)
-    rejected_rows: dict[str, int] = field(default_factory=dict)
+    # per raw table with rejected rows, what they cost (kept in staging.stg_rejected_rows)
+    rejected_rows: tuple[TableRejects, ...] = ()
     contracts: ValidationReport | None = None
 
 
@@ -338,7 +348,7 @@ def _failure_message(code: int, results: list[dict], output_tail: list[str]) -> 
 def _record_build(
     path: Path, build_id: str, source: DataSource, statuses: dict[str, int], fingerprint: str, incremental: bool,
     contracts: ValidationReport | None, grain: str,
-) -> dict[str, int]:
+) -> tuple[TableRejects, ...]:
     con = duckdb.connect(str(path))
     try:
         con.execute("create schema if not exists meta")
@@ -352,9 +362,7 @@ def _record_build(
             [build_id, datetime.now(UTC), source.kind, str(source.path), json.dumps(statuses), fingerprint,
              incremental, grain],
         )
-        rejected = dict(con.execute(
-            "select source_table, count(*) from staging.stg_rejected_rows group by 1 order by 1"
-        ).fetchall())
+        rejected = tuple(rejects_by_table(con, raw_schema_of(source.kind)))
         con.execute("checkpoint")
     finally:
         con.close()

@@ -59,9 +59,10 @@ def _print_build(result: BuildResult) -> None:
     kind = "incremental build" if result.incremental else "full build"
     click.echo(f"Built {result.warehouse} in {result.seconds:.1f}s ({kind}) from {result.source.description}")
     click.echo(f"  build id {result.build_id}; dbt nodes: {statuses}")
-    if result.rejected_rows:
-        rejected = ", ".join(f"{t} {n}" for t, n in result.rejected_rows.items())
-        click.echo(f"  rejected rows kept in staging.stg_rejected_rows: {rejected}")
+    click.echo("  rejected rows: none" if not result.rejected_rows else
+               "  rejected rows (kept in staging.stg_rejected_rows with their reasons):")
+    for table in result.rejected_rows:
+        click.echo(f"    {table.describe()}")
     if result.contracts:
         report = result.contracts
         click.echo(f"  contracts: {report.count('passed')}/{report.expectations} expectations passed in "
@@ -432,10 +433,6 @@ def bench(sizes: tuple[int, ...], runs: int, out: Path, work_dir: Path) -> None:
     click.echo(f"Results: {out}")
 
 
-if __name__ == "__main__":
-    main()
-
-
 @main.command(name="dbt", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
               help="Run dbt in this process on the project (its profiles/ and project directory by default), for "
                    "example `sales-insights dbt build --target spark` or `sales-insights dbt --data-dir DIR build "
@@ -455,3 +452,7 @@ def dbt_cmd(data_dir: Path | None, dbt_args: tuple[str, ...]) -> None:
     except SalesInsightsError as exc:
         _fail(exc)
     sys.exit(code)
+
+
+if __name__ == "__main__":
+    main()

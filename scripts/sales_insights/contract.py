@@ -196,6 +196,12 @@ TABLES: tuple[Table, ...] = (
 # GA4 at report grain: what the GA4 Data API (and so the GA4 MCP connector) can give instead of events. A
 # data directory holds either raw_ga4_events.csv or ga4_funnel_report.csv; the build loads the other empty.
 # Not in the shared contract: the project's addition, documented in docs/RAW_CONTRACT.md.
+# The file a generator run writes beside its CSVs, last: its settings, row counts and, under PLANTED_LOSSES,
+# the rows per raw table it broke on purpose that staging will lose.
+GENERATOR_FILE = "generator.json"
+PLANTED_LOSSES = "planted_losses"
+
+
 GA4_FUNNEL_REPORT = Table(
     "ga4_funnel_report",
     "ga4",

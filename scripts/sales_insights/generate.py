@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -33,7 +33,7 @@ import pandas as pd
 
 from . import catalog
 from .config import duckdb_memory_limit
-from .contract import TABLES, TABLES_BY_NAME
+from .contract import GENERATOR_FILE, PLANTED_LOSSES, TABLES, TABLES_BY_NAME
 from .ga4_export import EXPORT_DIR
 from .generate_ga4_export import write_export
 from .sql import sql_string
@@ -85,6 +85,10 @@ class GenerationResult:
     out_dir: Path
     row_counts: dict[str, int]
     config: GeneratorConfig
+    # Per raw table, the rows broken on purpose that staging will lose (reject for a reason other than being
+    # an exact copy, and not with a rejected row they point at); generator.json records them, the loader
+    # copies them to meta.planted_losses, and the contract gate allows them on top of its share.
+    planted_losses: dict[str, int] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -621,7 +625,7 @@ def _write_events(con, events: pd.DataFrame, path: Path, bad: dict[str, np.ndarr
 
 
 def _write_shopify(con, cfg: GeneratorConfig, built: dict, users: dict, path_of, bad: bool,
-                   rng: np.random.Generator) -> dict[str, int]:
+                   rng: np.random.Generator, planted: dict[str, int]) -> dict[str, int]:
     counts: dict[str, int] = {}
     orders, lines, refunds, customers = built["orders"], built["lines"], built["refunds"], built["customers"]
     con.register("orders", orders)
@@ -691,7 +695,7 @@ def _write_shopify(con, cfg: GeneratorConfig, built: dict, users: dict, path_of,
         "raw_shopify_variants": _variants_frame(),
     }
     if bad:
-        _plant_bad_shopify_rows(frames, rng)
+        planted.update(_plant_bad_shopify_rows(frames, rng))
     for name, frame in frames.items():
         frame = frame[TABLES_BY_NAME[name].column_names]
         con.register("frame", frame)
@@ -725,7 +729,9 @@ def _variants_frame() -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _plant_bad_shopify_rows(frames: dict[str, pd.DataFrame], rng: np.random.Generator) -> None:
+def _plant_bad_shopify_rows(frames: dict[str, pd.DataFrame], rng: np.random.Generator) -> dict[str, int]:
+    """Break a few rows of the Shopify frames; per table, the rows staging will lose for it (see
+    GenerationResult.planted_losses)."""
     orders = frames["raw_shopify_orders"]
     n = len(orders)
     picks = rng.choice(n, size=min(3, n), replace=False)
@@ -755,6 +761,9 @@ def _plant_bad_shopify_rows(frames: dict[str, pd.DataFrame], rng: np.random.Gene
     # 7. a customer sent twice, identical
     customers = frames["raw_shopify_customers"]
     frames["raw_shopify_customers"] = pd.concat([customers, customers.iloc[[0]]], ignore_index=True)
+    # The exact copies (3, 7) are kept once, and the lines and refunds of the broken orders go with them:
+    # staging loses the other order (1) and both rows of the conflicting id (2), the lines 4 and 5, refund 6.
+    return {"raw_shopify_orders": 3, "raw_shopify_order_lines": 2, "raw_shopify_refunds": 1 if len(refunds) else 0}
 
 
 def config_as_dict(cfg: GeneratorConfig) -> dict:
@@ -768,7 +777,7 @@ JSON_SHARD_ROWS = 100_000
 
 def read_generated_config(out_dir: Path) -> dict | None:
     """The settings a complete generated set in out_dir was made with, or None."""
-    meta = Path(out_dir) / "generator.json"
+    meta = Path(out_dir) / GENERATOR_FILE
     if not meta.is_file():
         return None
     settings = json.loads(meta.read_text()).get("generator") or {}
@@ -789,7 +798,7 @@ def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> Gene
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     # generator.json is written last: its presence says the whole set is complete.
-    (out / "generator.json").unlink(missing_ok=True)
+    (out / GENERATOR_FILE).unlink(missing_ok=True)
     rng = np.random.default_rng(cfg.seed)
     start_us = int(datetime(cfg.start.year, cfg.start.month, cfg.start.day, tzinfo=UTC).timestamp()) * SECOND_US
 
@@ -801,10 +810,12 @@ def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> Gene
                            built["first_purchase_us"], np.random.default_rng([cfg.seed, 21]))
 
     bad: dict[str, np.ndarray] = {}
+    planted: dict[str, int] = {}
     if cfg.bad_rows:
         n_bad = max(1, len(events) // 200_000)
         picks = rng.choice(len(events), size=2 * n_bad, replace=False)
         bad = {"bad_timestamp": picks[:n_bad], "bad_device": picks[n_bad:]}
+        planted["raw_ga4_events"] = 2 * n_bad
 
     # The events are written in file order by one sort of every row: bounded, so a large store spills to
     # disk instead of holding the whole file's text in memory.
@@ -816,7 +827,7 @@ def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> Gene
         _lookup_tables(con, users)
         counts = {"raw_ga4_events": _write_events(con, events, out / "raw_ga4_events.csv", bad)}
         counts.update(_write_shopify(con, cfg, built, users, lambda name: out / f"{name}.csv",
-                                     cfg.bad_rows, rng))
+                                     cfg.bad_rows, rng, planted))
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
@@ -826,8 +837,8 @@ def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> Gene
         write_export(out / "raw_ga4_events.csv", out / EXPORT_DIR, fmt, shard_rows=JSON_SHARD_ROWS)
         (out / "raw_ga4_events.csv").unlink()
 
-    (out / "generator.json").write_text(
-        json.dumps({"generator": config_as_dict(cfg), "row_counts": {t.name: counts[t.name] for t in TABLES}},
-                   indent=2) + "\n"
+    (out / GENERATOR_FILE).write_text(
+        json.dumps({"generator": config_as_dict(cfg), "row_counts": {t.name: counts[t.name] for t in TABLES},
+                    PLANTED_LOSSES: {t.name: planted.get(t.name, 0) for t in TABLES}}, indent=2) + "\n"
     )
-    return GenerationResult(out, counts, cfg)
+    return GenerationResult(out, counts, cfg, {t.name: planted.get(t.name, 0) for t in TABLES})

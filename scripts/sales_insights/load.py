@@ -23,6 +23,7 @@ import contextlib
 import csv
 import hashlib
 import io
+import json
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -32,7 +33,15 @@ from typing import IO
 
 import duckdb
 
-from .contract import GA4_FUNNEL_REPORT, GA4_GRAIN_TABLES, TABLES, TABLES_BY_NAME, Table
+from .contract import (
+    GA4_FUNNEL_REPORT,
+    GA4_GRAIN_TABLES,
+    GENERATOR_FILE,
+    PLANTED_LOSSES,
+    TABLES,
+    TABLES_BY_NAME,
+    Table,
+)
 from .errors import SalesInsightsError, format_rows
 from .ga4_export import EXPORT_DIR, drop_export, has_export, load_export
 from .raw_lines import (
@@ -470,3 +479,25 @@ def _record_source(con: duckdb.DuckDBPyConnection, data_dir: Path, grain: str, l
         "create or replace table meta.raw_source as select ? as data_path, ? as ga4_grain, ? as ga4_layout, "
         "? as loaded_at", [str(data_dir.resolve()), grain, layout, datetime.now(UTC)],
     )
+    con.execute(f"create or replace table {PLANTED_TABLE} (source_table varchar primary key, rows bigint)")
+    planted = planted_losses(data_dir)
+    if planted:
+        con.executemany(f"insert into {PLANTED_TABLE} values (?, ?)", sorted(planted.items()))
+
+
+# The rows of each raw table that the mock generator broke on purpose (planted_losses); empty for any other
+# directory. The contract gate allows them on top of its share of the table (validate.row_loss).
+PLANTED_TABLE = "meta.planted_losses"
+
+
+def planted_losses(data_dir: Path) -> dict[str, int]:
+    """Per raw table, the rows the generator that wrote data_dir broke on purpose, from its generator.json;
+    {} when there is none, or it does not say (then nothing is allowed for them)."""
+    try:
+        recorded = json.loads((data_dir / GENERATOR_FILE).read_text(encoding="utf-8")).get(PLANTED_LOSSES)
+    except (OSError, ValueError, AttributeError):
+        return {}
+    if not isinstance(recorded, dict):
+        return {}
+    return {table: rows for table, rows in recorded.items()
+            if table in TABLES_BY_NAME and isinstance(rows, int) and not isinstance(rows, bool) and rows > 0}

@@ -23,6 +23,7 @@ from .build import read_build_info
 from .errors import SalesInsightsError
 from .files import write_text_atomically
 from .shortlist import format_p
+from .validate import raw_schema_of, rejects_by_table
 
 # The marts the page reads (models/exposures.yml declares them for the report; a test keeps both equal).
 REPORT_MARTS = (
@@ -455,6 +456,40 @@ def _shortlist(page: _Page) -> _Section:
     return _Section("shortlist", "Experiment shortlist", body)
 
 
+REJECT_REASONS_SHOWN = 10
+
+
+def _rejects(page: _Page, data_source: str) -> _Section:
+    """Per raw table, the rows staging kept aside and what they cost; then the commonest reasons."""
+    raw_schema = None if data_source == "unknown" else raw_schema_of(data_source)
+    tables = rejects_by_table(page.con, raw_schema)
+    if not tables:
+        return _Section("rejects", "Rejected raw rows", _note("Staging rejected no raw row of this build."))
+    rows = "".join(
+        f"<tr><td>{_esc(t.table)}</td><td class='num'>{'-' if t.rows is None else f'{t.rows:,}'}</td>"
+        f"<td class='num'>{t.rejected:,}</td><td class='num'>{t.copies:,}</td><td class='num'>{t.with_parent:,}</td>"
+        f"<td class='num'>{t.lost:,}</td></tr>" for t in tables)
+    body = ("<table id='rejects' class='small'><tr><th>raw table</th><th>rows</th><th>rejected</th>"
+            "<th>exact copies kept once</th><th>with a rejected row they point at</th><th>lost</th></tr>"
+            f"{rows}</table>")
+    reasons = page.df(
+        "select source_table, column_name, reason, count(*) as n, "
+        "arg_min(source_location, coalesce(source_line, 0)) as first_at "
+        "from staging.stg_rejected_rows group by all order by n desc, source_table, column_name, reason "
+        f"limit {REJECT_REASONS_SHOWN}")
+    body += ("<h3>Commonest reasons</h3><table id='reject-reasons'><tr><th>raw table</th><th>column</th>"
+             "<th>reason</th><th>rows</th><th>first at</th></tr>"
+             + "".join(f"<tr><td>{_esc(r.source_table)}</td><td>{_esc(r.column_name)}</td><td>{_esc(r.reason)}</td>"
+                       f"<td class='num'>{int(r.n):,}</td><td>{_esc(r.first_at)}</td></tr>"
+                       for r in reasons.itertuples(index=False))
+             + "</table>")
+    body += _note("Lost rows are missing from every mart; the build fails when a table loses more than its "
+                  "share ([contracts] max_bad_row_share). Every row is in staging.stg_rejected_rows with its "
+                  "file, line and reason; exact copies and rows that went with a rejected order lose nothing "
+                  "of their own.")
+    return _Section("rejects", "Rejected raw rows", body)
+
+
 def _definitions(headline: pd.DataFrame) -> _Section:
     first = headline.drop_duplicates("metric")
     items = "".join(f"<dt>{_esc(r.metric_label)}</dt><dd>{_esc(r.definition)}</dd>"
@@ -508,7 +543,8 @@ def render_report(con: duckdb.DuckDBPyConnection, build: dict | None,
     build = build or _UNKNOWN_BUILD
     headline_section, headline = _headline(page)
     sections = [headline_section, _landing_pages(page), _funnel(page), _cohorts(page), _clv(page, headline),
-                _forecast(page), _coverage(page, tracking_floor), _shortlist(page), _definitions(headline)]
+                _forecast(page), _coverage(page, tracking_floor), _shortlist(page),
+                _rejects(page, str(build["data_source"])), _definitions(headline)]
     span = headline[headline["period"] == "all_time"]
     period = ""
     if not span.empty:

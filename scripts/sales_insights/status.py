@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
+
 from .build import read_build_info, read_build_state, read_outside_cli_write
 from .config import ProjectConfig, Settings
 from .errors import SalesInsightsError
@@ -13,6 +15,7 @@ from .export import latest_run, read_manifest
 from .extract import day_folders
 from .slo import as_dicts, evaluate, query_one
 from .sources import mcp_blocked, mcp_notes
+from .validate import raw_schema_of, rejects_by_table
 
 
 def _jsonable(row: dict | None) -> dict | None:
@@ -31,6 +34,25 @@ def last_validation(warehouse: Path) -> dict | None:
         return None
     return {"build_id": row[0], "validated_at": row[1].isoformat(timespec="seconds"), "passed": row[2],
             "expectations": row[3]}
+
+
+def rejected_rows(warehouse: Path, info: dict | None) -> list[dict] | None:
+    """Per raw table of the published build, its rejected rows and what they cost (validate.TableRejects);
+    None when they cannot be read (no build of the CLI, or the file is busy)."""
+    if info is None or not warehouse.exists():
+        return None
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        return [{"table": t.table, "rejected": t.rejected, "lost": t.lost, "exact_copies": t.copies,
+                 "with_rejected_parent": t.with_parent, "rows": t.rows, "summary": t.describe()}
+                for t in rejects_by_table(con, raw_schema_of(str(info["data_source"])))]
+    except duckdb.Error:
+        return None
+    finally:
+        con.close()
 
 
 def last_export(export_dir: Path) -> dict | None:
@@ -100,6 +122,7 @@ def collect(settings: Settings, config: ProjectConfig, now: datetime, check_mcp:
         "last_build_attempt": attempt,
         "build_running": running,
         "last_validation": last_validation(warehouse),
+        "rejected_rows": rejected_rows(warehouse, info),
         "export_dir": str(settings.export_dir),
         "last_export": last_export(settings.export_dir),
         "slo": as_dicts(evaluate(config.slo, warehouse, settings.export_dir, now)),
@@ -157,6 +180,11 @@ def format_status(state: dict) -> str:
         # a build with --no-contracts keeps the checks of the build it started from: not this build's
         earlier = f" (the last check was of build {validation['build_id']})" if validation else ""
         lines.append(f"contracts:    not checked on the published build{earlier}; run `sales-insights validate`")
+    rejected = state.get("rejected_rows")
+    if info and rejected is not None:
+        lines.append("rejects:      none" if not rejected else
+                     "rejects:      raw rows staging kept aside, in staging.stg_rejected_rows with their reasons")
+        lines += [f"              {table['summary']}" for table in rejected]
     export = state["last_export"]
     lines.append(f"last export:  {export['exported_at']} of build {export['build_id']} ({export['files']} marts) in "
                  f"{export['folder']}" if export else f"last export:  none in {state['export_dir']}")
