@@ -59,8 +59,12 @@ java:
 	    || echo "could not install Java 17: the Spark tests will be skipped"; \
 	  else echo "java is missing: install Java 17 (apt-get install openjdk-17-jre-headless) for the Spark parity test"; fi; }
 
+# The suite runs on TEST_WORKERS processes (pytest-xdist), each taking whole test files, so that a file's
+# shared warehouses are built once; the heaviest files start first (tests/conftest.py).
+TEST_WORKERS ?= 2
+
 test: lint browser java install-spark
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 clean:
 	rm -rf target logs warehouse/*.duckdb* .pytest_cache

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import csv
+import fcntl
 import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -18,6 +21,35 @@ from sales_insights.generate import GeneratorConfig, generate
 from sales_insights.sources import DataSource
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+# The test files that take longest (a minute or more of builds), first: `make test` runs files on two
+# workers (pytest-xdist --dist loadfile), which take them in this order, so no long file starts last.
+HEAVIEST_FIRST = ("test_spark.py", "test_corpus.py", "test_funnel_incremental.py", "test_ga4_export.py",
+                  "test_build.py", "test_cli.py", "test_experiments.py", "test_report_grain.py", "test_bench.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(HEAVIEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: a file's tests keep their order
+
+
+def built_once(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Path:
+    """A folder that `make` fills, once per test run: on pytest-xdist workers the first one to ask builds it
+    where every worker sees it, and the others wait for it and use it (they must only read it)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        root = tmp_path_factory.mktemp(name)
+        make(root)
+        return root
+    shared = tmp_path_factory.getbasetemp().parent
+    root = shared / name
+    with (shared / f"{name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / ".complete").is_file():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir()
+            make(root)
+            (root / ".complete").touch()
+    return root
 
 
 def write_table(data_dir: Path, table: str, rows: list[dict], columns: list[str] | None = None) -> Path:
@@ -59,22 +91,34 @@ def build_generated_store(root: Path, config: GeneratorConfig):
 
 @pytest.fixture(scope="session")
 def planted_store(tmp_path_factory):
-    """The default mock store (a year, 100,000 visitors, the planted opportunities), built once for the session."""
-    return build_generated_store(tmp_path_factory.mktemp("planted"), GeneratorConfig())
+    """The default mock store (a year, 100,000 visitors, the planted opportunities), built once for the run."""
+    root = built_once(tmp_path_factory, "planted", lambda root: build_generated_store(root, GeneratorConfig()))
+    warehouse = root / "warehouse.duckdb"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return warehouse, con.sql("select * from marts.fct_experiment_shortlist order by rank").df()
+
+
+def _seeds_env(root: Path) -> dict[str, str]:
+    env = {**os.environ, "SALES_INSIGHTS_DBT_WAREHOUSE": str(root / "seeds.duckdb"),
+           # the project's target/ and logs/ would be shared by the workers running the suite
+           "DBT_TARGET_PATH": str(root / "target"), "DBT_LOG_PATH": str(root / "logs")}
+    env.pop("USE_MOCK_DATA", None)
+    return env
+
+
+def _build_seeds(root: Path) -> None:
+    dbt = Path(sys.executable).with_name("dbt")
+    proc = subprocess.run([str(dbt), "build", "--profiles-dir", "profiles"], cwd=PROJECT_DIR, env=_seeds_env(root),
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]
 
 
 @pytest.fixture(scope="session")
 def committed_seeds_build(tmp_path_factory):
     """The committed mock seeds built by plain `dbt build --profiles-dir profiles`, as a dbt user would after a
     fresh clone: (warehouse, the environment dbt ran with)."""
-    warehouse = tmp_path_factory.mktemp("seeds") / "seeds.duckdb"
-    env = {**os.environ, "SALES_INSIGHTS_DBT_WAREHOUSE": str(warehouse)}
-    env.pop("USE_MOCK_DATA", None)
-    dbt = Path(sys.executable).with_name("dbt")
-    proc = subprocess.run([str(dbt), "build", "--profiles-dir", "profiles"], cwd=PROJECT_DIR, env=env,
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout[-3000:]
-    return warehouse, env
+    root = built_once(tmp_path_factory, "seeds", _build_seeds)
+    return root / "seeds.duckdb", _seeds_env(root)
 
 
 @pytest.fixture
