@@ -22,6 +22,12 @@ from sales_insights.sources import DataSource
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
+# A pytest-xdist worker's __main__ (execnet's) has neither __spec__ nor __file__, which pyspark's Spark
+# Connect module, imported by Great Expectations when pyspark is installed, takes for a doctest run: it
+# then calls sys.exit(0) in the middle of an import. Name the worker's main module for it.
+if "PYTEST_XDIST_WORKER" in os.environ and not hasattr(sys.modules["__main__"], "__file__"):
+    sys.modules["__main__"].__file__ = "<pytest-xdist worker>"
+
 # The test files that take longest (a minute or more of builds), first: `make test` runs files on two
 # workers (pytest-xdist --dist loadfile), which take them in this order, so no long file starts last.
 HEAVIEST_FIRST = ("test_spark.py", "test_corpus.py", "test_funnel_incremental.py", "test_ga4_export.py",
