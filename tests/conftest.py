@@ -14,11 +14,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sales_insights.build import build
 from sales_insights.config import load_settings
-from sales_insights.contract import TABLES_BY_NAME
-from sales_insights.generate import GeneratorConfig, generate
-from sales_insights.sources import DataSource
+from sales_insights.devtools.generate import GeneratorConfig, generate
+from sales_insights.pipeline.build import build
+from sales_insights.pipeline.data_source import DataSource
+from sales_insights.quality.raw_contract import TABLES_BY_NAME
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 

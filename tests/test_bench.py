@@ -8,9 +8,9 @@ import json
 import duckdb
 import pytest
 
-from sales_insights.bench import TARGETS, format_table, run_bench, split_last_day
-from sales_insights.contract import TABLES
-from sales_insights.generate import GeneratorConfig, generate
+from sales_insights.devtools.bench import TARGETS, format_table, run_bench, split_last_day
+from sales_insights.devtools.generate import GeneratorConfig, generate
+from sales_insights.quality.raw_contract import TABLES
 
 
 def _rows(path):

@@ -15,8 +15,10 @@ import duckdb
 import pytest
 
 from conftest import PROJECT_DIR, write_table
-from sales_insights import build as build_module
-from sales_insights.build import (
+from sales_insights.config import SHARE_ENV
+from sales_insights.errors import SalesInsightsError
+from sales_insights.pipeline import build as build_module
+from sales_insights.pipeline.build import (
     BuildFailed,
     build,
     dbt_artefacts_dir,
@@ -24,10 +26,8 @@ from sales_insights.build import (
     read_build_attempt,
     read_build_info,
 )
-from sales_insights.config import SHARE_ENV
-from sales_insights.errors import SalesInsightsError
-from sales_insights.processes import Stopped
-from sales_insights.sources import DataSource
+from sales_insights.pipeline.data_source import DataSource
+from sales_insights.pipeline.processes import Stopped
 
 pytestmark = pytest.mark.dbt
 README = PROJECT_DIR / "README.md"

@@ -18,13 +18,13 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import PROJECT_DIR
-from sales_insights.build import read_build_info
 from sales_insights.cli import main
 from sales_insights.config import load_project_config, load_settings
-from sales_insights.contract import TABLES, TABLES_BY_NAME, seed_properties_yaml
 from sales_insights.errors import SalesInsightsError
-from sales_insights.pipeline import run_main
-from sales_insights.sources import resolve_source
+from sales_insights.pipeline.build import read_build_info
+from sales_insights.pipeline.data_source import resolve_source
+from sales_insights.pipeline.main_job import run_main
+from sales_insights.quality.raw_contract import TABLES, TABLES_BY_NAME, seed_properties_yaml
 
 
 @pytest.fixture
@@ -340,7 +340,7 @@ def test_a_second_run_is_refused_while_one_runs(isolated_env, tmp_path):
     lock = isolated_env.warehouse.with_name(isolated_env.warehouse.name + ".job.lock")
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from sales_insights.locks import exclusive_lock\n"
+         "import sys, time; from pathlib import Path; from sales_insights.pipeline.locks import exclusive_lock\n"
          "with exclusive_lock(Path(sys.argv[1]), 'sales-insights run'):\n print('locked', flush=True); "
          "time.sleep(30)", str(lock)], stdout=subprocess.PIPE, text=True)
     try:
@@ -460,8 +460,8 @@ def test_make_run_installs_only_what_the_main_job_needs():
 
 
 def test_run_makes_the_mock_store_again_when_the_generator_changed(tmp_path):
-    from sales_insights.generate import GeneratorConfig
-    from sales_insights.pipeline import GENERATED_BY, ensure_mock_data
+    from sales_insights.devtools.generate import GeneratorConfig
+    from sales_insights.pipeline.main_job import GENERATED_BY, ensure_mock_data
 
     config = GeneratorConfig(users=300, days=10)
     assert ensure_mock_data(tmp_path, config) is True
@@ -486,8 +486,8 @@ def test_run_with_another_warehouse_exports_and_reports_beside_it(tmp_path, monk
     """`run --warehouse W` publishes W and writes its exports and report in W_exports/ beside it; with
     SALES_INSIGHTS_EXPORT_DIR set, there. (The build, export and report themselves are stubbed: other tests
     run them; this is where `run` sends them.)"""
-    import sales_insights.pipeline as pipeline
-    from sales_insights.build import BuildResult
+    import sales_insights.pipeline.main_job as pipeline
+    from sales_insights.pipeline.build import BuildResult
 
     written: dict[str, Path] = {}
 

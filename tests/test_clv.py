@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sales_insights import clv, clv_models
+from sales_insights.analytics import clv
+from sales_insights.analytics import clv_tables as clv_models
 
 CDNOW = Path(__file__).parent / "data" / "cdnow"
 

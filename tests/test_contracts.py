@@ -12,15 +12,15 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from sales_insights import gx_duckdb
-from sales_insights.build import build
 from sales_insights.cli import main
 from sales_insights.config import SHARE_ENV, ContractsConfig, load_project_config, load_settings
-from sales_insights.contract import TABLES
 from sales_insights.errors import SalesInsightsError
-from sales_insights.sources import DataSource
-from sales_insights.suites import SUITES_DIR, all_suites, raw_rule_columns, render, suite_file
-from sales_insights.validate import (
+from sales_insights.pipeline.build import build
+from sales_insights.pipeline.data_source import DataSource
+from sales_insights.quality import gx_dialect as gx_duckdb
+from sales_insights.quality.raw_contract import TABLES
+from sales_insights.quality.suites import SUITES_DIR, all_suites, raw_rule_columns, render, suite_file
+from sales_insights.quality.validate import (
     ERROR,
     FAILED,
     PASSED,
@@ -69,7 +69,7 @@ def test_committed_suite_files_are_the_definitions():
     assert sorted(p.name for p in directory.glob("*.json")) == sorted(f"{s.name}.json" for s in suites)
     for suite in suites:
         assert suite_file(PROJECT_DIR, suite.name).read_text(encoding="utf-8") == render(suite), (
-            f"{suite.name}: run `python -m sales_insights.suites` to rewrite gx/expectations"
+            f"{suite.name}: run `python -m sales_insights.quality.suites` to rewrite gx/expectations"
         )
 
 

@@ -15,12 +15,12 @@ from click.testing import CliRunner
 from scipy import stats
 
 from conftest import build_generated_store
-from sales_insights import experiments as ex
-from sales_insights.catalog import LEAKY_DEVICE, LEAKY_LANDING_PAGE, PAIR_ADDON, PAIR_ANCHOR
+from sales_insights.analytics import experiments as ex
+from sales_insights.analytics.model_io import ordered_df
 from sales_insights.cli import main
-from sales_insights.generate import GeneratorConfig
-from sales_insights.relations import ordered_df
-from sales_insights.shortlist import format_shortlist
+from sales_insights.devtools.generate import GeneratorConfig
+from sales_insights.devtools.mock_catalog import LEAKY_DEVICE, LEAKY_LANDING_PAGE, PAIR_ADDON, PAIR_ANCHOR
+from sales_insights.outputs.shortlist import format_shortlist
 
 # --------------------------------------------------------------------------------------------------
 # statistics

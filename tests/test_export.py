@@ -17,11 +17,11 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from sales_insights import export as export_module
 from sales_insights.cli import main
 from sales_insights.config import load_project_config
 from sales_insights.errors import SalesInsightsError
-from sales_insights.export import ExportFailed, export_marts, latest_run, verify_run
+from sales_insights.outputs import export as export_module
+from sales_insights.outputs.export import ExportFailed, export_marts, latest_run, verify_run
 
 MARTS = ["fct_a", "fct_b"]
 
@@ -133,7 +133,7 @@ def test_a_second_export_of_the_same_directory_is_refused_while_one_runs(tmp_pat
     # another process holds the lock, as a scheduled export still running would
     holder = subprocess.Popen(
         [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from sales_insights.export import export_lock\n"
+         "import sys, time; from pathlib import Path; from sales_insights.outputs.export import export_lock\n"
          "with export_lock(Path(sys.argv[1])):\n print('locked', flush=True); time.sleep(30)",
          str(tmp_path / "out")], stdout=subprocess.PIPE, text=True)
     try:

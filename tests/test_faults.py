@@ -20,20 +20,20 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import PROJECT_DIR
-from sales_insights import build as build_module
-from sales_insights import faults
-from sales_insights.build import dbt_artefacts_dir, project_fingerprint, read_build_attempt
 from sales_insights.cli import main
-from sales_insights.load import LoadReport
-from sales_insights.processes import stop_child
+from sales_insights.pipeline import build as build_module
+from sales_insights.pipeline import faults
+from sales_insights.pipeline.build import dbt_artefacts_dir, project_fingerprint, read_build_attempt
+from sales_insights.pipeline.load import LoadReport
+from sales_insights.pipeline.processes import stop_child
 
 # The CLI as `sales-insights` runs it, but with the stub in place of the dbt beside the interpreter.
 CLI = """
 import sys
-import sales_insights.build
-sales_insights.build.dbt_executable = lambda: sys.argv[1]
+import sales_insights.pipeline.build
+sales_insights.pipeline.build.dbt_executable = lambda: sys.argv[1]
 from sales_insights.cli import main
-from sales_insights.load import LoadReport
+from sales_insights.pipeline.load import LoadReport
 main(sys.argv[2:], prog_name="sales-insights")
 """
 

@@ -8,7 +8,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from sales_insights import clv_models, forecast
+from sales_insights.analytics import clv_tables as clv_models
+from sales_insights.analytics import forecast
 
 CDNOW = Path(__file__).parent / "data" / "cdnow"
 

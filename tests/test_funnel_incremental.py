@@ -7,9 +7,9 @@ import shutil
 import duckdb
 import pytest
 
-from sales_insights.build import build, dbt_artefacts_dir
-from sales_insights.generate import GeneratorConfig, generate
-from sales_insights.sources import DataSource
+from sales_insights.devtools.generate import GeneratorConfig, generate
+from sales_insights.pipeline.build import build, dbt_artefacts_dir
+from sales_insights.pipeline.data_source import DataSource
 
 pytestmark = pytest.mark.dbt
 

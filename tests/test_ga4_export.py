@@ -12,13 +12,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sales_insights.build import build
 from sales_insights.config import load_settings
+from sales_insights.devtools.ga4_export_writer import write_export
+from sales_insights.devtools.generate import GeneratorConfig, generate, read_generated_config
 from sales_insights.errors import SalesInsightsError
-from sales_insights.generate import GeneratorConfig, generate, read_generated_config
-from sales_insights.generate_ga4_export import write_export
-from sales_insights.load import load_data_dir
-from sales_insights.sources import DataSource
+from sales_insights.pipeline.build import build
+from sales_insights.pipeline.data_source import DataSource
+from sales_insights.pipeline.load import load_data_dir
 
 pytestmark = pytest.mark.dbt
 
@@ -479,7 +479,7 @@ def test_the_generator_writes_the_export_layout(tmp_path):
 
 
 def test_the_report_says_which_step_the_store_does_not_send(handmade_export, tmp_path):
-    from sales_insights.report import write_report
+    from sales_insights.outputs.report import write_report
 
     result, _, _ = handmade_export
     write_report(result.warehouse, tmp_path / "report.html")

@@ -10,10 +10,10 @@ from datetime import date
 import duckdb
 import pytest
 
-from sales_insights import catalog
-from sales_insights.contract import TABLES
-from sales_insights.generate import GeneratorConfig, generate
-from sales_insights.validate import lost_rows
+from sales_insights.devtools import mock_catalog as catalog
+from sales_insights.devtools.generate import GeneratorConfig, generate
+from sales_insights.quality.raw_contract import TABLES
+from sales_insights.quality.validate import lost_rows
 
 
 def _digest(directory) -> dict[str, str]:
@@ -202,7 +202,7 @@ def test_checkout_before_cart_and_purchase_without_checkout_occur(con):
 
 def test_committed_seeds_are_what_the_generator_makes_from_their_settings(tmp_path):
     from conftest import PROJECT_DIR
-    from sales_insights.generate import read_generated_config
+    from sales_insights.devtools.generate import read_generated_config
 
     seeds = PROJECT_DIR / "seeds" / "mock"
     settings = read_generated_config(seeds)

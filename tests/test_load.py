@@ -7,9 +7,9 @@ import shutil
 import duckdb
 import pytest
 
-from sales_insights.contract import TABLES, TABLES_BY_NAME
 from sales_insights.errors import SalesInsightsError
-from sales_insights.load import load_data_dir, read_header
+from sales_insights.pipeline.load import load_data_dir, read_header
+from sales_insights.quality.raw_contract import TABLES, TABLES_BY_NAME
 
 
 @pytest.fixture
@@ -219,7 +219,7 @@ def test_a_malformed_appended_line_is_named_by_its_line_in_the_file_and_nothing_
 
 
 def test_a_file_that_changes_while_it_is_loaded_is_refused_and_its_state_not_kept(data_dir, tmp_path, monkeypatch):
-    from sales_insights import load
+    from sales_insights.pipeline import load
 
     seen = []
     real_stat = load._stat
@@ -302,7 +302,7 @@ def test_a_schema_name_with_quotes_and_sql_is_an_identifier(data_dir):
 @pytest.mark.parametrize("ga4_format", ["csv", "export", "export-json"])
 def test_a_store_generated_and_loaded_under_a_path_with_quotes_and_sql(tmp_path, ga4_format):
     """The generator's COPYs, the GA4 export writer and readers, and the CSV loader take the path as a path."""
-    from sales_insights.generate import GeneratorConfig, generate
+    from sales_insights.devtools.generate import GeneratorConfig, generate
 
     data = tmp_path / "it's \"ours\"; x'); drop table raw.raw_shopify_orders; --" / "data"
     generated = generate(data, GeneratorConfig(seed=1, users=60, days=5, ga4_format=ga4_format))

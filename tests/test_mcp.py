@@ -23,8 +23,8 @@ from click.testing import CliRunner
 from conftest import PROJECT_DIR
 from sales_insights.cli import main
 from sales_insights.config import load_settings
-from sales_insights.extract import GA4_REPORT_COLUMNS, SHOPIFY_DATED, SHOPIFY_SNAPSHOT, run_extract
-from sales_insights.mcp_client import (
+from sales_insights.connectors.extract import GA4_REPORT_COLUMNS, SHOPIFY_DATED, SHOPIFY_SNAPSHOT, run_extract
+from sales_insights.connectors.mcp_client import (
     McpAuthError,
     McpSchemaError,
     McpToolError,
@@ -248,7 +248,7 @@ def test_refused_credentials_fail_at_once_naming_the_server(mcp_env, tmp_path, m
 
 
 def test_error_numbers_inside_a_message_do_not_decide_its_kind(mcp_env):
-    from sales_insights.mcp_client import _AUTH, _TRANSIENT, _message
+    from sales_insights.connectors.mcp_client import _AUTH, _TRANSIENT, _message
 
     assert _AUTH.search(_message("Error executing tool get_orders: 401 UNAUTHENTICATED: bad credentials"))
     assert _AUTH.search("HTTP 403 Forbidden") and _TRANSIENT.search("status: 503")
@@ -376,7 +376,7 @@ def test_current_keeps_an_order_found_in_two_days_once(mcp_env):
             writer = csv.DictWriter(handle, fieldnames=list((rows or moved)[0]) if rows or moved else ["id"])
             writer.writeheader()
             writer.writerows(rows + moved)
-    from sales_insights.extract import assemble_current
+    from sales_insights.connectors.extract import assemble_current
 
     current = assemble_current(mcp_env.extract_dir)
     ids = [o["id"] for o in _rows(current / "raw_shopify_orders.csv")]

@@ -8,8 +8,8 @@ import subprocess
 import pytest
 
 from conftest import PROJECT_DIR
-from sales_insights.build import dbt_command
 from sales_insights.config import load_settings
+from sales_insights.pipeline.build import dbt_command
 
 _Q = r"(?:\w+\.)?"  # an optional table qualifier
 # What each metric macro replaces, in the forms it has been written in: a model that writes one of these

@@ -9,10 +9,10 @@ import re
 import duckdb
 import pytest
 
-from sales_insights import load
-from sales_insights.contract import TABLES_BY_NAME
 from sales_insights.errors import SalesInsightsError
-from sales_insights.load import load_table
+from sales_insights.pipeline import load
+from sales_insights.pipeline.load import load_table
+from sales_insights.quality.raw_contract import TABLES_BY_NAME
 
 PRODUCTS = TABLES_BY_NAME["raw_shopify_products"]
 HEADER = b"id,title,product_type,vendor,status,created_at\n"

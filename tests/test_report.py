@@ -16,10 +16,10 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import PROJECT_DIR
-from sales_insights.catalog import LEAKY_LANDING_PAGE
 from sales_insights.cli import main
+from sales_insights.devtools.mock_catalog import LEAKY_LANDING_PAGE
 from sales_insights.errors import SalesInsightsError
-from sales_insights.report import REPORT_MARTS, format_change, format_p, format_value, write_report
+from sales_insights.outputs.report import REPORT_MARTS, format_change, format_p, format_value, write_report
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Screenshots of the rendered pages are kept here (CI keeps the folder as the test's artefact).

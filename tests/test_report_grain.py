@@ -17,15 +17,15 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import PROJECT_DIR, build_generated_store
-from sales_insights.build import build
 from sales_insights.cli import main
 from sales_insights.config import load_project_config, load_settings
-from sales_insights.extract import run_extract
-from sales_insights.generate import GeneratorConfig
-from sales_insights.load import ga4_grain
-from sales_insights.mcp_client import RetryPolicy
-from sales_insights.slo import NOT_APPLICABLE, evaluate
-from sales_insights.sources import DataSource
+from sales_insights.connectors.extract import run_extract
+from sales_insights.connectors.mcp_client import RetryPolicy
+from sales_insights.devtools.generate import GeneratorConfig
+from sales_insights.pipeline.build import build
+from sales_insights.pipeline.data_source import DataSource
+from sales_insights.pipeline.load import ga4_grain
+from sales_insights.quality.slo import NOT_APPLICABLE, evaluate
 from test_mcp import SERVER, record_shopify
 
 SHOPIFY = ("raw_shopify_orders", "raw_shopify_order_lines", "raw_shopify_refunds", "raw_shopify_customers",

@@ -14,13 +14,13 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import PROJECT_DIR
-from sales_insights import build as build_module
-from sales_insights.build import BuildAttempt, build, read_build_attempt, write_build_attempt
 from sales_insights.cli import main
 from sales_insights.config import SloConfig, load_project_config
 from sales_insights.errors import SalesInsightsError
-from sales_insights.slo import PENDING, evaluate, format_results
-from sales_insights.sources import DataSource
+from sales_insights.pipeline import build as build_module
+from sales_insights.pipeline.build import BuildAttempt, build, read_build_attempt, write_build_attempt
+from sales_insights.pipeline.data_source import DataSource
+from sales_insights.quality.slo import PENDING, evaluate, format_results
 
 NOW = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 CONFIG = SloConfig(ga4_max_age_hours=36, shopify_max_age_hours=36, build_max_minutes=30,

@@ -1,4 +1,4 @@
-"""The same dbt project on Apache Spark: the comparison of two builds (sales_insights.parity), the Python-model
+"""The same dbt project on Apache Spark: the comparison of two builds (sales_insights.devtools.parity), the Python-model
 runner for dbt-spark's session method, and the parity test itself: the committed mock seeds built by
 `dbt build --target spark` give every mart of the DuckDB build, row for row."""
 
@@ -16,10 +16,10 @@ from types import SimpleNamespace
 import duckdb
 import pytest
 
-from sales_insights.build import build
-from sales_insights.generate import GeneratorConfig, generate
-from sales_insights.parity import DEFAULT_TOLERANCE, compare_builds, format_parity
-from sales_insights.sources import DataSource
+from sales_insights.devtools.generate import GeneratorConfig, generate
+from sales_insights.devtools.parity import DEFAULT_TOLERANCE, compare_builds, format_parity
+from sales_insights.pipeline.build import build
+from sales_insights.pipeline.data_source import DataSource
 from sales_insights.sql import sql_identifier
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -183,7 +183,7 @@ def test_session_method_runs_python_models_in_the_session():
         pytest.skip(_spark_unavailable())
     from dbt.adapters.spark.impl import SparkAdapter
 
-    from sales_insights.spark import SessionPythonJobHelper, install_session_python_models
+    from sales_insights.devtools.spark import SessionPythonJobHelper, install_session_python_models
 
     install_session_python_models()
     install_session_python_models()  # idempotent

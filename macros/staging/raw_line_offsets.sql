@@ -1,6 +1,6 @@
 {#- True when the build can name a raw row by the physical line of its file rather than by its record
     line (source_line_number: the n-th record is line n + 1), which differ after a quoted field holding a
-    line break or a blank line. The loader (scripts/sales_insights/raw_lines.py) keeps, for the files
+    line break or a blank line. The loader (scripts/sales_insights/pipeline/raw_lines.py) keeps, for the files
     where they differ, the ranges of record lines that start further down in the source
     loader.raw_line_offsets (meta.raw_line_offsets), which stg_rejected_rows joins; `sales-insights dbt
     --data-dir` writes it to Spark beside the raw tables. Not for the mock seeds, whose rows the loader

@@ -1,7 +1,7 @@
 """Per customer repeat purchases predicted for the holdout by the calibration fit, against the actual."""
 
-from sales_insights.clv_models import predict_holdout, read_model_inputs
-from sales_insights.relations import model_output, ordered_df
+from sales_insights.analytics.clv_tables import predict_holdout, read_model_inputs
+from sales_insights.analytics.model_io import model_output, ordered_df
 
 
 def model(dbt, session):

@@ -1,8 +1,8 @@
 """BG/NBD and Gamma-Gamma fitted by maximum likelihood on the customers' valid order days, on the full
-history and on the calibration period before the holdout (see sales_insights.clv_models)."""
+history and on the calibration period before the holdout (see sales_insights.analytics.clv_tables)."""
 
-from sales_insights.clv_models import fit_parameters, read_model_inputs
-from sales_insights.relations import model_output
+from sales_insights.analytics.clv_tables import fit_parameters, read_model_inputs
+from sales_insights.analytics.model_io import model_output
 
 
 def model(dbt, session):

@@ -1,7 +1,7 @@
 """Per customer predictions from the full-history fit of int_clv_parameters (no refitting)."""
 
-from sales_insights.clv_models import predict_customers, read_model_inputs
-from sales_insights.relations import model_output, ordered_df
+from sales_insights.analytics.clv_tables import predict_customers, read_model_inputs
+from sales_insights.analytics.model_io import model_output, ordered_df
 
 
 def model(dbt, session):

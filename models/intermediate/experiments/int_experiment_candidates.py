@@ -1,7 +1,7 @@
-"""Experiment candidates with their statistical evidence, impact and sizing (sales_insights.experiments)."""
+"""Experiment candidates with their statistical evidence, impact and sizing (sales_insights.analytics.experiments)."""
 
-from sales_insights.experiments import ExperimentSettings, candidates
-from sales_insights.relations import model_output, ordered_df
+from sales_insights.analytics.experiments import ExperimentSettings, candidates
+from sales_insights.analytics.model_io import model_output, ordered_df
 
 
 def model(dbt, session):

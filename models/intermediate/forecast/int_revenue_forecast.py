@@ -1,8 +1,8 @@
 """Monthly net revenue: backtest from the last complete months and forecast ahead, with an empirical
-interval (see sales_insights.forecast for the method)."""
+interval (see sales_insights.analytics.forecast for the method)."""
 
-from sales_insights.forecast import ForecastSettings, forecast_tables
-from sales_insights.relations import duckdb_relation, model_output, ordered_df
+from sales_insights.analytics.forecast import ForecastSettings, forecast_tables
+from sales_insights.analytics.model_io import duckdb_relation, model_output, ordered_df
 
 
 def model(dbt, session):

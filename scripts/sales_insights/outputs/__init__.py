@@ -1,0 +1,1 @@
+"""What the marts become for people: CSV exports, the HTML report, the shortlist, SQL access."""
