@@ -13,6 +13,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import click
 import duckdb
 import pytest
 from click.testing import CliRunner
@@ -393,17 +394,17 @@ def test_the_readme_schedules_commands_the_cli_accepts():
 
 
 def test_progress_is_shown_at_a_terminal_and_quiet_when_piped_or_in_ci(monkeypatch, capsys):
-    from sales_insights import cli
+    from sales_insights.cli import output
 
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    cli._progress("dbt build (full)")
+    output.progress("dbt build (full)")
     assert capsys.readouterr().err == "dbt build (full)\n"
     monkeypatch.setenv("CI", "true")
-    cli._progress("dbt build (full)")
+    output.progress("dbt build (full)")
     monkeypatch.delenv("CI")
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
-    cli._progress("dbt build (full)")
+    output.progress("dbt build (full)")
     assert capsys.readouterr().err == ""
 
 
@@ -517,3 +518,40 @@ def test_run_with_another_warehouse_exports_and_reports_beside_it(tmp_path, monk
     monkeypatch.setenv("SALES_INSIGHTS_EXPORT_DIR", str(tmp_path / "out"))
     pipeline.run_main(load_settings(), data, shop)
     assert written == {"export": tmp_path / "out", "report": tmp_path / "out" / "report.html"}
+
+
+# The arguments each command needs to get as far as reading its settings.
+_ARGUMENTS = {"generate": ["--out", "{tmp}/mock"], "extract": ["--since", "2025-06-01"], "sql": ["select 1"]}
+
+
+def test_every_command_turns_a_bad_setting_into_one_line_and_no_traceback(tmp_path):
+    """A user's mistake in the environment (USE_MOCK_DATA=maybe) ends each command with an `error:` line
+    naming the variable and exit code 1, never a traceback; a command that reads no setting runs as usual."""
+    runner = CliRunner(env={"USE_MOCK_DATA": "maybe", "SALES_INSIGHTS_WAREHOUSE": str(tmp_path / "w.duckdb")})
+    reads_no_setting = {"generate"}
+    assert set(_ARGUMENTS) <= set(main.commands)
+    for name in sorted(main.commands):
+        args = [a.format(tmp=tmp_path) for a in _ARGUMENTS.get(name, [])]
+        result = runner.invoke(main, [name, *args])
+        assert result.exception is None or isinstance(result.exception, SystemExit), (name, result.exception)
+        assert "Traceback" not in result.output, (name, result.output)
+        if name in reads_no_setting:
+            assert result.exit_code == 0, (name, result.output)
+        else:
+            assert result.exit_code == 1 and "error: " in result.output and "USE_MOCK_DATA" in result.output, (
+                name, result.output)
+
+
+def test_each_shared_option_is_declared_once():
+    """--warehouse, --data-dir, --export-dir, --quiet, --full-refresh, --json and --now mean one thing in
+    every command: the same declaration (cli/options.py), the same help. (`dbt`'s --data-dir is its own: a
+    directory to load into a Spark target.)"""
+    helps: dict[str, set[str]] = {}
+    for name, command in main.commands.items():
+        for param in command.params:
+            if name != "dbt" and isinstance(param, click.Option) and param.opts[0] in (
+                    "--data-dir", "--export-dir", "--quiet", "--full-refresh", "--json", "--now"):
+                helps.setdefault(param.opts[0], set()).add(param.help)
+    assert set(helps) == {"--data-dir", "--export-dir", "--quiet", "--full-refresh", "--json", "--now"}
+    assert all(len(texts) == 1 for texts in helps.values()), helps
+
