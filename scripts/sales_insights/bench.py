@@ -38,7 +38,7 @@ import duckdb
 
 from .build import dbt_artefacts_dir, dbt_command, read_build_info
 from .config import Settings, duckdb_memory_limit
-from .contract import TABLES
+from .contract import GENERATOR_FILE, TABLES
 from .errors import SalesInsightsError
 from .files import write_text_atomically
 from .load import load_data_dir, read_header
@@ -165,6 +165,10 @@ def split_last_day(full_dir: Path, before_dir: Path, after_dir: Path) -> str:
         con.close()
         scratch.unlink(missing_ok=True)
         shutil.rmtree(before_dir.parent / ".split.tmp", ignore_errors=True)
+    # The generator's record goes with its rows: the contract gate allows the rows it broke on purpose (in
+    # before_dir, at most as many: one may be on the last day).
+    for d in (before_dir, after_dir):
+        shutil.copy(full_dir / GENERATOR_FILE, d)
     return last_iso
 
 
