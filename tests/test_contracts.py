@@ -248,6 +248,8 @@ def test_row_rules_mostly_is_the_share_however_small_the_table():
     assert row_rules_mostly(8, contracts, planted=2) == pytest.approx(0.75)  # but the two broken on purpose
     assert row_rules_mostly(0, contracts) == 1.0
     assert row_rules_mostly(100, ContractsConfig(0.0)) == 1.0
+    # GE's own division, so that exactly the tolerated rows pass: 1 - 1/7 would be above 6/7
+    assert row_rules_mostly(7, contracts, planted=1) == 6 / 7 < 1 - 1 / 7
 
 
 def test_a_table_may_lose_a_share_of_its_rows_rounded_down():

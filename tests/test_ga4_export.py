@@ -31,10 +31,12 @@ def _build(data_dir: Path, warehouse: Path):
 
 
 def _as_export(csv_store: Path, out: Path, fmt: str, shard_rows: int = 0) -> Path:
-    """A copy of a generated store whose GA4 events are export files instead of raw_ga4_events.csv."""
+    """A copy of a generated store whose GA4 events are export files instead of raw_ga4_events.csv (with the
+    generator's record of the rows it broke on purpose, which the contract gate allows)."""
     out.mkdir(parents=True)
     for name in SHOPIFY:
         shutil.copy(csv_store / f"{name}.csv", out)
+    shutil.copy(csv_store / "generator.json", out)
     write_export(csv_store / "raw_ga4_events.csv", out / "ga4_export", fmt, shard_rows)
     return out
 

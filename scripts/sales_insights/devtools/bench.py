@@ -41,7 +41,7 @@ from sales_insights.errors import SalesInsightsError
 from sales_insights.outputs.atomic_files import write_text_atomically
 from sales_insights.pipeline.build import dbt_artefacts_dir, dbt_command, read_build_info
 from sales_insights.pipeline.load import load_data_dir, read_header
-from sales_insights.quality.raw_contract import TABLES
+from sales_insights.quality.raw_contract import GENERATOR_FILE, TABLES
 from sales_insights.sql import sql_identifier, sql_string
 
 # GA4 events per simulated visitor with the generator's defaults (1,449,000 events from 100,000
@@ -165,6 +165,10 @@ def split_last_day(full_dir: Path, before_dir: Path, after_dir: Path) -> str:
         con.close()
         scratch.unlink(missing_ok=True)
         shutil.rmtree(before_dir.parent / ".split.tmp", ignore_errors=True)
+    # The generator's record goes with its rows: the contract gate allows the rows it broke on purpose (in
+    # before_dir, at most as many: one may be on the last day).
+    for d in (before_dir, after_dir):
+        shutil.copy(full_dir / GENERATOR_FILE, d)
     return last_iso
 
 
