@@ -837,8 +837,9 @@ def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> Gene
         write_export(out / "raw_ga4_events.csv", out / EXPORT_DIR, fmt, shard_rows=JSON_SHARD_ROWS)
         (out / "raw_ga4_events.csv").unlink()
 
+    losses = {t.name: planted.get(t.name, 0) for t in TABLES}
     (out / GENERATOR_FILE).write_text(
         json.dumps({"generator": config_as_dict(cfg), "row_counts": {t.name: counts[t.name] for t in TABLES},
-                    PLANTED_LOSSES: {t.name: planted.get(t.name, 0) for t in TABLES}}, indent=2) + "\n"
+                    PLANTED_LOSSES: losses}, indent=2) + "\n"
     )
-    return GenerationResult(out, counts, cfg, {t.name: planted.get(t.name, 0) for t in TABLES})
+    return GenerationResult(out, counts, cfg, losses)

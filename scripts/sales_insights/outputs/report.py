@@ -462,7 +462,10 @@ REJECT_REASONS_SHOWN = 10
 def _rejects(page: _Page, data_source: str) -> _Section:
     """Per raw table, the rows staging kept aside and what they cost; then the commonest reasons."""
     raw_schema = None if data_source == "unknown" else raw_schema_of(data_source)
-    tables = rejects_by_table(page.con, raw_schema)
+    try:
+        tables = rejects_by_table(page.con, raw_schema)
+    except duckdb.CatalogException:  # a warehouse dbt built only in part
+        return _Section("rejects", "Rejected raw rows", _note("This warehouse has no staging.stg_rejected_rows."))
     if not tables:
         return _Section("rejects", "Rejected raw rows", _note("Staging rejected no raw row of this build."))
     rows = "".join(
