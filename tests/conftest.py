@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import fcntl
 import os
@@ -14,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sales_insights.config import load_settings
+from sales_insights.config import SHARE_ENV, load_settings
 from sales_insights.devtools.generate import GeneratorConfig, generate
 from sales_insights.pipeline.build import build
 from sales_insights.pipeline.data_source import DataSource
@@ -56,6 +57,21 @@ def built_once(tmp_path_factory, name: str, make: Callable[[Path], None]) -> Pat
             make(root)
             (root / ".complete").touch()
     return root
+
+
+@contextlib.contextmanager
+def bad_row_share(share: str):
+    """SALES_INSIGHTS_MAX_BAD_ROW_SHARE for the builds inside, where monkeypatch cannot reach (module-scoped
+    fixtures): a hand-made store that breaks rows on purpose loses more of its few rows than the default 1%."""
+    before = os.environ.get(SHARE_ENV)
+    os.environ[SHARE_ENV] = share
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[SHARE_ENV]
+        else:
+            os.environ[SHARE_ENV] = before
 
 
 def write_table(data_dir: Path, table: str, rows: list[dict], columns: list[str] | None = None) -> Path:

@@ -53,7 +53,8 @@ record = artefacts / "last_build.json"
 Path(os.environ["STUB_DBT_RECORD"]).write_text(record.read_text() if record.exists() else "")
 con = duckdb.connect(os.environ["SALES_INSIGHTS_DBT_WAREHOUSE"])
 con.execute("create schema if not exists staging")
-con.execute("create or replace table staging.stg_rejected_rows (source_table varchar)")
+con.execute("create or replace table staging.stg_rejected_rows (source_table varchar, column_name varchar, "
+            "reason varchar, rejected_value varchar, record_key varchar)")
 con.execute("checkpoint")
 Path(os.environ["STUB_DBT_PID"]).write_text(str(os.getpid()))
 print("stub dbt running", flush=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import bad_row_share
 from sales_insights.config import load_settings
 from sales_insights.devtools.ga4_export_writer import write_export
 from sales_insights.devtools.generate import GeneratorConfig, generate, read_generated_config
@@ -213,7 +214,8 @@ def handmade_export(tmp_path_factory, clean_generated):
         _hit("u6", 606, "page_view", 86_400, event_date="20250702",
              params=[("page_location", f"{page}/"), ("source", "facebook"), ("medium", "cpc")]),
     ])
-    result = _build(data, data.parent / "warehouse.duckdb")
+    with bad_row_share("0.5"):  # the six sessions hold rows broken on purpose
+        result = _build(data, data.parent / "warehouse.duckdb")
     con = duckdb.connect(str(result.warehouse), read_only=True)
     yield result, con, order_id
     con.close()

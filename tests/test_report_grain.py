@@ -59,6 +59,8 @@ def _report_grain_dir(shopify_dir: Path, event_warehouse: Path, out: Path, bad_r
     out.mkdir(parents=True)
     for table in SHOPIFY:
         shutil.copyfile(shopify_dir / f"{table}.csv", out / f"{table}.csv")
+    # the generator's record of the Shopify rows it broke on purpose, which the contract gate allows
+    shutil.copyfile(shopify_dir / "generator.json", out / "generator.json")
     report_from_sessions(event_warehouse, out / "ga4_funnel_report.csv")
     with (out / "ga4_funnel_report.csv").open("a") as handle:
         for row in bad_rows:
