@@ -47,7 +47,7 @@ def test_the_report_exposure_lists_the_marts_the_report_reads():
     exposure = next(e for e in exposures if e["name"] == "sales_insights_report")
     refs = [re.fullmatch(r"ref\('(\w+)'\)", d).group(1) for d in exposure["depends_on"]]
     assert refs == list(REPORT_MARTS)
-    source = (PROJECT_DIR / "scripts" / "sales_insights" / "report.py").read_text()
+    source = (PROJECT_DIR / "scripts" / "sales_insights" / "outputs" / "report.py").read_text()
     read = set(re.findall(r"marts\.(\w+)", source))
     assert read == set(REPORT_MARTS), read ^ set(REPORT_MARTS)
 

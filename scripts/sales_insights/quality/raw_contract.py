@@ -48,7 +48,7 @@ def _c(name: str, type_: str, nullable: bool = False, accepted: tuple[str, ...] 
 
 
 # The binding contract, in the repository (a copy of the one the team agreed on).
-CONTRACT_DOC = Path(__file__).resolve().parents[2] / "docs" / "RAW_CONTRACT.md"
+CONTRACT_DOC = Path(__file__).resolve().parents[3] / "docs" / "RAW_CONTRACT.md"
 
 # What a good value of each contract type is, in words (the contract suites and the seeds' docs say it).
 TYPE_WORDS = {
