@@ -55,8 +55,10 @@ FIGURES: list[tuple[str, str]] = [
         from marts.fct_clv_model_parameters as bg
         inner join marts.fct_clv_model_parameters as gg on gg.fit_name = bg.fit_name and gg.model = 'gamma_gamma'
         where bg.fit_name = 'full' and bg.model = 'bg_nbd'"""),
-    ("Mean p_alive {:.3f}, mean predicted 12-month CLV {:.2f} ({:,.0f} over all customers).",
-     "select avg(p_alive), avg(predicted_clv_12m), sum(predicted_clv_12m) from marts.fct_customer_clv"),
+    # Sums of fitted values are quoted to the hundred: the fits are reproducible to about 1e-6 (relative), a
+    # tenth of a unit at these sizes, which would flip a figure quoted to the unit now and then.
+    ("Mean p_alive {:.3f}, mean predicted 12-month CLV {:.2f} (about {:,.0f} over all customers).",
+     "select avg(p_alive), avg(predicted_clv_12m), round(sum(predicted_clv_12m), -2) from marts.fct_customer_clv"),
     ("{:,} customers): predicted {:.1f} repeat purchase days against {} actual ({:+.1%}), mean absolute error "
      "{:.2f} per customer; by calibration frequency 0: {:.1f} vs {}, 1: {:.1f} vs {}, 2: {:.1f} vs {}.", """
         select
@@ -80,8 +82,9 @@ FIGURES: list[tuple[str, str]] = [
             max(mean_absolute_percentage_error) filter (where horizon = '2'),
             max(mean_absolute_percentage_error) filter (where horizon = '3')
         from marts.fct_revenue_forecast_accuracy"""),
-    ("the {:%B %Y} forecast is {:,.0f} ({:,.0f} to {:,.0f})", """
-        select forecast_month, forecast_net_revenue, lower_net_revenue, upper_net_revenue
+    ("the {:%B %Y} forecast is about {:,.0f} ({:,.0f} to {:,.0f})", """
+        select forecast_month, round(forecast_net_revenue, -2), round(lower_net_revenue, -2),
+            round(upper_net_revenue, -2)
         from marts.fct_revenue_forecast_monthly
         where horizon_months = 1"""),
     ("the three planted opportunities rank {} (mobile purchase step: {:.1%} of mobile checkouts complete against "

