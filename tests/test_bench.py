@@ -68,7 +68,7 @@ def test_bench_runs_end_to_end_and_its_floor_matches_dbt(isolated_env, tmp_path)
     raw_con = duckdb.connect(str(floor / "raw" / "w.duckdb"), read_only=True)
     try:
         query = ("select table_schema, table_name from information_schema.tables "
-                 "where table_schema in ('staging', 'intermediate', 'marts') order by 1, 2")
+                 "where table_schema in ('staging', 'intermediate', 'calculations', 'marts') order by 1, 2")
         relations = dbt_con.execute(query).fetchall()
         assert len(relations) > 40
         assert raw_con.execute(query).fetchall() == relations

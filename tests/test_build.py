@@ -424,8 +424,10 @@ def test_dbt_source_freshness_is_configured_for_the_raw_tables(tmp_path, isolate
     assert proc.returncode == 1, proc.stdout[-3000:]
     sources = json.loads((dbt_artefacts_dir(built.warehouse) / "target" / "sources.json").read_text())
     results = {r["unique_id"].split(".")[-1]: r for r in sources["results"]}
-    assert set(results) == {"raw_ga4_events", "raw_shopify_orders"}
-    assert all(r["status"] == "error" for r in results.values())
+    # orders and events fail after 36 hours; refunds, accounts and products only warn (a quiet store)
+    assert {name: r["status"] for name, r in results.items()} == {
+        "raw_ga4_events": "error", "raw_shopify_orders": "error",
+        "raw_shopify_refunds": "warn", "raw_shopify_customers": "warn", "raw_shopify_products": "warn"}
     # the newest event (+90 s after 2025-06-01T12:00Z; the one whose timestamp is not a number is ignored)
     assert results["raw_ga4_events"]["max_loaded_at"].startswith("2025-06-01T12:01:30")
     # the newest order as it arrived (line 3: staging rejects it for its missing offset, but it came in)

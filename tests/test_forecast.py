@@ -104,8 +104,8 @@ def test_a_store_without_a_valid_order_gives_an_empty_table_the_marts_can_read()
     table = forecast.forecast_tables(orders, forecast.ForecastSettings())
     assert table.empty and list(table.columns) == list(forecast.TABLE_COLUMNS)
     with duckdb.connect() as con:
-        con.register("int_revenue_forecast", table)
-        types = dict(con.execute("select column_name, column_type from (describe int_revenue_forecast)").fetchall())
+        con.register("calc_revenue_forecast", table)
+        types = dict(con.execute("select column_name, column_type from (describe calc_revenue_forecast)").fetchall())
         assert types["forecast_month"] == "DATE" and types["forecast_net_revenue"] == "DOUBLE"
         assert con.execute("select cast(forecast_month as date), cast(forecast_net_revenue as decimal(18, 2)) "
-                           "from int_revenue_forecast where kind = 'forecast'").fetchall() == []
+                           "from calc_revenue_forecast where kind = 'forecast'").fetchall() == []

@@ -70,7 +70,7 @@ def test_incremental_build_with_late_events_equals_full_refresh(tmp_path, isolat
     assert second.incremental
     assert "raw_ga4_events" not in second.load_report.appended_rows
     compiled = dbt_artefacts_dir(second.warehouse) / "target" / "compiled"
-    assert "session_key in (" not in next(compiled.rglob("int_sessions_sessionized.sql")).read_text()
+    assert "session_key in (" not in next(compiled.rglob("fct_sessions.sql")).read_text()
 
     refreshed = build(isolated_env, DataSource("directory", data_dir, "same data"),
                       warehouse=tmp_path / "refresh.duckdb", full_refresh=True)
@@ -135,7 +135,7 @@ def test_an_appended_day_builds_only_its_events_and_equals_a_full_refresh(tmp_pa
     assert second.load_report.appended_rows["raw_ga4_events"] == len(appended)
     first_new_line = len(rows) - len(held) + 2
     compiled = dbt_artefacts_dir(second.warehouse) / "target" / "compiled"
-    for model in ("base_ga4__events", "int_sessions_sessionized", "fct_sessions"):
+    for model in ("base_ga4__events", "fct_sessions"):
         # the model itself, not a unit test's fixture of the same name (compiled under the test's yml)
         code = next(p for p in compiled.rglob(f"{model}.sql") if p.parent.suffix != ".yml").read_text()
         assert f"source_line >= {first_new_line}" in code, f"{model} was not built from the new rows only"

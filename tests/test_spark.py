@@ -159,7 +159,7 @@ def _parse_config(target: str, tmp_path: Path, *extra: str) -> dict:
     )
     assert proc.returncode == 0, proc.stdout[-2000:]
     manifest = json.loads((tmp_path / target / "-".join(extra or ("default",)) / "manifest.json").read_text())
-    return manifest["nodes"]["model.sales_insights.int_sessions_sessionized"]["config"]
+    return manifest["nodes"]["model.sales_insights.fct_sessions"]["config"]
 
 
 def test_upsert_models_merge_where_the_table_format_can(tmp_path):

@@ -2,7 +2,7 @@
     line (source_line_number: the n-th record is line n + 1), which differ after a quoted field holding a
     line break or a blank line. The loader (scripts/sales_insights/pipeline/raw_lines.py) keeps, for the files
     where they differ, the ranges of record lines that start further down in the source
-    loader.raw_line_offsets (meta.raw_line_offsets), which stg_rejected_rows joins; `sales-insights dbt
+    loader.raw_line_offsets (meta.raw_line_offsets), which base_loader__raw_line_offsets reads; `sales-insights dbt
     --data-dir` writes it to Spark beside the raw tables. Not for the mock seeds, whose rows the loader
     did not write (a Spark build of the seeds, and a raw schema written by another tool, have no such
     table): their rows are named by their record line. -#}

@@ -5,7 +5,7 @@ with grains as (
     select
         (select count(*) from {{ ref('stg_ga4__events') }}) as events,
         (select count(*) from {{ ref('stg_ga4__funnel_report') }}) as report_rows,
-        (select count(*) from {{ ref('int_sessions_sessionized') }}) as sessions
+        (select count(*) from {{ ref('fct_sessions') }}) as sessions
 )
 
 select * from grains

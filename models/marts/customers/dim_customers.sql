@@ -9,7 +9,7 @@ orders as (
 ),
 
 order_days as (
-    select * from {{ ref('int_customer_order_days') }}
+    select * from {{ ref('calc_customer_order_days') }}
 ),
 
 sessions as (

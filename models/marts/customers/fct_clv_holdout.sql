@@ -1,5 +1,5 @@
 with holdout as (
-    select * from {{ ref('int_clv_holdout_predictions') }}
+    select * from {{ ref('calc_clv_holdout_predictions') }}
 ),
 
 final as (

@@ -1,5 +1,5 @@
 with parameters as (
-    select * from {{ ref('int_clv_parameters') }}
+    select * from {{ ref('calc_clv_parameters') }}
 ),
 
 final as (

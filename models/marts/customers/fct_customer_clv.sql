@@ -4,7 +4,7 @@ with customers as (
 ),
 
 predictions as (
-    select * from {{ ref('int_customer_clv_predictions') }}
+    select * from {{ ref('calc_customer_clv_predictions') }}
 ),
 
 final as (

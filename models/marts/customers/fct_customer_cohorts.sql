@@ -7,10 +7,14 @@ with customers as (
     where cohort_month is not null
 ),
 
-orders as (
+valid_orders as (
     select * from {{ ref('fct_orders') }}
     where is_valid
-        and customer_id is not null
+),
+
+orders as (
+    select * from valid_orders
+    where customer_id is not null
 ),
 
 cohort_sizes as (
@@ -25,8 +29,7 @@ bounds as (
     select
         cast({{ dbt.date_trunc('month', 'max(order_date)') }} as date) as last_month,
         max(order_date) as last_order_date
-    from {{ ref('fct_orders') }}
-    where is_valid
+    from valid_orders
 ),
 
 cohort_months as (

@@ -1,5 +1,5 @@
 with candidates as (
-    select * from {{ ref('int_experiment_candidates') }}
+    select * from {{ ref('calc_experiment_candidates') }}
 ),
 
 effort as (

@@ -10,9 +10,9 @@ history as (
     where
         order_date >= (
             select {{ dbt.dateadd('month', -1 * var('forecast_trend_months'), 'min(origin_month)') }}
-            from {{ ref('fct_revenue_forecast_monthly') }}
+            from monthly
         )
-        and order_date < (select min(origin_month) from {{ ref('fct_revenue_forecast_monthly') }})
+        and order_date < (select min(origin_month) from monthly)
 ),
 
 weekday_weights as (
@@ -25,9 +25,8 @@ weekday_weights as (
 
 days as (
     {{ date_spine(
-        '(select min(forecast_month) from ' ~ ref('fct_revenue_forecast_monthly') ~ ')',
-        '(select max(' ~ dbt.last_day('forecast_month', 'month') ~ ') from '
-            ~ ref('fct_revenue_forecast_monthly') ~ ')',
+        '(select min(forecast_month) from monthly)',
+        '(select max(' ~ dbt.last_day('forecast_month', 'month') ~ ') from monthly)',
     ) }}
 ),
 

@@ -1,5 +1,5 @@
 with forecast as (
-    select * from {{ ref('int_revenue_forecast') }}
+    select * from {{ ref('calc_revenue_forecast') }}
     where kind = 'forecast'
 ),
 

@@ -208,9 +208,9 @@ def predict_holdout(order_days, observation_end, parameters, settings: ClvSettin
     return holdout_table(calibration, fit_from_parameters(parameters, "calibration"), settings.holdout_days)
 
 
-def read_model_inputs(order_days, customers, config_get) -> tuple[pd.DataFrame, object, ClvSettings]:
-    """What every CLV dbt Python model reads, from its relations int_customer_order_days and
-    dim_customers (the models call dbt.ref themselves: dbt finds refs in the model file): the order
-    days, the observation end (the last valid order's date) and the settings from its config."""
-    observation_end = duckdb_relation(customers).aggregate("max(observation_end_date)").fetchall()[0][0]
+def read_model_inputs(order_days, config_get) -> tuple[pd.DataFrame, object, ClvSettings]:
+    """What every CLV dbt Python model reads, from its relation calc_customer_order_days (the models call
+    dbt.ref themselves: dbt finds refs in the model file): the order days, the observation end (the date of
+    the store's last valid order, on every row) and the settings from its config."""
+    observation_end = duckdb_relation(order_days).aggregate("max(observation_end_date)").fetchall()[0][0]
     return ordered_df(order_days), observation_end, ClvSettings.from_config(config_get)

@@ -356,7 +356,7 @@ def upsells(substitutes: pd.DataFrame, order_values: pd.DataFrame, settings: Exp
     type is bought instead of it (bought together less than chance: one-sided Fisher test), orders just
     under the free-shipping threshold (descriptive), and second orders larger than first ones (sign test)."""
     frames = []
-    if order_values.empty:  # no order facts (int_experiment_order_values has its one row otherwise)
+    if order_values.empty:  # no order facts (calc_experiment_order_values has its one row otherwise)
         return _no_candidates()
     values = {k: _num(v) for k, v in order_values.iloc[0].items()}
     period_days = max(values["period_days"], 1.0)

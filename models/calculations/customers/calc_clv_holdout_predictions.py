@@ -7,7 +7,7 @@ from sales_insights.analytics.model_io import model_output, ordered_df
 def model(dbt, session):
     dbt.config(materialized="table")
     order_days, observation_end, settings = read_model_inputs(
-        dbt.ref("int_customer_order_days"), dbt.ref("dim_customers"), dbt.config.get
+        dbt.ref("calc_customer_order_days"), dbt.config.get
     )
-    parameters = ordered_df(dbt.ref("int_clv_parameters"))
+    parameters = ordered_df(dbt.ref("calc_clv_parameters"))
     return model_output(predict_holdout(order_days, observation_end, parameters, settings), session)

@@ -2,8 +2,7 @@
     silently: for each raw table, raw rows = staged rows + rows here. A row is named by the line of its
     file it starts on: the base models number rows by record (the n-th record is line n + 1), which the
     loader's line offsets shift past the line breaks inside quoted fields and the blank lines before the
-    row (has_raw_line_offsets). -#}
--- depends_on: {{ source('loader', 'raw_line_offsets') }}
+    row (base_loader__raw_line_offsets, empty when there are none). -#}
 {%- set bases = [
     ('raw_ga4_events', 'base_ga4__events', 'event_key'),
     ('ga4_funnel_report', 'base_ga4__funnel_report', 'report_row_key'),
@@ -15,9 +14,12 @@
     ('raw_shopify_variants', 'base_shopify__variants', 'variant_id'),
 ] -%}
 {%- set export = var('ga4_layout', 'csv') == 'export' -%}
-{%- set line_offsets = has_raw_line_offsets() %}
 
-with rejected as (
+with line_offsets as (
+    select * from {{ ref('base_loader__raw_line_offsets') }}
+),
+
+rejected as (
     {%- for source_table, base, key in bases %}
     select
         '{{ source_table }}' as source_table,
@@ -44,11 +46,7 @@ with rejected as (
 located as (
     select
         rejected.source_table,
-        {%- if line_offsets %}
         rejected.record_line + coalesce(line_offsets.extra_lines, 0) as source_line,
-        {%- else %}
-        rejected.record_line as source_line,
-        {%- endif %}
         rejected.export_location,
         rejected.record_key,
         rejected.column_name,
@@ -56,12 +54,10 @@ located as (
         rejected.rejected_value,
         rejected.raw_record
     from rejected
-    {% if line_offsets %}
-    left join {{ source('loader', 'raw_line_offsets') }} as line_offsets
+    left join line_offsets
         on rejected.source_table = line_offsets.table_name
         and rejected.record_line between line_offsets.from_line and line_offsets.to_line
         and rejected.export_location is null
-    {%- endif %}
 ),
 
 final as (

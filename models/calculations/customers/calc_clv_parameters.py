@@ -8,6 +8,6 @@ from sales_insights.analytics.model_io import model_output
 def model(dbt, session):
     dbt.config(materialized="table")
     order_days, observation_end, settings = read_model_inputs(
-        dbt.ref("int_customer_order_days"), dbt.ref("dim_customers"), dbt.config.get
+        dbt.ref("calc_customer_order_days"), dbt.config.get
     )
     return model_output(fit_parameters(order_days, observation_end, settings), session)

@@ -1,15 +1,34 @@
 {#- Every ordered pair of products (A, B) bought together in at least var cross_sell_min_orders valid
     orders, with the counts a cross-sell test needs: orders with A, with B, with both, and all orders. -#}
 with valid_orders as (
-    select order_id from {{ ref('fct_orders') }}
+    select
+        order_id,
+        order_date
+    from {{ ref('fct_orders') }}
     where is_valid
+),
+
+order_lines as (
+    select
+        order_id,
+        product_id,
+        price
+    from {{ ref('stg_shopify__order_lines') }}
+),
+
+products as (
+    select
+        product_id,
+        product_title,
+        product_type
+    from {{ ref('stg_shopify__products') }}
 ),
 
 order_products as (
     select distinct
         lines.order_id,
         lines.product_id
-    from {{ ref('stg_shopify__order_lines') }} as lines
+    from order_lines as lines
     inner join valid_orders
         on lines.order_id = valid_orders.order_id
     where lines.product_id is not null
@@ -27,7 +46,7 @@ product_prices as (
     select
         product_id,
         {{ money_divide('sum(price)', 'count(price)') }} as average_unit_price
-    from {{ ref('stg_shopify__order_lines') }}
+    from order_lines
     group by product_id
 ),
 
@@ -48,8 +67,7 @@ period as (
     select
         count(*) as total_orders,
         {{ dbt.datediff('min(order_date)', 'max(order_date)', 'day') }} + 1 as period_days
-    from {{ ref('fct_orders') }}
-    where is_valid
+    from valid_orders
 ),
 
 final as (
@@ -71,9 +89,9 @@ final as (
         on pairs.product_a_id = a_orders.product_id
     inner join product_orders as b_orders
         on pairs.product_b_id = b_orders.product_id
-    left join {{ ref('stg_shopify__products') }} as product_a
+    left join products as product_a
         on pairs.product_a_id = product_a.product_id
-    left join {{ ref('stg_shopify__products') }} as product_b
+    left join products as product_b
         on pairs.product_b_id = product_b.product_id
     left join product_prices as product_b_prices
         on pairs.product_b_id = product_b_prices.product_id

@@ -2,15 +2,34 @@
     times the other: the cheaper and the dearer option. Counts include pairs never bought together,
     the sign of substitutes. -#}
 with valid_orders as (
-    select order_id from {{ ref('fct_orders') }}
+    select
+        order_id,
+        order_date
+    from {{ ref('fct_orders') }}
     where is_valid
+),
+
+order_lines as (
+    select
+        order_id,
+        product_id,
+        price
+    from {{ ref('stg_shopify__order_lines') }}
+),
+
+catalog as (
+    select
+        product_id,
+        product_title,
+        product_type
+    from {{ ref('stg_shopify__products') }}
 ),
 
 order_products as (
     select distinct
         lines.order_id,
         lines.product_id
-    from {{ ref('stg_shopify__order_lines') }} as lines
+    from order_lines as lines
     inner join valid_orders
         on lines.order_id = valid_orders.order_id
     where lines.product_id is not null
@@ -23,8 +42,8 @@ products as (
         products.product_type,
         {{ money_divide('sum(lines.price)', 'count(lines.price)') }} as average_unit_price,
         count(distinct order_products.order_id) as orders
-    from {{ ref('stg_shopify__products') }} as products
-    inner join {{ ref('stg_shopify__order_lines') }} as lines
+    from catalog as products
+    inner join order_lines as lines
         on products.product_id = lines.product_id
     inner join order_products
         on lines.order_id = order_products.order_id
@@ -48,8 +67,7 @@ period as (
     select
         count(*) as total_orders,
         {{ dbt.datediff('min(order_date)', 'max(order_date)', 'day') }} + 1 as period_days
-    from {{ ref('fct_orders') }}
-    where is_valid
+    from valid_orders
 ),
 
 final as (
