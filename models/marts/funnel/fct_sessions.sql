@@ -94,14 +94,20 @@ session_events as (
 ),
 
 -- When the closed funnel's add_to_cart step was reached: the first add_to_cart, or the session's start
--- when the store sends no add_to_cart.
+-- when the store sends no add_to_cart. The steps the store sends are joined here once and carried on:
+-- Spark's optimizer fails (an assertion in ReorderJoin) when the one-row tracked_steps is cross
+-- joined again further down.
 reached_add_to_cart as (
     select
         session_events.session_key,
         case
             when tracked_steps.add_to_cart then session_events.first_add_to_cart_us
             else session_events.session_start_us
-        end as reached_add_to_cart_us
+        end as reached_add_to_cart_us,
+        tracked_steps.add_to_cart as tracks_add_to_cart,
+        tracked_steps.begin_checkout as tracks_begin_checkout,
+        tracked_steps.purchase as tracks_purchase,
+        tracked_steps.closed_funnel_steps
     from session_events
     cross join tracked_steps
 ),
@@ -133,11 +139,14 @@ reached_begin_checkout as (
     select
         reached_add_to_cart.session_key,
         case
-            when tracked_steps.begin_checkout then first_begin_checkout.first_begin_checkout_us
+            when reached_add_to_cart.tracks_begin_checkout then first_begin_checkout.first_begin_checkout_us
             else reached_add_to_cart.reached_add_to_cart_us
-        end as reached_begin_checkout_us
+        end as reached_begin_checkout_us,
+        reached_add_to_cart.tracks_add_to_cart,
+        reached_add_to_cart.tracks_begin_checkout,
+        reached_add_to_cart.tracks_purchase,
+        reached_add_to_cart.closed_funnel_steps
     from reached_add_to_cart
-    cross join tracked_steps
     left join first_begin_checkout
         on reached_add_to_cart.session_key = first_begin_checkout.session_key
 ),
@@ -199,12 +208,15 @@ sessionized as (
         session_events.first_begin_checkout_us is not null as has_begin_checkout,
         session_events.first_purchase_us is not null as has_purchase,
         -- A step the store does not send is null (not measured), not false.
-        case when tracked_steps.add_to_cart then session_events.first_add_to_cart_us is not null end
+        case when reached_begin_checkout.tracks_add_to_cart then session_events.first_add_to_cart_us is not null end
             as reached_add_to_cart,
-        case when tracked_steps.begin_checkout then reached_begin_checkout.reached_begin_checkout_us is not null end
-            as reached_begin_checkout,
-        case when tracked_steps.purchase then reached_purchase.session_key is not null end as reached_purchase,
-        tracked_steps.closed_funnel_steps,
+        case
+            when reached_begin_checkout.tracks_begin_checkout
+                then reached_begin_checkout.reached_begin_checkout_us is not null
+        end as reached_begin_checkout,
+        case when reached_begin_checkout.tracks_purchase then reached_purchase.session_key is not null end
+            as reached_purchase,
+        reached_begin_checkout.closed_funnel_steps,
         coalesce(session_transactions.transactions, 0) as transactions,
         session_transactions.transaction_ids,
         cast(coalesce(session_transactions.ga4_purchase_revenue, 0) as {{ type_money() }}) as ga4_purchase_revenue
@@ -215,7 +227,6 @@ sessionized as (
         on session_events.first_page_view_line = first_page_view.source_line
     left join event_attributes as first_sourced
         on session_events.first_sourced_line = first_sourced.source_line
-    cross join tracked_steps
     inner join reached_begin_checkout
         on session_events.session_key = reached_begin_checkout.session_key
     left join reached_purchase
