@@ -23,7 +23,9 @@ from click.testing import CliRunner
 from conftest import PROJECT_DIR
 from sales_insights.cli import main
 from sales_insights.config import load_settings
-from sales_insights.connectors.extract import GA4_REPORT_COLUMNS, SHOPIFY_DATED, SHOPIFY_SNAPSHOT, run_extract
+from sales_insights.connectors.extract import run_extract
+from sales_insights.connectors.ga4_report import GA4_REPORT_COLUMNS
+from sales_insights.connectors.landing import SHOPIFY_DATED, SHOPIFY_SNAPSHOT
 from sales_insights.connectors.mcp_client import (
     McpAuthError,
     McpSchemaError,
@@ -376,7 +378,7 @@ def test_current_keeps_an_order_found_in_two_days_once(mcp_env):
             writer = csv.DictWriter(handle, fieldnames=list((rows or moved)[0]) if rows or moved else ["id"])
             writer.writeheader()
             writer.writerows(rows + moved)
-    from sales_insights.connectors.extract import assemble_current
+    from sales_insights.connectors.landing import assemble_current
 
     current = assemble_current(mcp_env.extract_dir)
     ids = [o["id"] for o in _rows(current / "raw_shopify_orders.csv")]

@@ -25,6 +25,8 @@ from sales_insights.config import mcp_server_variables, mcp_token_variable
 from sales_insights.errors import SalesInsightsError
 
 T = TypeVar("T")
+# A paging loop stops with an error beyond this many pages of one tool (a server whose paging never ends).
+MAX_PAGES = 100_000
 
 # What a tool error says when the call may work if tried again, and when the credentials were refused. MCP
 # servers pass on the wrapped API's error text: Google's and Shopify's start with the HTTP status or give

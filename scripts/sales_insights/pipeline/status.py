@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 
 from sales_insights.config import ProjectConfig, Settings
-from sales_insights.connectors.extract import day_folders
+from sales_insights.connectors.landing import day_folders
 from sales_insights.errors import SalesInsightsError
 from sales_insights.outputs.export import latest_run, read_manifest
 from sales_insights.pipeline.build import read_build_info, read_build_state, read_outside_cli_write
