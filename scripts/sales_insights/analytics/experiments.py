@@ -296,19 +296,31 @@ def funnel_steps(summary: pd.DataFrame, aov: float, settings: ExperimentSettings
         # A step no session reached the step before of: no rate to compare a group with (a site funnel
         # whose counts are not a funnel, such as upper bounds from reports).
         return _no_candidates()
+    rows = _worst_step_per_group(summary, site, steps, settings)
+    if rows.empty:  # no group converts below the rest of the site (or each breakdown has one group)
+        return _no_candidates()
     site_rate = {s: float(site.loc[s, "step_sessions"]) / float(site.loc[s, "previous_step_sessions"]) for s in steps}
     # The site's conversion from a step to purchase: the product of the rates of the steps after it.
     downstream = {s: float(np.prod([site_rate[later] for later in steps[i + 1:]])) for i, s in enumerate(steps)}
+    reached = rows["previous_step_sessions"].astype(float)
+    rows["impact"] = (reached / days * DAYS_PER_MONTH * (rows["rest_rate"] - rows["rate"])
+                      * rows["step"].map(downstream).astype(float) * aov)
+    return _finish(_funnel_step_frame(rows, settings), rows["rate"].to_numpy(), (reached / days).to_numpy(), settings)
+
+
+def _worst_step_per_group(summary: pd.DataFrame, site: pd.DataFrame, steps: list[str],
+                          settings: ExperimentSettings) -> pd.DataFrame:
+    """Every (group, step) tested against the rest of the site, adjusted over all of them; each group's
+    worst step, kept when it converts below the rest (empty when none does)."""
     rows = summary[summary["breakdown"].isin(BREAKDOWNS) & summary["step"].isin(steps)].copy()
     if "funnel_basis" in rows:
         # From GA4 reports the counts past add_to_cart are upper bounds, not counts to test.
         rows = rows[(rows["funnel_basis"] != "ga4_report") | (rows["step"] == "add_to_cart")]
     if rows.empty:
-        return _no_candidates()
+        return rows
     rows["site_x"] = rows["step"].map(lambda s: float(site.loc[s, "step_sessions"]))
     rows["site_n"] = rows["step"].map(lambda s: float(site.loc[s, "previous_step_sessions"]))
-    x, n = rows["step_sessions"].astype(float), rows["previous_step_sessions"].astype(float)
-    rows = rows[n > 0].copy()
+    rows = rows[rows["previous_step_sessions"].astype(float) > 0].copy()
     x, n = rows["step_sessions"].astype(float), rows["previous_step_sessions"].astype(float)
     z, p_value, gap, low, high = two_proportion_test(x, n, rows["site_x"] - x, rows["site_n"] - n, settings.alpha,
                                                      1 - settings.minimum_relevant_gap)
@@ -317,13 +329,13 @@ def funnel_steps(summary: pd.DataFrame, aov: float, settings: ExperimentSettings
     # every (group, step) was tested: adjust over all of them, then keep each group's worst step
     rows["adjusted_p_value"] = benjamini_hochberg(rows["p_value"].fillna(1.0))
     rows = rows.sort_values("z").drop_duplicates(["breakdown", "breakdown_value"])
-    rows = rows[rows["rate"] < rows["rest_rate"]]
-    if rows.empty:  # no group converts below the rest of the site (or each breakdown has one group)
-        return _no_candidates()
-    rows["impact"] = (n.reindex(rows.index) / days * DAYS_PER_MONTH * (rows["rest_rate"] - rows["rate"])
-                      * rows["step"].map(downstream).astype(float) * aov)
+    return rows[rows["rate"] < rows["rest_rate"]]
+
+
+def _funnel_step_frame(rows: pd.DataFrame, settings: ExperimentSettings) -> pd.DataFrame:
+    """The funnel-step candidates in the shortlist's columns, each with its hypothesis in words."""
     gap_share = settings.minimum_relevant_gap
-    out = pd.DataFrame({
+    return pd.DataFrame({
         "experiment_type": "funnel_step",
         "target": rows["breakdown"] + " = " + rows["breakdown_value"] + ": " + rows["step"],
         "hypothesis": [
@@ -347,108 +359,127 @@ def funnel_steps(summary: pd.DataFrame, aov: float, settings: ExperimentSettings
         "observations": rows["previous_step_sessions"].astype(float),
         "expected_monthly_revenue_impact": rows["impact"],
     }).reset_index(drop=True)
-    return _finish(out, rows["rate"].to_numpy(), (rows["previous_step_sessions"].astype(float) / days).to_numpy(),
-                   settings)
 
 
 def upsells(substitutes: pd.DataFrame, order_values: pd.DataFrame, settings: ExperimentSettings) -> pd.DataFrame:
     """Three kinds of upsell, each with its evidence: a cheaper product whose dearer sibling of the same
     type is bought instead of it (bought together less than chance: one-sided Fisher test), orders just
     under the free-shipping threshold (descriptive), and second orders larger than first ones (sign test)."""
-    frames = []
     if order_values.empty:  # no order facts (calc_experiment_order_values has its one row otherwise)
         return _no_candidates()
     values = {k: _num(v) for k, v in order_values.iloc[0].items()}
     period_days = max(values["period_days"], 1.0)
-    months = period_days / DAYS_PER_MONTH
-    if not substitutes.empty and len(substitutes):
-        s = substitutes.copy()
-        n = s["orders_with_products"].astype(float)
-        ab, a, b = (s[c].astype(float) for c in ("orders_with_both", "cheaper_orders", "dearer_orders"))
-        s["p_value"] = [
-            stats.fisher_exact([[int(x), int(ra - x)], [int(rb - x), int(nn - ra - rb + x)]], alternative="less")[1]
-            for x, ra, rb, nn in zip(ab, a, b, n, strict=True)
-        ]
-        s["adjusted_p_value"] = benjamini_hochberg(s["p_value"])
-        s["dearer_share"] = b / (a + b)
-        # Small baskets make most pairs co-occur below chance; substitutes are the ones almost never
-        # bought together.
-        s["lift"] = ab / (a * b / n)
-        s = s[s["lift"] <= settings.max_substitute_lift].copy()
-        if not s.empty:
-            n = s["orders_with_products"].astype(float)
-            ab, a, b = (s[c].astype(float) for c in ("orders_with_both", "cheaper_orders", "dearer_orders"))
-            gap = s["dearer_price"].astype(float) - s["cheaper_price"].astype(float)
-            impact = a / months * settings.upsell_upgrade_share * gap
-            out = pd.DataFrame({
-                "experiment_type": "upsell_substitute",
-                "target": s["cheaper_product_title"] + " -> " + s["dearer_product_title"],
-                "hypothesis": [
-                    f"Offering {d_t} (+{g:.2f}) to shoppers choosing {c_t} moves some to the dearer option: "
-                    f"{_pct(sh)} of {ptype} buyers of the two already pick it, and the two are bought together "
-                    f"{int(both)} times where chance gives {exp:.1f} ({_q(q)})."
-                    for c_t, d_t, g, sh, ptype, both, exp, q in zip(
-                        s["cheaper_product_title"], s["dearer_product_title"], gap, s["dearer_share"],
-                        s["product_type"], ab, a * b / n, s["adjusted_p_value"], strict=True)
-                ],
-                "evidence_metric": "share choosing the dearer option; co-purchase vs chance",
-                "baseline_rate": s["dearer_share"],
-                "comparison_rate": (a * b / n) / n,
-                "effect": s["lift"],
-                "effect_ci_lower": np.nan,
-                "effect_ci_upper": np.nan,
-                "p_value": s["p_value"],
-                "adjusted_p_value": s["adjusted_p_value"],
-                "is_significant": s["adjusted_p_value"] < settings.alpha,
-                "observations": a + b,
-                "expected_monthly_revenue_impact": impact,
-            })
-            frames.append(_finish(out, s["dearer_share"], (a + b) / period_days, settings))
-
-    under = values["orders_just_under_threshold"]
-    if under > 0:
-        share = under / values["valid_orders"]
-        impact = under / months * settings.threshold_conversion_share * values["average_gap_to_threshold"]
-        out = pd.DataFrame({
-            "experiment_type": ["upsell_free_shipping"],
-            "target": ["orders just under the free-shipping threshold"],
-            "hypothesis": [
-                f"A free-shipping progress bar lifts orders over the threshold: {int(under):,} orders "
-                f"({_pct(share)}) ended within reach of it, on average {values['average_gap_to_threshold']:.2f} "
-                f"short (descriptive evidence, no test)."
-            ],
-            "evidence_metric": ["share of orders just under the threshold"],
-            "baseline_rate": [share], "comparison_rate": [np.nan], "effect": [np.nan],
-            "effect_ci_lower": [np.nan], "effect_ci_upper": [np.nan],
-            "p_value": [np.nan], "adjusted_p_value": [np.nan], "is_significant": [False],
-            "observations": [under], "expected_monthly_revenue_impact": [impact],
-        })
-        frames.append(_finish(out, np.array([share]), np.array([values["valid_orders"] / period_days]),
-                              settings))
-
-    larger, smaller = values["larger_second_orders"], values["smaller_second_orders"]
-    if larger + smaller > 0:
-        p_value = stats.binomtest(int(larger), int(larger + smaller), 0.5, alternative="greater").pvalue
-        share = larger / (larger + smaller)
-        change = values["average_second_order_change"]
-        impact = values["first_orders"] / months * settings.upsell_upgrade_share * max(change, 0.0)
-        out = pd.DataFrame({
-            "experiment_type": ["upsell_second_order"],
-            "target": ["first-time buyers"],
-            "hypothesis": [
-                f"A post-purchase offer to first-time buyers grows their next order: {_pct(share)} of "
-                f"{int(larger + smaller):,} repeat customers spent more on their second order than their first "
-                f"(average change {change:+.2f}, sign test p = {p_value:.3f})."
-            ],
-            "evidence_metric": ["share of second orders larger than the first"],
-            "baseline_rate": [share], "comparison_rate": [0.5], "effect": [change],
-            "effect_ci_lower": [np.nan], "effect_ci_upper": [np.nan],
-            "p_value": [p_value], "adjusted_p_value": [p_value], "is_significant": [p_value < settings.alpha],
-            "observations": [larger + smaller], "expected_monthly_revenue_impact": [impact],
-        })
-        frames.append(_finish(out, np.array([share]), np.array([values["first_orders"] / period_days]),
-                              settings))
+    frames = [
+        _substitute_upsells(substitutes, period_days, settings),
+        _free_shipping_upsell(values, period_days, settings),
+        _second_order_upsell(values, period_days, settings),
+    ]
+    frames = [f for f in frames if f is not None]
     return pd.concat(frames, ignore_index=True) if frames else _no_candidates()
+
+
+def _substitute_upsells(substitutes: pd.DataFrame, period_days: float,
+                        settings: ExperimentSettings) -> pd.DataFrame | None:
+    """Pairs of same-type products almost never bought together, the cheaper one's buyers offered the
+    dearer one; None when no pair qualifies."""
+    if substitutes.empty:
+        return None
+    s = substitutes.copy()
+    n = s["orders_with_products"].astype(float)
+    ab, a, b = (s[c].astype(float) for c in ("orders_with_both", "cheaper_orders", "dearer_orders"))
+    s["p_value"] = [
+        stats.fisher_exact([[int(x), int(ra - x)], [int(rb - x), int(nn - ra - rb + x)]], alternative="less")[1]
+        for x, ra, rb, nn in zip(ab, a, b, n, strict=True)
+    ]
+    s["adjusted_p_value"] = benjamini_hochberg(s["p_value"])
+    s["dearer_share"] = b / (a + b)
+    # Small baskets make most pairs co-occur below chance; substitutes are the ones almost never
+    # bought together.
+    s["lift"] = ab / (a * b / n)
+    s = s[s["lift"] <= settings.max_substitute_lift].copy()
+    if s.empty:
+        return None
+    n = s["orders_with_products"].astype(float)
+    ab, a, b = (s[c].astype(float) for c in ("orders_with_both", "cheaper_orders", "dearer_orders"))
+    gap = s["dearer_price"].astype(float) - s["cheaper_price"].astype(float)
+    impact = a / (period_days / DAYS_PER_MONTH) * settings.upsell_upgrade_share * gap
+    out = pd.DataFrame({
+        "experiment_type": "upsell_substitute",
+        "target": s["cheaper_product_title"] + " -> " + s["dearer_product_title"],
+        "hypothesis": [
+            f"Offering {d_t} (+{g:.2f}) to shoppers choosing {c_t} moves some to the dearer option: "
+            f"{_pct(sh)} of {ptype} buyers of the two already pick it, and the two are bought together "
+            f"{int(both)} times where chance gives {exp:.1f} ({_q(q)})."
+            for c_t, d_t, g, sh, ptype, both, exp, q in zip(
+                s["cheaper_product_title"], s["dearer_product_title"], gap, s["dearer_share"],
+                s["product_type"], ab, a * b / n, s["adjusted_p_value"], strict=True)
+        ],
+        "evidence_metric": "share choosing the dearer option; co-purchase vs chance",
+        "baseline_rate": s["dearer_share"],
+        "comparison_rate": (a * b / n) / n,
+        "effect": s["lift"],
+        "effect_ci_lower": np.nan,
+        "effect_ci_upper": np.nan,
+        "p_value": s["p_value"],
+        "adjusted_p_value": s["adjusted_p_value"],
+        "is_significant": s["adjusted_p_value"] < settings.alpha,
+        "observations": a + b,
+        "expected_monthly_revenue_impact": impact,
+    })
+    return _finish(out, s["dearer_share"], (a + b) / period_days, settings)
+
+
+def _free_shipping_upsell(values: dict[str, float], period_days: float,
+                          settings: ExperimentSettings) -> pd.DataFrame | None:
+    """Orders that ended just under the free-shipping threshold (descriptive); None when there are none."""
+    under = values["orders_just_under_threshold"]
+    if not under > 0:
+        return None
+    share = under / values["valid_orders"]
+    impact = (under / (period_days / DAYS_PER_MONTH) * settings.threshold_conversion_share
+              * values["average_gap_to_threshold"])
+    out = pd.DataFrame({
+        "experiment_type": ["upsell_free_shipping"],
+        "target": ["orders just under the free-shipping threshold"],
+        "hypothesis": [
+            f"A free-shipping progress bar lifts orders over the threshold: {int(under):,} orders "
+            f"({_pct(share)}) ended within reach of it, on average {values['average_gap_to_threshold']:.2f} "
+            f"short (descriptive evidence, no test)."
+        ],
+        "evidence_metric": ["share of orders just under the threshold"],
+        "baseline_rate": [share], "comparison_rate": [np.nan], "effect": [np.nan],
+        "effect_ci_lower": [np.nan], "effect_ci_upper": [np.nan],
+        "p_value": [np.nan], "adjusted_p_value": [np.nan], "is_significant": [False],
+        "observations": [under], "expected_monthly_revenue_impact": [impact],
+    })
+    return _finish(out, np.array([share]), np.array([values["valid_orders"] / period_days]), settings)
+
+
+def _second_order_upsell(values: dict[str, float], period_days: float,
+                         settings: ExperimentSettings) -> pd.DataFrame | None:
+    """Second orders larger than first ones (one-sided sign test); None when no customer ordered twice."""
+    larger, smaller = values["larger_second_orders"], values["smaller_second_orders"]
+    if not larger + smaller > 0:
+        return None
+    p_value = stats.binomtest(int(larger), int(larger + smaller), 0.5, alternative="greater").pvalue
+    share = larger / (larger + smaller)
+    change = values["average_second_order_change"]
+    impact = values["first_orders"] / (period_days / DAYS_PER_MONTH) * settings.upsell_upgrade_share * max(change, 0.0)
+    out = pd.DataFrame({
+        "experiment_type": ["upsell_second_order"],
+        "target": ["first-time buyers"],
+        "hypothesis": [
+            f"A post-purchase offer to first-time buyers grows their next order: {_pct(share)} of "
+            f"{int(larger + smaller):,} repeat customers spent more on their second order than their first "
+            f"(average change {change:+.2f}, sign test p = {p_value:.3f})."
+        ],
+        "evidence_metric": ["share of second orders larger than the first"],
+        "baseline_rate": [share], "comparison_rate": [0.5], "effect": [change],
+        "effect_ci_lower": [np.nan], "effect_ci_upper": [np.nan],
+        "p_value": [p_value], "adjusted_p_value": [p_value], "is_significant": [p_value < settings.alpha],
+        "observations": [larger + smaller], "expected_monthly_revenue_impact": [impact],
+    })
+    return _finish(out, np.array([share]), np.array([values["first_orders"] / period_days]), settings)
 
 
 def _has_steps(site: pd.DataFrame, steps: tuple[str, ...]) -> bool:
