@@ -333,42 +333,12 @@ def validate_warehouse(
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import great_expectations as gx
-        from great_expectations.data_context.types.base import ProgressBarsConfig
-
         from sales_insights.quality import gx_dialect as gx_duckdb
 
-        context = gx.get_context(mode="ephemeral")
-        context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-        if data_docs_dir is not None:
-            context.add_data_docs_site(site_name="sales_insights", site_config={
-                "class_name": "SiteBuilder",
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                                  "base_directory": str(data_docs_dir)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            })
+        context = _ephemeral_context(data_docs_dir)
         datasource = context.data_sources.add_sql(name="warehouse",
                                                   connection_string=gx_duckdb.connection_url(str(warehouse)))
-        definitions = []
-        for suite in suites:
-            # Query assets, also for marts: a table asset in a schema other than the connection's default
-            # makes GE look its column types up by the bare table name on DuckDB, which fails.
-            query = (raw_checked_query(suite, raw_schema, shop_currency) if suite.layer == SOURCE
-                     else f"select * from {MART_SCHEMA}.{sql_identifier(suite.table)}")
-            asset = datasource.add_query_asset(name=suite.table, query=query)
-            gx_suite = context.suites.add(gx.ExpectationSuite(
-                name=suite.name, expectations=[dict(e) for e in suite.expectations],
-                meta={"layer": suite.layer, "table": suite.table}, notes=suite.notes or None,
-            ))
-            definitions.append(context.validation_definitions.add(gx.ValidationDefinition(
-                name=suite.name, data=asset.add_batch_definition_whole_table("whole table"), suite=gx_suite,
-            )))
-        # No UpdateDataDocsAction: it rebuilds the whole site once per validation definition (measured: 28 s
-        # of a 47 s run with 25 suites); the site is built once below instead.
-        checkpoint = context.checkpoints.add(gx.Checkpoint(
-            name="contracts", validation_definitions=definitions,
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
-        ))
+        checkpoint = _checkpoint(context, datasource, suites, raw_schema, shop_currency)
         if on_progress:
             on_progress(f"checking {len(suites)} Great Expectations suites on {warehouse.name}")
         try:
@@ -392,6 +362,51 @@ def validate_warehouse(
         outcomes.append(row_loss(row_counts, lost, lost_error, contracts, data_source, planted))
     docs = data_docs_dir / "index.html" if data_docs_dir is not None else None
     return ValidationReport(warehouse, outcomes, docs, time.monotonic() - started, skipped)
+
+
+def _ephemeral_context(data_docs_dir: Path | None):
+    """A Great Expectations context kept in memory, without progress bars, with a Data Docs site in
+    `data_docs_dir` when one is asked for."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    if data_docs_dir is not None:
+        context.add_data_docs_site(site_name="sales_insights", site_config={
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend",
+                              "base_directory": str(data_docs_dir)},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        })
+    return context
+
+
+def _checkpoint(context, datasource, suites: list[Suite], raw_schema: str, shop_currency: str):
+    """One checkpoint validating each suite on a query asset of its table: the checked raw rows for a
+    source suite, the mart for a mart suite."""
+    import great_expectations as gx
+
+    definitions = []
+    for suite in suites:
+        # Query assets, also for marts: a table asset in a schema other than the connection's default
+        # makes GE look its column types up by the bare table name on DuckDB, which fails.
+        query = (raw_checked_query(suite, raw_schema, shop_currency) if suite.layer == SOURCE
+                 else f"select * from {MART_SCHEMA}.{sql_identifier(suite.table)}")
+        asset = datasource.add_query_asset(name=suite.table, query=query)
+        gx_suite = context.suites.add(gx.ExpectationSuite(
+            name=suite.name, expectations=[dict(e) for e in suite.expectations],
+            meta={"layer": suite.layer, "table": suite.table}, notes=suite.notes or None,
+        ))
+        definitions.append(context.validation_definitions.add(gx.ValidationDefinition(
+            name=suite.name, data=asset.add_batch_definition_whole_table("whole table"), suite=gx_suite,
+        )))
+    # No UpdateDataDocsAction: it rebuilds the whole site once per validation definition (measured: 28 s
+    # of a 47 s run with 25 suites); the site is built once below instead.
+    return context.checkpoints.add(gx.Checkpoint(
+        name="contracts", validation_definitions=definitions,
+        result_format={"result_format": "SUMMARY", "partial_unexpected_count": EXAMPLES},
+    ))
 
 
 def raw_schema_of(data_source: str) -> str:
