@@ -489,6 +489,47 @@ def _clear_dead_attempt(staged: Path, note: Callable[[str], None]) -> None:
     note(f"removed {' and '.join(str(p) for p in left)}, left by a build attempt that did not finish")
 
 
+def _load_raw_files(source: DataSource, staged: Path,
+                    on_progress: Callable[[str], None] | None) -> LoadReport | None:
+    """Load a directory source's raw files into the staged warehouse; None for the mock seeds, which dbt
+    seeds itself."""
+    if source.kind != "directory":
+        return None
+    if on_progress:
+        on_progress(f"loading the raw files of {source.path}")
+    con = duckdb.connect(str(staged))
+    try:
+        return load_data_dir(con, source.path)
+    finally:
+        con.close()
+
+
+def _dbt_build_args(source: DataSource, load_report: LoadReport | None, grain: str, incremental: bool) -> list[str]:
+    """The arguments of the build's one `dbt build`: its vars, and what it leaves out."""
+    # cli_build tells the project's hooks that the CLI runs dbt (data_source.sql): a dbt command without
+    # it drops meta.build_info, since the warehouse is then no longer the build that was checked. (A
+    # constant: vars that change between builds would cost dbt its partial parsing.)
+    dbt_vars: dict[str, object] = {"use_mock_data": source.is_mock, "ga4_grain": grain, "cli_build": True}
+    if load_report is not None and load_report.ga4_layout != "csv":
+        dbt_vars["ga4_layout"] = load_report.ga4_layout
+    if incremental and load_report is not None:
+        # Raw tables holding the published build's rows plus new ones: the models process only the
+        # new rows, from the source_line of the first (row n is line n + 1, the header being line 1).
+        dbt_vars["appended_from_line"] = {
+            name: load_report.row_counts[name] - appended + 2
+            for name, appended in load_report.appended_rows.items()
+        }
+    args = ["build", "--vars", json.dumps(dbt_vars)]
+    excluded = [] if source.is_mock else [MOCK_SEEDS_SELECTOR]
+    if incremental:
+        # Unit tests check the code against fixed inputs: the published build ran them on this
+        # very code (same fingerprint), so a build of new data has nothing new for them to check.
+        excluded.append(UNIT_TESTS_SELECTOR)
+    if excluded:
+        args += ["--exclude", " ".join(excluded)]
+    return args
+
+
 def _build_locked(
     settings: Settings, source: DataSource, target: Path, attempt: BuildAttempt, started: float,
     on_output: Callable[[str], None] | None, full_refresh: bool, contracts: bool,
@@ -501,37 +542,9 @@ def _build_locked(
     try:
         if incremental:
             shutil.copyfile(target, staged)
-        load_report = None
-        if source.kind == "directory":
-            if on_progress:
-                on_progress(f"loading the raw files of {source.path}")
-            con = duckdb.connect(str(staged))
-            try:
-                load_report = load_data_dir(con, source.path)
-            finally:
-                con.close()
+        load_report = _load_raw_files(source, staged, on_progress)
         grain = load_report.ga4_grain if load_report is not None else "events"
-        # cli_build tells the project's hooks that the CLI runs dbt (data_source.sql): a dbt command without
-        # it drops meta.build_info, since the warehouse is then no longer the build that was checked. (A
-        # constant: vars that change between builds would cost dbt its partial parsing.)
-        dbt_vars: dict[str, object] = {"use_mock_data": source.is_mock, "ga4_grain": grain, "cli_build": True}
-        if load_report is not None and load_report.ga4_layout != "csv":
-            dbt_vars["ga4_layout"] = load_report.ga4_layout
-        if incremental and load_report is not None:
-            # Raw tables holding the published build's rows plus new ones: the models process only the
-            # new rows, from the source_line of the first (row n is line n + 1, the header being line 1).
-            dbt_vars["appended_from_line"] = {
-                name: load_report.row_counts[name] - appended + 2
-                for name, appended in load_report.appended_rows.items()
-            }
-        args = ["build", "--vars", json.dumps(dbt_vars)]
-        excluded = [] if source.is_mock else [MOCK_SEEDS_SELECTOR]
-        if incremental:
-            # Unit tests check the code against fixed inputs: the published build ran them on this
-            # very code (same fingerprint), so a build of new data has nothing new for them to check.
-            excluded.append(UNIT_TESTS_SELECTOR)
-        if excluded:
-            args += ["--exclude", " ".join(excluded)]
+        args = _dbt_build_args(source, load_report, grain, incremental)
         if on_progress:
             on_progress(f"dbt build ({'incremental' if incremental else 'full'})")
         code, results, output_tail = run_dbt(settings, args, staged, on_output)
