@@ -134,10 +134,31 @@ def _outside_cli(warehouse: Path, info: dict | None) -> dict | None:
 
 
 def format_status(state: dict) -> str:
+    """The state `collect` gathers, as the lines `sales-insights status` prints."""
     mode = "mock data" if state["use_mock_data"] else "real data"
     lines = [f"data mode:    {mode} (USE_MOCK_DATA={str(state['use_mock_data']).lower()}, "
              f"ENABLE_MCP={str(state['enable_mcp']).lower()})"]
-    lines += [f"MCP:          {note}" for note in state["notes"]]
+    lines += _mcp_lines(state)
+    lines.append(f"warehouse:    {state['warehouse']}")
+    lines += _build_lines(state)
+    lines += _check_lines(state)
+    export = state["last_export"]
+    lines.append(f"last export:  {export['exported_at']} of build {export['build_id']} ({export['files']} marts) in "
+                 f"{export['folder']}" if export else f"last export:  none in {state['export_dir']}")
+    slo = state["slo"]
+    breached = [r["name"] for r in slo if r["status"] == "breach"]
+    pending = [r["name"] for r in slo if r["status"] == "pending"]
+    met = sum(r["status"] == "pass" for r in slo)
+    lines.append(f"SLOs:         {met} of {met + len(breached)} met"
+                 + (f"; breached: {', '.join(breached)}" if breached else "")
+                 + (f"; not yet due: {', '.join(pending)}" if pending else "")
+                 + (" (details: `sales-insights slo`)" if breached or pending else ""))
+    return "\n".join(lines)
+
+
+def _mcp_lines(state: dict) -> list[str]:
+    """What blocks MCP, the extracts on disk and each MCP server's answer."""
+    lines = [f"MCP:          {note}" for note in state["notes"]]
     extracts = state["mcp_extracts"]
     lines.append(f"MCP extracts: {extracts['files']} file(s), newest {extracts['newest']} "
                  f"({'fresh' if extracts['fresh'] else 'stale'}), in {extracts['directory']}"
@@ -148,7 +169,12 @@ def format_status(state: dict) -> str:
                      f"{check['detail']}")
     for connector, days in extracts.get("days", {}).items():
         lines.append(f"              {connector}: {days['days']} day(s) extracted, {days['first']} to {days['last']}")
-    lines.append(f"warehouse:    {state['warehouse']}")
+    return lines
+
+
+def _build_lines(state: dict) -> list[str]:
+    """The published build, a later attempt that did not publish, and a build running now."""
+    lines = []
     info = state["last_build"]
     if state["warehouse_error"]:
         lines.append(f"last build:   unknown: {state['warehouse_error']}")
@@ -172,7 +198,13 @@ def format_status(state: dict) -> str:
     if running:
         lines.append(f"build:        {running['build_id']} running since {running['started_at']} "
                      f"(pid {running['pid']})")
-    validation = state["last_validation"]
+    return lines
+
+
+def _check_lines(state: dict) -> list[str]:
+    """The Great Expectations check of the published build and the raw rows staging kept aside."""
+    info, validation = state["last_build"], state["last_validation"]
+    lines = []
     if validation and info and validation["build_id"] == info["build_id"]:
         lines.append(f"contracts:    {validation['passed']}/{validation['expectations']} expectations passed at "
                      f"{validation['validated_at']}")
@@ -185,15 +217,4 @@ def format_status(state: dict) -> str:
         lines.append("rejects:      none" if not rejected else
                      "rejects:      raw rows staging kept aside, in staging.stg_rejected_rows with their reasons")
         lines += [f"              {table['summary']}" for table in rejected]
-    export = state["last_export"]
-    lines.append(f"last export:  {export['exported_at']} of build {export['build_id']} ({export['files']} marts) in "
-                 f"{export['folder']}" if export else f"last export:  none in {state['export_dir']}")
-    slo = state["slo"]
-    breached = [r["name"] for r in slo if r["status"] == "breach"]
-    pending = [r["name"] for r in slo if r["status"] == "pending"]
-    met = sum(r["status"] == "pass" for r in slo)
-    lines.append(f"SLOs:         {met} of {met + len(breached)} met"
-                 + (f"; breached: {', '.join(breached)}" if breached else "")
-                 + (f"; not yet due: {', '.join(pending)}" if pending else "")
-                 + (" (details: `sales-insights slo`)" if breached or pending else ""))
-    return "\n".join(lines)
+    return lines
