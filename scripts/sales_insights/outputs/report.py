@@ -159,6 +159,33 @@ def _headline(page: _Page) -> tuple[_Section, pd.DataFrame]:
     return _Section("headline", "Headline metrics", body), metrics
 
 
+def _fix_first(pages: pd.DataFrame, significant: pd.DataFrame) -> str:
+    """The answer to "which landing page do we fix first?": the first significant one on the shortlist."""
+    if pages.empty:
+        return ('<div class="answer" id="fix-first"><strong>No sessions in this build:</strong> nothing to '
+                "compare.</div>")
+    if significant.empty:
+        return ('<div class="answer" id="fix-first"><strong>No landing page stands out.</strong> None converts to '
+                "add-to-cart significantly worse than the rest of the site.</div>")
+    # The first on the shortlist: its score weighs the revenue at stake, the evidence and the effort.
+    top = significant.sort_values("rank").iloc[0]
+    days = "" if _missing(top["days_to_significance"]) else (
+        f" An A/B test of a fix needs about {int(top['days_to_significance']):,} days at today's traffic.")
+    impact = top["expected_monthly_revenue_impact"]
+    stake = ("The shortlist sees little revenue at stake" if _missing(impact) or float(impact) < 1 else
+             f"Converting like the median landing page would bring about {format_value(impact, 'money')} of "
+             "revenue a month")
+    return (
+        f'<div class="answer" id="fix-first"><strong>Fix <code>{_esc(top["target"])}</code> first.</strong> '
+        f"{format_value(top['baseline_rate'], 'ratio')} of its sessions add to cart, against "
+        f"{format_value(top['comparison_rate'], 'ratio')} on the rest of the site "
+        f"({int(top['observations']):,} sessions; Benjamini-Hochberg adjusted p "
+        f"{_esc(format_p(top['adjusted_p_value']))}). {stake}; it is the first landing page on the experiment "
+        f"shortlist (#{int(top['rank'])} overall).{days}"
+        f'<div class="hypothesis">{_esc(top["hypothesis"])}</div></div>'
+    )
+
+
 def _landing_pages(page: _Page) -> _Section:
     candidates = page.df(
         "select * from marts.fct_experiment_shortlist where experiment_type = 'landing_page' order by rank")
@@ -170,31 +197,7 @@ def _landing_pages(page: _Page) -> _Section:
     site = page.df("select conversion_rate from marts.fct_funnel_summary "
                    "where breakdown = 'all' and step = 'add_to_cart'")
     significant = candidates[candidates["is_significant"].fillna(False).astype(bool)]
-    if pages.empty:
-        answer = ('<div class="answer" id="fix-first"><strong>No sessions in this build:</strong> nothing to '
-                  "compare.</div>")
-    elif not significant.empty:
-        # The first on the shortlist: its score weighs the revenue at stake, the evidence and the effort.
-        top = significant.sort_values("rank").iloc[0]
-        days = "" if _missing(top["days_to_significance"]) else (
-            f" An A/B test of a fix needs about {int(top['days_to_significance']):,} days at today's traffic.")
-        impact = top["expected_monthly_revenue_impact"]
-        stake = ("The shortlist sees little revenue at stake" if _missing(impact) or float(impact) < 1 else
-                 f"Converting like the median landing page would bring about {format_value(impact, 'money')} of "
-                 "revenue a month")
-        answer = (
-            f'<div class="answer" id="fix-first"><strong>Fix <code>{_esc(top["target"])}</code> first.</strong> '
-            f"{format_value(top['baseline_rate'], 'ratio')} of its sessions add to cart, against "
-            f"{format_value(top['comparison_rate'], 'ratio')} on the rest of the site "
-            f"({int(top['observations']):,} sessions; Benjamini-Hochberg adjusted p "
-            f"{_esc(format_p(top['adjusted_p_value']))}). {stake}; it is the first landing page on the experiment "
-            f"shortlist (#{int(top['rank'])} overall).{days}"
-            f'<div class="hypothesis">{_esc(top["hypothesis"])}</div></div>'
-        )
-    else:
-        answer = ('<div class="answer" id="fix-first"><strong>No landing page stands out.</strong> None converts to '
-                  "add-to-cart significantly worse than the rest of the site.</div>")
-    body = answer
+    body = _fix_first(pages, significant)
     if not pages.empty:
         stake = dict(zip(candidates["target"], candidates["expected_monthly_revenue_impact"], strict=True))
         pages = pages.iloc[::-1]
