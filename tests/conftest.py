@@ -15,13 +15,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from sales_insights.config import SHARE_ENV, load_settings
+from sales_insights.config import SHARE_ENV, SHOP_SETTINGS, load_settings
 from sales_insights.devtools.generate import GeneratorConfig, generate
 from sales_insights.pipeline.build import build
 from sales_insights.pipeline.data_source import DataSource
 from sales_insights.quality.raw_contract import TABLES_BY_NAME
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+# The shop's settings in a developer's shell would change what every build of the tests gives; the tests
+# that want them set them.
+for _, _variable in SHOP_SETTINGS.values():
+    os.environ.pop(_variable, None)
 
 # A pytest-xdist worker's __main__ (execnet's) has neither __spec__ nor __file__, which pyspark's Spark
 # Connect module, imported by Great Expectations when pyspark is installed, takes for a doctest run: it

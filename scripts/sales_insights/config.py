@@ -281,12 +281,7 @@ def _contracts_config(path: Path, data: dict) -> ContractsConfig:
 def load_project_config(project_dir: Path) -> ProjectConfig:
     """The team's settings in sales_insights.toml at the project root."""
     path = project_dir / PROJECT_CONFIG
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise SalesInsightsError(f"{path} is missing: it lists the marts to export") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise SalesInsightsError(f"{path}: not valid TOML: {exc}") from exc
+    data = _read_toml(path)
     exports = data.get("exports", {})
     marts = exports.get("marts")
     if not isinstance(marts, list) or not marts or not all(isinstance(m, str) and m for m in marts):
@@ -304,6 +299,92 @@ def load_project_config(project_dir: Path) -> ProjectConfig:
                          export_order_by={k: tuple(v) for k, v in order_by.items()},
                          neutralize_export_formulas=neutralize,
                          contracts=_contracts_config(path, data), slo=_slo_config(path, data))
+
+
+# The shop's own settings: [shop] in sales_insights.toml, or for one run the environment; unset, the
+# var's default in dbt_project.yml. The CLI passes them to every dbt command it runs as vars, so a
+# merchant never edits dbt files. (toml key: the dbt var, the environment variable.)
+SHOP_SETTINGS = {
+    "currency": ("shop_currency", "SALES_INSIGHTS_SHOP_CURRENCY"),
+    "reporting_timezone": ("reporting_timezone", "SALES_INSIGHTS_REPORTING_TIMEZONE"),
+    "free_shipping_threshold": ("free_shipping_threshold", "SALES_INSIGHTS_FREE_SHIPPING_THRESHOLD"),
+}
+
+
+@dataclass(frozen=True)
+class ShopConfig:
+    """The shop's currency (ISO 4217 code: an order in another is rejected, never summed), the time zone
+    its days and months are reported in (IANA name), and its free-shipping threshold (order subtotal)."""
+
+    currency: str
+    reporting_timezone: str
+    free_shipping_threshold: int | float
+
+    def dbt_vars(self) -> dict[str, object]:
+        return {var: getattr(self, key) for key, (var, _) in SHOP_SETTINGS.items()}
+
+
+def load_shop_config(project_dir: Path, environ: dict[str, str] | None = None) -> ShopConfig:
+    """The shop settings in force: the environment's, else [shop] of sales_insights.toml, else
+    dbt_project.yml's defaults. A value that is not a currency code, a time zone or a threshold is an
+    error naming where it was set."""
+    env = os.environ if environ is None else environ
+    path = project_dir / PROJECT_CONFIG
+    shop = _read_toml(path).get("shop", {})
+    if not isinstance(shop, dict):
+        raise SalesInsightsError(f"{path}: [shop] must be a table of settings, not {shop!r}")
+    unknown = set(shop) - set(SHOP_SETTINGS)
+    if unknown:
+        raise SalesInsightsError(f"{path}: [shop] has unknown keys {sorted(unknown)}; known: {sorted(SHOP_SETTINGS)}")
+    values = {}
+    for key, (var, variable) in SHOP_SETTINGS.items():
+        if env.get(variable):
+            where, value = f"{variable}={env[variable]}", env[variable]
+        elif key in shop:
+            where, value = f"{path}: [shop] {key}", shop[key]
+        else:
+            where, value = f"dbt_project.yml: vars {var}", dbt_var(project_dir, var)
+        values[key] = _SHOP_CHECKS[key](where, value)
+    return ShopConfig(**values)
+
+
+def _currency(where: str, value) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
+        raise SalesInsightsError(f"{where}: the shop currency must be an ISO 4217 code of three capital letters "
+                                 f"such as USD, not {value!r}")
+    return value
+
+
+def _time_zone(where: str, value) -> str:
+    try:
+        ZoneInfo(str(value))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SalesInsightsError(f"{where}: the reporting time zone must be an IANA time zone name such as "
+                                 f"Europe/Berlin, not {value!r}") from exc
+    return str(value)
+
+
+def _threshold(where: str, value) -> int | float:
+    """A non-negative amount, kept as given (it is written into SQL: only a plain number gets there)."""
+    if isinstance(value, str) and re.fullmatch(r"\d+(\.\d{1,2})?", value.strip()):
+        value = float(value) if "." in value else int(value)
+    if (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0
+            or round(value, 2) != value):
+        raise SalesInsightsError(f"{where}: the free-shipping threshold must be an amount of at least 0 with at "
+                                 f"most two decimals, such as 75 or 49.90, not {value!r}")
+    return value
+
+
+_SHOP_CHECKS = {"currency": _currency, "reporting_timezone": _time_zone, "free_shipping_threshold": _threshold}
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SalesInsightsError(f"{path} is missing: it lists the marts to export") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise SalesInsightsError(f"{path}: not valid TOML: {exc}") from exc
 
 
 def dbt_var(project_dir: Path, name: str) -> object:

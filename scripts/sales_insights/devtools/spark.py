@@ -10,6 +10,7 @@ the session dbt's SQL runs in. On Databricks the same models run as dbt-spark or
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
@@ -19,6 +20,7 @@ import duckdb
 import jinja2
 import yaml
 
+from sales_insights.config import load_shop_config
 from sales_insights.errors import SalesInsightsError
 from sales_insights.pipeline.ga4_export import EXPORT_DIR
 from sales_insights.pipeline.load import RAW_SCHEMA, LoadReport, ga4_layout, load_data_dir
@@ -148,13 +150,37 @@ def load_data_dir_to_spark(data_dir: Path, settings: dict[str, str]) -> LoadRepo
     return report
 
 
+def with_vars(flags: list[str], defaults: dict[str, object]) -> list[str]:
+    """`flags` with `defaults` added to its --vars (one --vars option; a var the flags set themselves wins)."""
+    given: dict = {}
+    rest: list[str] = []
+    i = 0
+    while i < len(flags):
+        flag = flags[i]
+        if flag == "--vars" or flag.startswith("--vars="):
+            inline = flag.startswith("--vars=")
+            text = flag.partition("=")[2] if inline else (flags[i + 1] if i + 1 < len(flags) else "")
+            i += 1 if inline else 2
+            try:
+                parsed = yaml.safe_load(text) or {}
+            except yaml.YAMLError as exc:
+                raise SalesInsightsError(f"--vars {text!r}: not a YAML or JSON mapping ({exc})") from exc
+            if not isinstance(parsed, dict):
+                raise SalesInsightsError(f"--vars {text!r}: not a mapping of var names to values")
+            given.update(parsed)
+            continue
+        rest.append(flag)
+        i += 1
+    return [*rest, "--vars", json.dumps({**defaults, **given})]
+
+
 def run_dbt_in_process(args: list[str], project_dir: Path, profiles_dir: Path, data_dir: Path | None = None) -> int:
     """Run one dbt command in this process (so Python models on a Spark session target run in dbt's own
     session); returns dbt's exit code: 0 success, 1 a node failed, 2 dbt could not run. With `data_dir`,
     the command's target must be a Spark session: the CSVs are loaded into its raw schema first and the
     models read them (USE_MOCK_DATA=false, and the var ga4_grain when GA4 comes at report grain)."""
     install_session_python_models()
-    from dbt.cli.main import dbtRunner
+    from dbt.cli.main import cli, dbtRunner
 
     os.environ.setdefault("SALES_INSIGHTS_SPARK_DIR", str(spark_dir(project_dir)))
     os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
@@ -175,6 +201,8 @@ def run_dbt_in_process(args: list[str], project_dir: Path, profiles_dir: Path, d
             if any(f == "--vars" or f.startswith("--vars=") for f in flags):
                 raise SalesInsightsError(f"{data_dir} holds GA4 at report grain: add ga4_grain: report to --vars")
             flags += ["--vars", "{ga4_grain: report}"]
+    if any(f in cli.commands for f in flags):  # not for `dbt --version`, which takes no vars
+        flags = with_vars(flags, load_shop_config(project_dir).dbt_vars())
     if "--project-dir" not in flags:
         flags += ["--project-dir", str(project_dir)]
     if "--profiles-dir" not in flags:

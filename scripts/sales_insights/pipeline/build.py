@@ -33,7 +33,7 @@ from pathlib import Path
 
 import duckdb
 
-from sales_insights.config import Settings
+from sales_insights.config import Settings, ShopConfig, load_shop_config
 from sales_insights.errors import SalesInsightsError
 from sales_insights.outputs.atomic_files import write_text_atomically
 from sales_insights.pipeline.data_source import DataSource
@@ -200,10 +200,13 @@ class BuildResult:
     contracts: ValidationReport | None = None
 
 
-def project_fingerprint(project_dir: Path) -> str:
-    """sha256 over the dbt project's files (paths and contents) and the versions of the engine that runs
-    them: an upgrade of dbt or DuckDB builds everything again."""
+def project_fingerprint(project_dir: Path, shop: ShopConfig | None = None) -> str:
+    """sha256 over the dbt project's files (paths and contents), the shop's settings (a new reporting time
+    zone moves every date) and the versions of the engine that runs them: an upgrade of dbt or DuckDB
+    builds everything again."""
     digest = hashlib.sha256()
+    shop = shop or load_shop_config(project_dir)
+    digest.update(json.dumps(shop.dbt_vars(), sort_keys=True).encode())
     for package in FINGERPRINTED_PACKAGES:
         digest.update(f"{package}=={version(package)}".encode())
     for entry in FINGERPRINTED:
@@ -504,12 +507,15 @@ def _load_raw_files(source: DataSource, staged: Path,
         con.close()
 
 
-def _dbt_build_args(source: DataSource, load_report: LoadReport | None, grain: str, incremental: bool) -> list[str]:
-    """The arguments of the build's one `dbt build`: its vars, and what it leaves out."""
+def _dbt_build_args(source: DataSource, load_report: LoadReport | None, grain: str, incremental: bool,
+                    shop: ShopConfig) -> list[str]:
+    """The arguments of the build's one `dbt build`: its vars (the shop's settings among them), and what it
+    leaves out."""
     # cli_build tells the project's hooks that the CLI runs dbt (data_source.sql): a dbt command without
     # it drops meta.build_info, since the warehouse is then no longer the build that was checked. (A
     # constant: vars that change between builds would cost dbt its partial parsing.)
-    dbt_vars: dict[str, object] = {"use_mock_data": source.is_mock, "ga4_grain": grain, "cli_build": True}
+    dbt_vars: dict[str, object] = {"use_mock_data": source.is_mock, "ga4_grain": grain, "cli_build": True,
+                                   **shop.dbt_vars()}
     if load_report is not None and load_report.ga4_layout != "csv":
         dbt_vars["ga4_layout"] = load_report.ga4_layout
     if incremental and load_report is not None:
@@ -535,7 +541,8 @@ def _build_locked(
     on_output: Callable[[str], None] | None, full_refresh: bool, contracts: bool,
     on_progress: Callable[[str], None] | None, note: Callable[[str], None],
 ) -> BuildResult:
-    fingerprint = project_fingerprint(settings.project_dir)
+    shop = load_shop_config(settings.project_dir)
+    fingerprint = project_fingerprint(settings.project_dir, shop)
     staged = _staged(target)
     _clear_dead_attempt(staged, note)
     incremental = not full_refresh and can_build_incrementally(read_build_info(target), fingerprint, source)
@@ -544,7 +551,7 @@ def _build_locked(
             shutil.copyfile(target, staged)
         load_report = _load_raw_files(source, staged, on_progress)
         grain = load_report.ga4_grain if load_report is not None else "events"
-        args = _dbt_build_args(source, load_report, grain, incremental)
+        args = _dbt_build_args(source, load_report, grain, incremental, shop)
         if on_progress:
             on_progress(f"dbt build ({'incremental' if incremental else 'full'})")
         code, results, output_tail = run_dbt(settings, args, staged, on_output)

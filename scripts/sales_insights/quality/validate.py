@@ -25,7 +25,7 @@ from pathlib import Path
 
 import duckdb
 
-from sales_insights.config import ContractsConfig, Settings, dbt_var, load_project_config
+from sales_insights.config import ContractsConfig, Settings, load_project_config, load_shop_config
 from sales_insights.errors import SalesInsightsError
 from sales_insights.outputs.export import MART_SCHEMA
 from sales_insights.pipeline.load import PLANTED_TABLE, RAW_SCHEMA
@@ -429,7 +429,7 @@ def validate_build(settings: Settings, warehouse: Path, data_source: str,
         else:
             target.unlink(missing_ok=True)
     return validate_warehouse(warehouse, settings.project_dir, raw_schema_of(data_source), config.contracts,
-                              str(dbt_var(settings.project_dir, "shop_currency")), docs, suite_filter, on_progress,
+                              load_shop_config(settings.project_dir).currency, docs, suite_filter, on_progress,
                               ga4_grain)
 
 
