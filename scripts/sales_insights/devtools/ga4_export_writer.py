@@ -32,8 +32,8 @@ FORMATS = ("parquet", "json")
 _COLLECTED_ONLY = "hash(user_pseudo_id || ga_session_id || event_timestamp) % 5 = 0"
 
 
-def _nested_query(csv_path: Path, integer: str) -> str:
-    """One export row per CSV row, integers typed as `integer` (bigint for Parquet, varchar for JSON)."""
+def _event_params(integer: str) -> list[str]:
+    """SQL: the event_params entries of an export row (null for a CSV column without a value)."""
     def param(key: str, column: str, kind: str = "string") -> str:
         value = (f"{{'string_value': {column}, 'int_value': null::{integer}, 'float_value': null::double, "
                  f"'double_value': null::double}}" if kind == "string" else
@@ -41,7 +41,7 @@ def _nested_query(csv_path: Path, integer: str) -> str:
                  f"'float_value': null::double, 'double_value': null::double}}")
         return f"case when {column} is not null then {{'key': '{key}', 'value': {value}}} end"
 
-    params = [
+    return [
         param("ga_session_id", "ga_session_id", "int"),
         param("ga_session_number", "ga_session_number", "int"),
         param("page_location", "page_location"),
@@ -54,6 +54,10 @@ def _nested_query(csv_path: Path, integer: str) -> str:
         "{'key': 'engaged_session_event', 'value': {'string_value': null::varchar, "
         f"'int_value': 1::{integer}, 'float_value': null::double, 'double_value': null::double}}}}",
     ]
+
+
+def _batched_rows(csv_path: Path) -> str:
+    """SQL: the CTEs reading the CSV's rows (with their line) into `batched`, with their batch fields."""
     reader = (f"read_csv({sql_string(str(csv_path))}, header = true, all_varchar = true, "
               "delim = ',', quote = '\"', escape = '\"')")
     return f"""
@@ -79,7 +83,13 @@ def _nested_query(csv_path: Path, integer: str) -> str:
                     partition by user_pseudo_id, ga_session_id, event_timestamp order by first_copy_line
                 ) as batch_event_index
             from copies
-        )
+        )"""
+
+
+def _nested_query(csv_path: Path, integer: str) -> str:
+    """One export row per CSV row, integers typed as `integer` (bigint for Parquet, varchar for JSON)."""
+    params = _event_params(integer)
+    return f"""{_batched_rows(csv_path)}
 
         select
             event_date,

@@ -152,9 +152,11 @@ def _simulate_users(rng: np.random.Generator, cfg: GeneratorConfig, start_us: in
     }
 
 
-def _simulate_sessions(
+def _session_starts(
     rng: np.random.Generator, cfg: GeneratorConfig, users: dict[str, np.ndarray], start_us: int
-) -> _Sessions:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each visitor's sessions until they stop coming back: the visitor, the session's 0-based rank and its
+    start, for the sessions that start within the period."""
     end_us = start_us + cfg.days * DAY_US
     n_sessions = np.minimum(rng.geometric(users["p_drop"]), 60)
     user, rank = _group_offsets(n_sessions)
@@ -169,16 +171,15 @@ def _simulate_sessions(
     hour = rng.choice(24, size=len(user), p=_diurnal_hour_weights())
     start = day_start + hour * 3_600 * SECOND_US + rng.integers(0, 3_600 * SECOND_US, size=len(user))
     keep = start < end_us
-    user, rank, start = user[keep], rank[keep], start[keep]
+    return user[keep], rank[keep], start[keep]
+
+
+def _funnel_steps(
+    rng: np.random.Generator, cfg: GeneratorConfig, users: dict[str, np.ndarray], user: np.ndarray,
+    rank: np.ndarray, channel: np.ndarray, landing: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The steps each session reaches: add to cart, begin checkout, purchase, and view item."""
     n = len(user)
-
-    returning_channel = np.asarray(catalog.RETURN_CHANNELS)[
-        rng.choice(len(catalog.RETURN_CHANNELS), n, p=_weights(catalog.RETURN_CHANNEL_WEIGHTS))
-    ]
-    same_channel = (rank == 0) | (rng.random(n) < 0.5)
-    channel = np.where(same_channel, users["channel"][user], returning_channel)
-    landing = rng.choice(len(catalog.LANDING_PAGES), n, p=_weights([p.weight for p in catalog.LANDING_PAGES]))
-
     device = users["device"][user]
     if cfg.planted:
         step_mult = np.asarray(catalog.DEVICE_STEP_MULTIPLIERS)[device]
@@ -192,7 +193,13 @@ def _simulate_sessions(
     begin_checkout = add_to_cart & (rng.random(n) < BASE_BEGIN_CHECKOUT * step_mult[:, 1])
     purchase = begin_checkout & (rng.random(n) < BASE_PURCHASE * step_mult[:, 2])
     view_item = add_to_cart | (rng.random(n) < 0.5)
+    return add_to_cart, begin_checkout, purchase, view_item
 
+
+def _cart_products(rng: np.random.Generator, landing: np.ndarray) -> np.ndarray:
+    """Each session's product (index into catalog.PRODUCTS): an active one by popularity, mostly the
+    landing page's own on a product page."""
+    n = len(landing)
     sellable = [i for i, p in enumerate(catalog.PRODUCTS) if p.status == "active"]
     popularity = _weights([catalog.PRODUCTS[i].popularity for i in sellable])
     cart_product = np.asarray(sellable)[rng.choice(len(sellable), n, p=popularity)]
@@ -203,6 +210,24 @@ def _simulate_sessions(
             product_index = next(i for i, p in enumerate(catalog.PRODUCTS) if p.handle == handle)
             on_page = (landing == page_index) & (rng.random(n) < 0.7)
             cart_product[on_page] = product_index
+    return cart_product
+
+
+def _simulate_sessions(
+    rng: np.random.Generator, cfg: GeneratorConfig, users: dict[str, np.ndarray], start_us: int
+) -> _Sessions:
+    user, rank, start = _session_starts(rng, cfg, users, start_us)
+    n = len(user)
+
+    returning_channel = np.asarray(catalog.RETURN_CHANNELS)[
+        rng.choice(len(catalog.RETURN_CHANNELS), n, p=_weights(catalog.RETURN_CHANNEL_WEIGHTS))
+    ]
+    same_channel = (rank == 0) | (rng.random(n) < 0.5)
+    channel = np.where(same_channel, users["channel"][user], returning_channel)
+    landing = rng.choice(len(catalog.LANDING_PAGES), n, p=_weights([p.weight for p in catalog.LANDING_PAGES]))
+
+    add_to_cart, begin_checkout, purchase, view_item = _funnel_steps(rng, cfg, users, user, rank, channel, landing)
+    cart_product = _cart_products(rng, landing)
 
     order = np.lexsort((start, user))
     return _Sessions(
@@ -240,17 +265,13 @@ def _event_times(rng: np.random.Generator, s: _Sessions) -> dict[str, np.ndarray
 # orders
 
 
-def _build_orders(
-    rng: np.random.Generator, cfg: GeneratorConfig, s: _Sessions, t_purchase: np.ndarray,
-    users: dict[str, np.ndarray], start_us: int,
-) -> dict[str, pd.DataFrame]:
-    products = catalog.PRODUCTS
-    sellable = np.asarray([i for i, p in enumerate(products) if p.status == "active"])
-    popularity = _weights([products[i].popularity for i in sellable])
-
+def _customer_ids(
+    s: _Sessions, t_purchase: np.ndarray, users: dict[str, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The web purchases in time order, the customers (buyers who are not guests) in order of first
+    purchase, each visitor's first purchase and each visitor's customer id (-1 for none)."""
     web = np.flatnonzero(s.purchase)
     web = web[np.argsort(t_purchase[web], kind="stable")]
-    n_web = len(web)
     buyers = np.unique(s.user[web])
     # Customer ids in order of first purchase; guests never get one.
     first_purchase_us = np.full(len(users["guest"]), np.iinfo(np.int64).max)
@@ -259,8 +280,14 @@ def _build_orders(
     customers = customers[np.argsort(first_purchase_us[customers], kind="stable")]
     customer_id_of_user = np.full(len(users["guest"]), -1, dtype=np.int64)
     customer_id_of_user[customers] = 6_900_000_000 + np.arange(1, len(customers) + 1)
+    return web, customers, first_purchase_us, customer_id_of_user
 
-    # Draft and point-of-sale orders from known customers, never seen by GA4.
+
+def _other_orders(
+    rng: np.random.Generator, cfg: GeneratorConfig, n_web: int, customers: np.ndarray,
+    first_purchase_us: np.ndarray, start_us: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draft and point-of-sale orders from known customers, never seen by GA4: their visitor and time."""
     n_other = int(round(n_web * NON_WEB_ORDER_SHARE))
     other_users = rng.choice(customers, n_other) if len(customers) and n_other else np.empty(0, np.int64)
     other_time = np.maximum(
@@ -269,8 +296,16 @@ def _build_orders(
     ) if len(other_users) else np.empty(0, np.int64)
     end_us = start_us + cfg.days * DAY_US
     keep = other_time < end_us
-    other_users, other_time = other_users[keep], other_time[keep]
+    return other_users[keep], other_time[keep]
 
+
+def _orders_in_time_order(
+    rng: np.random.Generator, s: _Sessions, web: np.ndarray, t_purchase: np.ndarray,
+    other_users: np.ndarray, other_time: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The web and the other orders together in time order: each order's visitor, time, session (-1 for
+    none) and source name (0 web, 1 pos, 2 draft)."""
+    n_web = len(web)
     order_user = np.concatenate([s.user[web], other_users])
     order_time = np.concatenate([t_purchase[web] + 3 * SECOND_US, other_time])
     order_session = np.concatenate([web, np.full(len(other_users), -1)])
@@ -281,8 +316,18 @@ def _build_orders(
     order_user, order_time, order_session, source_name = (
         a[chrono] for a in (order_user, order_time, order_session, source_name)
     )
-    n_orders = len(order_user)
-    order_id = 5_500_000_000_000 + np.arange(n_orders) * 7 + 1
+    return order_user, order_time, order_session, source_name
+
+
+def _order_lines(
+    rng: np.random.Generator, cfg: GeneratorConfig, s: _Sessions, order_session: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The line items of the orders, in order: each line's order (its index), product, variant rank,
+    quantity, unit price and discount, in cents."""
+    products = catalog.PRODUCTS
+    sellable = np.asarray([i for i, p in enumerate(products) if p.status == "active"])
+    popularity = _weights([products[i].popularity for i in sellable])
+    n_orders = len(order_session)
 
     # Lines: the product put in the cart, sometimes more; the planted pair is attached often.
     n_lines = 1 + np.minimum(rng.poisson(0.45, n_orders), 4)
@@ -318,7 +363,29 @@ def _build_orders(
     quantity = 1 + (rng.random(n_line_rows) < 0.12) + (rng.random(n_line_rows) < 0.03)
     discounted_order = rng.random(n_orders) < 0.12
     line_discount = np.where(discounted_order[line_order], np.round(price * quantity * 0.15), 0).astype(np.int64)
+    return {"order": line_order, "product": line_product, "variant_rank": variant_rank, "quantity": quantity,
+            "price": price, "discount": line_discount}
 
+
+def _lines_frame(line_items: dict[str, np.ndarray], order_id: np.ndarray) -> pd.DataFrame:
+    """The lines table: the line items with their ids and their order's id."""
+    return pd.DataFrame({
+        "id": 11_000_000_000 + np.arange(len(line_items["order"])) * 3 + 1,
+        "order_id": order_id[line_items["order"]],
+        "product": line_items["product"],
+        "variant_rank": line_items["variant_rank"],
+        "quantity": line_items["quantity"],
+        "price": line_items["price"],
+        "discount": line_items["discount"],
+    })
+
+
+def _order_money(
+    line_items: dict[str, np.ndarray], n_orders: int, order_user: np.ndarray, users: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """The order's money in cents, from its lines: subtotal, discounts, tax, shipping and total."""
+    line_order, price, quantity = line_items["order"], line_items["price"], line_items["quantity"]
+    line_discount = line_items["discount"]
     subtotal = np.bincount(line_order, weights=price * quantity - line_discount, minlength=n_orders)
     subtotal = subtotal.astype(np.int64)
     discounts = np.bincount(line_order, weights=line_discount, minlength=n_orders).astype(np.int64)
@@ -326,8 +393,12 @@ def _build_orders(
     us = users["country"][order_user] == catalog.COUNTRIES.index("United States")
     tax = np.where(us, np.round(subtotal * catalog.US_TAX_RATE), 0).astype(np.int64)
     total = subtotal + tax + shipping
+    return {"subtotal": subtotal, "discounts": discounts, "tax": tax, "shipping": shipping, "total": total}
 
-    # Status: cancelled, test, pending/authorized, then refunds on what was paid.
+
+def _order_status(rng: np.random.Generator, n_orders: int) -> dict[str, np.ndarray]:
+    """Status: cancelled, test, pending/authorized, then refunds on what was paid; with the financial
+    status, the orders refunded (in part or in full) and those refunded twice."""
     u = rng.random(n_orders)
     cancelled = u < 0.02
     test = (u >= 0.02) & (u < 0.024)
@@ -341,7 +412,16 @@ def _build_orders(
     status[cancelled] = "voided"
     status[refunded] = "partially_refunded"
     status[full_refund] = "refunded"
+    return {"financial_status": status, "cancelled": cancelled, "test": test, "refunded": refunded,
+            "full_refund": full_refund, "two_refunds": two_refunds}
 
+
+def _refunds_of_orders(
+    rng: np.random.Generator, status: dict[str, np.ndarray], total: np.ndarray, order_time: np.ndarray,
+    order_id: np.ndarray,
+) -> pd.DataFrame:
+    """The refunds of the refunded orders (two for some), in time order: the whole total or a share of it."""
+    refunded, full_refund, two_refunds = status["refunded"], status["full_refund"], status["two_refunds"]
     refund_order = np.concatenate([np.flatnonzero(refunded), np.flatnonzero(two_refunds)])
     refund_share = np.where(full_refund[refund_order], 1.0, rng.uniform(0.15, 0.45, len(refund_order)))
     refund_amount = np.maximum(np.round(total[refund_order] * refund_share), 1).astype(np.int64)
@@ -350,52 +430,23 @@ def _build_orders(
     refund_order, refund_amount, refund_time = (
         a[refund_chrono] for a in (refund_order, refund_amount, refund_time)
     )
-
-    customer_id = customer_id_of_user[order_user]
-    session_landing = np.where(order_session >= 0, s.landing[np.maximum(order_session, 0)], -1)
-    session_channel = np.where(order_session >= 0, s.channel[np.maximum(order_session, 0)], -1)
-
-    orders = pd.DataFrame({
-        "id": order_id,
-        "number": 1001 + np.arange(n_orders),
-        "created_us": order_time,
-        "customer_id": customer_id,
-        "user": order_user,
-        "subtotal": subtotal,
-        "discounts": discounts,
-        "tax": tax,
-        "shipping": shipping,
-        "total": total,
-        "financial_status": status.astype(str),
-        "cancelled_us": np.where(cancelled, order_time + rng.integers(SECOND_US * 3600, 2 * DAY_US, n_orders), -1),
-        "source_name": source_name,
-        "landing": session_landing,
-        "channel": session_channel,
-        "test": test,
-        "session": order_session,
-    })
-    lines = pd.DataFrame({
-        "id": 11_000_000_000 + np.arange(n_line_rows) * 3 + 1,
-        "order_id": order_id[line_order],
-        "product": line_product,
-        "variant_rank": variant_rank,
-        "quantity": quantity,
-        "price": price,
-        "discount": line_discount,
-    })
-    refunds = pd.DataFrame({
+    return pd.DataFrame({
         "id": 9_800_000_000 + np.arange(len(refund_order)) * 5 + 1,
         "order_id": order_id[refund_order],
         "created_us": refund_time,
         "amount": refund_amount,
     })
 
-    # Customers: everyone with an id, created a little before the first order; a few never ordered.
-    cust_users = customers
+
+def _customers_frame(
+    rng: np.random.Generator, cfg: GeneratorConfig, cust_users: np.ndarray, customer_id_of_user: np.ndarray,
+    first_purchase_us: np.ndarray, users: dict[str, np.ndarray], start_us: int,
+) -> pd.DataFrame:
+    """Customers: everyone with an id, created a little before the first order; a few never ordered."""
     cust_created = first_purchase_us[cust_users] - rng.integers(0, 20 * DAY_US, len(cust_users))
     n_idle = int(round(len(cust_users) * 0.04))
     idle_created = start_us + rng.integers(0, cfg.days * DAY_US, n_idle)
-    customers_df = pd.DataFrame({
+    return pd.DataFrame({
         "id": np.concatenate([customer_id_of_user[cust_users],
                               6_900_000_000 + len(cust_users) + 1 + np.arange(n_idle)]),
         "created_us": np.concatenate([cust_created, idle_created]),
@@ -404,9 +455,53 @@ def _build_orders(
         "country": np.concatenate([users["country"][cust_users],
                                    rng.choice(len(catalog.COUNTRIES), n_idle, p=_weights(catalog.COUNTRY_WEIGHTS))]),
     })
+
+
+def _build_orders(
+    rng: np.random.Generator, cfg: GeneratorConfig, s: _Sessions, t_purchase: np.ndarray,
+    users: dict[str, np.ndarray], start_us: int,
+) -> dict[str, pd.DataFrame]:
+    web, customers, first_purchase_us, customer_id_of_user = _customer_ids(s, t_purchase, users)
+    other_users, other_time = _other_orders(rng, cfg, len(web), customers, first_purchase_us, start_us)
+    order_user, order_time, order_session, source_name = _orders_in_time_order(
+        rng, s, web, t_purchase, other_users, other_time
+    )
+    n_orders = len(order_user)
+    order_id = 5_500_000_000_000 + np.arange(n_orders) * 7 + 1
+
+    line_items = _order_lines(rng, cfg, s, order_session)
+    money = _order_money(line_items, n_orders, order_user, users)
+    status = _order_status(rng, n_orders)
+    refunds = _refunds_of_orders(rng, status, money["total"], order_time, order_id)
+
+    customer_id = customer_id_of_user[order_user]
+    session_landing = np.where(order_session >= 0, s.landing[np.maximum(order_session, 0)], -1)
+    session_channel = np.where(order_session >= 0, s.channel[np.maximum(order_session, 0)], -1)
+    cancelled = status["cancelled"]
+
+    orders = pd.DataFrame({
+        "id": order_id,
+        "number": 1001 + np.arange(n_orders),
+        "created_us": order_time,
+        "customer_id": customer_id,
+        "user": order_user,
+        "subtotal": money["subtotal"],
+        "discounts": money["discounts"],
+        "tax": money["tax"],
+        "shipping": money["shipping"],
+        "total": money["total"],
+        "financial_status": status["financial_status"].astype(str),
+        "cancelled_us": np.where(cancelled, order_time + rng.integers(SECOND_US * 3600, 2 * DAY_US, n_orders), -1),
+        "source_name": source_name,
+        "landing": session_landing,
+        "channel": session_channel,
+        "test": status["test"],
+        "session": order_session,
+    })
+    customers_df = _customers_frame(rng, cfg, customers, customer_id_of_user, first_purchase_us, users, start_us)
     return {
         "orders": orders,
-        "lines": lines,
+        "lines": _lines_frame(line_items, order_id),
         "refunds": refunds,
         "customers": customers_df,
         "customer_id_of_user": customer_id_of_user,
@@ -435,35 +530,30 @@ def _shared_session_ids(quirks: np.random.Generator, s: _Sessions) -> np.ndarray
     return shared
 
 
-def _build_events(
-    rng: np.random.Generator, s: _Sessions, times: dict[str, np.ndarray], orders: pd.DataFrame,
-    customer_id_of_user: np.ndarray, first_purchase_us: np.ndarray, quirks: np.random.Generator,
-) -> pd.DataFrame:
-    n = len(s.user)
-    idx = np.arange(n)
-    has_session_start = quirks.random(n) >= NO_SESSION_START_SHARE
-    ga_session_id = _shared_session_ids(quirks, s)
-    # Missing purchases: the order exists in Shopify, the browser never sent the event.
-    web_orders = orders[orders["session"] >= 0]
-    purchase_session = web_orders["session"].to_numpy()
-    sent = rng.random(len(purchase_session)) >= GA4_MISSED_PURCHASE_SHARE
-    # Express checkouts skip the begin_checkout event.
-    express = s.purchase & (rng.random(n) < 0.03)
-
+def _extra_page_views(rng: np.random.Generator, s: _Sessions) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The page views after a session's first (more when the visitor adds to the cart): their session,
+    time and page."""
     n_extra = rng.poisson(1.2 + 1.5 * s.add_to_cart)
     extra_session, extra_rank = _group_offsets(n_extra)
     extra_time = s.start_us[extra_session] + (extra_rank + 1) * (
         (rng.exponential(45, len(extra_session)) * SECOND_US).astype(np.int64) + SECOND_US
     )
     extra_page = rng.choice(len(catalog.LANDING_PAGES), len(extra_session))
+    return extra_session, extra_time, extra_page
 
+
+def _step_events(
+    s: _Sessions, times: dict[str, np.ndarray], has_session_start: np.ndarray, express: np.ndarray,
+    extra: tuple[np.ndarray, np.ndarray, np.ndarray], pu: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The events of every funnel step, step by step: each one's session, event code, time, page (-1 for
+    none) and whether it carries the session's source."""
+    extra_session, extra_time, extra_page = extra
+    idx = np.arange(len(s.user))
     pv = idx[s.has_page_view]
     vi = idx[s.view_item]
     ac = idx[s.add_to_cart]
     bc = idx[s.begin_checkout & ~express]
-    pu = purchase_session[sent]
-    pu_rev = web_orders["total"].to_numpy()[sent]
-    pu_tx = web_orders["id"].to_numpy()[sent]
 
     # event codes follow contract.FUNNEL_EVENTS
     blocks = [
@@ -476,11 +566,47 @@ def _build_events(
         (bc, 4, times["checkout"][bc], np.full(len(bc), -1), False),
         (pu, 5, times["purchase"][pu], np.full(len(pu), -1), False),
     ]
-    session = np.concatenate([b[0] for b in blocks])
-    code = np.concatenate([np.full(len(b[0]), b[1], np.int8) for b in blocks])
-    ts = np.concatenate([b[2] for b in blocks])
-    page = np.concatenate([b[3] for b in blocks])
-    carries_source = np.concatenate([np.full(len(b[0]), b[4]) for b in blocks])
+    return {
+        "session": np.concatenate([b[0] for b in blocks]),
+        "code": np.concatenate([np.full(len(b[0]), b[1], np.int8) for b in blocks]),
+        "ts": np.concatenate([b[2] for b in blocks]),
+        "page": np.concatenate([b[3] for b in blocks]),
+        "carries_source": np.concatenate([np.full(len(b[0]), b[4]) for b in blocks]),
+    }
+
+
+def _in_file_order(rng: np.random.Generator, events: pd.DataFrame) -> pd.DataFrame:
+    """Exact duplicates (the same hit sent twice), then file order: by day, shuffled inside the day,
+    with some events arriving a day late."""
+    dup = np.flatnonzero(rng.random(len(events)) < DUPLICATE_EVENT_SHARE)
+    events = pd.concat([events, events.iloc[dup]], ignore_index=True)
+    late = (rng.random(len(events)) < LATE_EVENT_SHARE).astype(np.int64)
+    events["rowid_"] = np.arange(len(events))
+    events["sort_key"] = ((events["ts"].to_numpy() // DAY_US + late) << 32) + rng.integers(0, 2**31, len(events))
+    return events
+
+
+def _build_events(
+    rng: np.random.Generator, s: _Sessions, times: dict[str, np.ndarray], orders: pd.DataFrame,
+    customer_id_of_user: np.ndarray, first_purchase_us: np.ndarray, quirks: np.random.Generator,
+) -> pd.DataFrame:
+    n = len(s.user)
+    has_session_start = quirks.random(n) >= NO_SESSION_START_SHARE
+    ga_session_id = _shared_session_ids(quirks, s)
+    # Missing purchases: the order exists in Shopify, the browser never sent the event.
+    web_orders = orders[orders["session"] >= 0]
+    purchase_session = web_orders["session"].to_numpy()
+    sent = rng.random(len(purchase_session)) >= GA4_MISSED_PURCHASE_SHARE
+    # Express checkouts skip the begin_checkout event.
+    express = s.purchase & (rng.random(n) < 0.03)
+    extra = _extra_page_views(rng, s)
+
+    pu = purchase_session[sent]
+    pu_rev = web_orders["total"].to_numpy()[sent]
+    pu_tx = web_orders["id"].to_numpy()[sent]
+    steps = _step_events(s, times, has_session_start, express, extra, pu)
+    session, code, ts = steps["session"], steps["code"], steps["ts"]
+
     item = np.where((code == 2) | (code == 3), s.cart_product[session], -1)
     tx = np.full(len(session), -1, np.int64)
     rev = np.full(len(session), -1, np.int64)
@@ -503,21 +629,14 @@ def _build_events(
         "ga_session_id": ga_session_id[session],
         "not_set": not_set,
         "session_number": s.number[session],
-        "page": page,
-        "channel": np.where(carries_source, s.channel[session], -2),
+        "page": steps["page"],
+        "channel": np.where(steps["carries_source"], s.channel[session], -2),
         "item": item,
         "tx": tx,
         "rev": rev,
         "user_id": user_id,
     })
-    # Exact duplicates (the same hit sent twice), then file order: by day, shuffled inside the day,
-    # with some events arriving a day late.
-    dup = np.flatnonzero(rng.random(len(events)) < DUPLICATE_EVENT_SHARE)
-    events = pd.concat([events, events.iloc[dup]], ignore_index=True)
-    late = (rng.random(len(events)) < LATE_EVENT_SHARE).astype(np.int64)
-    events["rowid_"] = np.arange(len(events))
-    events["sort_key"] = ((events["ts"].to_numpy() // DAY_US + late) << 32) + rng.integers(0, 2**31, len(events))
-    return events
+    return _in_file_order(rng, events)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -624,16 +743,9 @@ def _write_events(con, events: pd.DataFrame, path: Path, bad: dict[str, np.ndarr
     return _copy(con, query, path)
 
 
-def _write_shopify(con, cfg: GeneratorConfig, built: dict, users: dict, path_of, bad: bool,
-                   rng: np.random.Generator, planted: dict[str, int]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    orders, lines, refunds, customers = built["orders"], built["lines"], built["refunds"], built["customers"]
-    con.register("orders", orders)
-    con.register("lines", lines)
-    con.register("refunds", refunds)
-    con.register("customers", customers)
-
-    orders_sql = f"""
+def _orders_query(cfg: GeneratorConfig) -> str:
+    """SQL: the orders in the contract's text, in time order."""
+    return f"""
         select
             o.id::varchar as id,
             '#' || o.number as name,
@@ -657,7 +769,11 @@ def _write_shopify(con, cfg: GeneratorConfig, built: dict, users: dict, path_of,
         left join channels as c on c.channel = o.channel
         order by o.created_us, o.id
     """
-    lines_sql = f"""
+
+
+def _order_lines_query() -> str:
+    """SQL: the order lines in the contract's text, with their product's ids, SKU and title."""
+    return f"""
         select
             l.id::varchar as id,
             l.order_id::varchar as order_id,
@@ -672,6 +788,17 @@ def _write_shopify(con, cfg: GeneratorConfig, built: dict, users: dict, path_of,
         left join product_lookup as pr on pr.product = l.product
         order by l.id
     """
+
+
+def _write_shopify(con, cfg: GeneratorConfig, built: dict, users: dict, path_of, bad: bool,
+                   rng: np.random.Generator, planted: dict[str, int]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    orders, lines, refunds, customers = built["orders"], built["lines"], built["refunds"], built["customers"]
+    con.register("orders", orders)
+    con.register("lines", lines)
+    con.register("refunds", refunds)
+    con.register("customers", customers)
+
     refunds_sql = f"""
         select id::varchar as id, order_id::varchar as order_id, {_ts_text('created_us')} as created_at,
             {_money('amount')} as amount
@@ -687,8 +814,8 @@ def _write_shopify(con, cfg: GeneratorConfig, built: dict, users: dict, path_of,
         from customers order by created_us, id
     """
     frames = {
-        "raw_shopify_orders": con.sql(orders_sql).df(),
-        "raw_shopify_order_lines": con.sql(lines_sql).df(),
+        "raw_shopify_orders": con.sql(_orders_query(cfg)).df(),
+        "raw_shopify_order_lines": con.sql(_order_lines_query()).df(),
         "raw_shopify_refunds": con.sql(refunds_sql).df(),
         "raw_shopify_customers": con.sql(customers_sql).df(),
         "raw_shopify_products": _products_frame(cfg),

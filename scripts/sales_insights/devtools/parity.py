@@ -63,13 +63,8 @@ def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[tuple[str, s
     return [(row[0], row[1]) for row in con.execute(f"describe select * from {relation}").fetchall()]
 
 
-def compare_mart(
-    con: duckdb.DuckDBPyConnection, duck_relation: str, spark_dir: Path, mart: str, tolerance: float,
-) -> MartParity:
-    result = MartParity(mart)
-    if not spark_dir.is_dir():
-        result.problems.append(f"no Spark table at {spark_dir}")
-        return result
+def _spark_view(con: duckdb.DuckDBPyConnection, duck_relation: str, spark_dir: Path, mart: str) -> str:
+    """A temp view of the Spark table's Parquet files; returns its name."""
     files = sorted(spark_dir.glob("*.parquet"))
     spark_relation = sql_identifier(f"spark_{mart}")
     if files:
@@ -78,6 +73,58 @@ def compare_mart(
     else:
         # An empty table: Spark may write no data file; its columns are DuckDB's, with no rows.
         con.execute(f"create or replace temp view {spark_relation} as select * from {duck_relation} limit 0")
+    return spark_relation
+
+
+def _paired_rows(duck_relation: str, spark_relation: str, keys: list[str], floats: list[str]) -> str:
+    """SQL: the rows of both sides, numbered among their copies, full-joined on the keys and that number
+    (`d` the DuckDB row, `s` the Spark row, a side's _copy null when the row has no partner)."""
+    partition = ("partition by " + ", ".join(sql_identifier(k) for k in keys)) if keys else ""
+    order = ("order by " + ", ".join(sql_identifier(f) for f in floats)) if floats else "order by 1"
+    numbered = "select *, row_number() over ({} {}) as _copy from {}"
+    on = " and ".join([f"d.{sql_identifier(k)} is not distinct from s.{sql_identifier(k)}" for k in keys]
+                      + ["d._copy = s._copy"])
+    return (f"from ({numbered.format(partition, order, duck_relation)}) as d "
+            f"full join ({numbered.format(partition, order, spark_relation)}) as s on {on}")
+
+
+def _pair_measures(floats: list[str], tolerance: float) -> list[str]:
+    """SQL: the rows only in DuckDB and only in Spark, then per float column the paired rows that differ
+    beyond the tolerance and the largest relative difference."""
+    measures = ["count(*) filter (where s._copy is null)", "count(*) filter (where d._copy is null)"]
+    for f in floats:
+        a, b = f"d.{sql_identifier(f)}", f"s.{sql_identifier(f)}"
+        finite = f"isfinite({a}) and isfinite({b})"
+        relative = f"abs({a} - {b}) / greatest(1, abs({a}), abs({b}))"
+        # DuckDB orders NaN above every number (NaN <= NaN holds), so only finite values get the tolerance;
+        # a null on one side only makes the test null, which coalesce counts as a difference.
+        differs = f"not coalesce({a} is not distinct from {b} or ({finite} and {relative} <= {tolerance}), false)"
+        measures += [f"count(*) filter (where d._copy is not null and s._copy is not null and {differs})",
+                     f"coalesce(max({relative}) filter (where {finite}), 0)"]
+    return measures
+
+
+def _unmatched_examples(con: duckdb.DuckDBPyConnection, keys: list[str], joined: str) -> list[str]:
+    """A few rows of each side with no partner on the other, by their first keys."""
+    examples = []
+    shown = ", ".join(sql_identifier(k) for k in keys[:8])
+    for side, alias, other in (("DuckDB", "d", "s"), ("Spark", "s", "d")):
+        for example in con.execute(
+            f"select {', '.join(f'{alias}.{sql_identifier(k)}' for k in keys[:8])} {joined} "
+            f"where {other}._copy is null order by all limit 3"
+        ).fetchall():
+            examples.append(f"only in {side}: ({shown}) = {example}")
+    return examples
+
+
+def compare_mart(
+    con: duckdb.DuckDBPyConnection, duck_relation: str, spark_dir: Path, mart: str, tolerance: float,
+) -> MartParity:
+    result = MartParity(mart)
+    if not spark_dir.is_dir():
+        result.problems.append(f"no Spark table at {spark_dir}")
+        return result
+    spark_relation = _spark_view(con, duck_relation, spark_dir, mart)
     duck_columns, spark_columns = _columns(con, duck_relation), _columns(con, spark_relation)
     result.duckdb_rows = con.execute(f"select count(*) from {duck_relation}").fetchone()[0]
     result.spark_rows = con.execute(f"select count(*) from {spark_relation}").fetchone()[0]
@@ -92,24 +139,8 @@ def compare_mart(
 
     floats = [n for n, t in duck_columns if t in FLOAT_TYPES]
     keys = [n for n, t in duck_columns if t not in FLOAT_TYPES]
-    partition = ("partition by " + ", ".join(sql_identifier(k) for k in keys)) if keys else ""
-    order = ("order by " + ", ".join(sql_identifier(f) for f in floats)) if floats else "order by 1"
-    numbered = "select *, row_number() over ({} {}) as _copy from {}"
-    on = " and ".join([f"d.{sql_identifier(k)} is not distinct from s.{sql_identifier(k)}" for k in keys]
-                      + ["d._copy = s._copy"])
-    measures = ["count(*) filter (where s._copy is null)", "count(*) filter (where d._copy is null)"]
-    for f in floats:
-        a, b = f"d.{sql_identifier(f)}", f"s.{sql_identifier(f)}"
-        finite = f"isfinite({a}) and isfinite({b})"
-        relative = f"abs({a} - {b}) / greatest(1, abs({a}), abs({b}))"
-        # DuckDB orders NaN above every number (NaN <= NaN holds), so only finite values get the tolerance;
-        # a null on one side only makes the test null, which coalesce counts as a difference.
-        differs = f"not coalesce({a} is not distinct from {b} or ({finite} and {relative} <= {tolerance}), false)"
-        measures += [f"count(*) filter (where d._copy is not null and s._copy is not null and {differs})",
-                     f"coalesce(max({relative}) filter (where {finite}), 0)"]
-    joined = (f"from ({numbered.format(partition, order, duck_relation)}) as d "
-              f"full join ({numbered.format(partition, order, spark_relation)}) as s on {on}")
-    row = con.execute(f"select {', '.join(measures)} {joined}").fetchone()
+    joined = _paired_rows(duck_relation, spark_relation, keys, floats)
+    row = con.execute(f"select {', '.join(_pair_measures(floats, tolerance))} {joined}").fetchone()
     result.only_in_duckdb, result.only_in_spark = row[0], row[1]
     for i, f in enumerate(floats):
         mismatches, largest = row[2 + 2 * i], row[3 + 2 * i]
@@ -119,13 +150,7 @@ def compare_mart(
     if result.only_in_duckdb or result.only_in_spark:
         result.problems.append(f"{result.only_in_duckdb:,} row(s) only in DuckDB, {result.only_in_spark:,} only "
                                f"in Spark (matched on {', '.join(keys) or 'nothing'})")
-        shown = ", ".join(sql_identifier(k) for k in keys[:8])
-        for side, alias, other in (("DuckDB", "d", "s"), ("Spark", "s", "d")):
-            for example in con.execute(
-                f"select {', '.join(f'{alias}.{sql_identifier(k)}' for k in keys[:8])} {joined} "
-                f"where {other}._copy is null order by all limit 3"
-            ).fetchall():
-                result.examples.append(f"only in {side}: ({shown}) = {example}")
+        result.examples += _unmatched_examples(con, keys, joined)
     for f, count in result.float_mismatches.items():
         result.problems.append(f"{f}: {count:,} row(s) differ by more than {tolerance:g} "
                                f"(largest relative difference {result.max_relative_difference[f]:.3g})")
