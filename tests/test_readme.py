@@ -1,9 +1,10 @@
-"""The README's figures of the default mock store are what a build of it gives.
+"""The documentation's figures of the default mock store are what a build of it gives.
 
-The README quotes the store `make run` builds (100,000 visitors, 365 days, seed 42) to show what the marts
-say. Each figure below is recomputed from the build of that store the suite already makes (`planted_store`)
-and must appear in the README as written (whitespace and line breaks aside): a change that moves a number
-fails here, naming the sentence to update and the value the build gives.
+The README and the pages of docs/ (docs/marts.md, docs/contracts.md, docs/operations.md) quote the store
+`make run` builds (100,000 visitors, 365 days, seed 42) to show what the marts say. Each figure below is
+recomputed from the build of that store the suite already makes (`planted_store`) and must appear, as
+written (whitespace and line breaks aside), in one of those files: a change that moves a number fails here,
+naming the sentence to update and the value the build gives.
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from sales_insights.config import load_project_config
 pytestmark = pytest.mark.dbt
 
 README = PROJECT_DIR / "README.md"
+# The documents the figures may be quoted in: the README and every page of docs/.
+DOCUMENTS = [README, *sorted((PROJECT_DIR / "docs").glob("*.md"))]
 
-# (what the README says, with a format field per figure; the query giving the figures, in order)
+# (what the documentation says, with a format field per figure; the query giving the figures, in order)
 FIGURES: list[tuple[str, str]] = [
     ("(`make run`: {:,} sessions, {:,} valid orders)",
      "select (select count(*) from marts.fct_sessions), (select count(*) from marts.fct_orders where is_valid)"),
@@ -104,21 +107,28 @@ def _flat(text: str) -> str:
     return " ".join(text.split())
 
 
+def documents() -> dict[str, str]:
+    """Each document's text, flattened (runs of whitespace as one space), by its path in the project."""
+    return {str(path.relative_to(PROJECT_DIR)): _flat(path.read_text(encoding="utf-8")) for path in DOCUMENTS}
+
+
 def readme_figures(warehouse) -> list[str]:
-    """The README's sentences with the figures of `warehouse` filled in."""
+    """The documentation's sentences with the figures of `warehouse` filled in."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return [_flat(template.format(*con.execute(query).fetchone())) for template, query in FIGURES]
 
 
 def test_the_readme_quotes_the_default_store_as_a_build_gives_it(planted_store):
     warehouse, _ = planted_store
-    readme = _flat(README.read_text(encoding="utf-8"))
-    stale = [sentence for sentence in readme_figures(warehouse) if sentence not in readme]
-    assert not stale, "the README should say (update these sentences):\n" + "\n".join(stale)
+    texts = documents().values()
+    stale = [sentence for sentence in readme_figures(warehouse) if not any(sentence in text for text in texts)]
+    assert not stale, ("the README or a page of docs/ should say (update these sentences):\n"
+                       + "\n".join(stale))
 
 
 def test_the_readme_counts_the_marts_an_export_writes():
-    """The exported marts are a list in sales_insights.toml; the README's example status line counts them."""
+    """The exported marts are a list in sales_insights.toml; the example status line (docs/operations.md)
+    counts them, and so does every other `(N marts)` of the README and docs/."""
     marts = len(load_project_config(PROJECT_DIR).export_marts)
-    counted = re.findall(r"\((\d+) marts\)", README.read_text(encoding="utf-8"))
+    counted = [n for text in documents().values() for n in re.findall(r"\((\d+) marts\)", text)]
     assert counted and set(counted) == {str(marts)}

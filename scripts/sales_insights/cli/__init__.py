@@ -86,7 +86,7 @@ def main() -> None:
 @click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default="2025-06-01", show_default=True,
               help="First day of history.")
 @click.option("--bad-rows/--no-bad-rows", default=True, show_default=True,
-              help="Plant a few contract-breaking rows for the rejects table.")
+              help="Plant a few rows that break the raw-data contract, for the rejects table.")
 @click.option("--planted/--no-planted", default=True, show_default=True,
               help="Plant the opportunities (leaky mobile checkout, bad landing page, product pair); "
                    "--no-planted makes a store where nothing differs.")
@@ -110,8 +110,8 @@ def generate_cmd(out_dir: Path, seed: int, users: int, days: int, start, bad_row
 @options.full_refresh
 @options.quiet
 @click.option("--no-contracts", is_flag=True,
-              help="Publish after dbt build without the Great Expectations check (for timing it apart: "
-                   "run `sales-insights validate` after).")
+              help="Publish after dbt build without the contract checks (the Great Expectations suites; to "
+                   "time them apart, run `sales-insights validate` after).")
 def build_cmd(data_dir: Path | None, warehouse: Path | None, full_refresh: bool, quiet: bool,
               no_contracts: bool) -> None:
     settings = load_settings()
@@ -190,8 +190,9 @@ def slo(warehouse: Path | None, export_dir: Path | None, as_json: bool, now: str
         sys.exit(1)
 
 
-@main.command(help="Check the warehouse against the Great Expectations suites (gx/expectations): every raw table "
-                   "and mart. Exit code 1 when data breaks a contract, 3 when a check could not be evaluated.")
+@main.command(help="Run the contract checks on the warehouse: the Great Expectations suites (gx/expectations) of "
+                   "every raw table and mart. Exit code 1 when data fails a check, 3 when a check could not be "
+                   "evaluated.")
 @click.option("--suite", "suites", multiple=True, type=click.Choice(suite_names()), metavar="NAME",
               help="Only this suite (repeat for several); a suite is named after its table.")
 @options.warehouse

@@ -13,8 +13,8 @@ GA4 (the Data API's runReport, offset paging):
   run_report(property_id, date_ranges, dimensions, metrics, dimension_filter, limit, offset)
 GA4 reports are aggregates, not events: the GA4 extract is the report-level funnel table
 `ga4_funnel_report` (sessions, and sessions with add_to_cart / begin_checkout / purchase, by date, channel,
-device and landing page), not raw_ga4_events. See the README's "MCP extracts" for what it can and cannot
-give the funnel."""
+device and landing page), not raw_ga4_events. See docs/mcp.md ("GA4: reports, not events") for what it can
+and cannot give the funnel."""
 
 from __future__ import annotations
 
