@@ -91,23 +91,23 @@ def shop_amount(obj: dict, field: str, where: str, shop_currency: str, required:
     return amount
 
 
-def _money_scalar(obj: dict, field: str, where: str, required: bool = True) -> str:
-    """A legacy `Money` scalar (ProductVariant.price): a decimal string in the shop currency."""
+def _matching(obj: dict, field: str, pattern: re.Pattern, what: str, where: str, required: bool = True) -> str:
+    """`obj[field]` as written when it is text matching `pattern`; "" when absent and not required."""
     value = obj.get(field)
     if value is None and not required:
         return ""
-    if not isinstance(value, str) or not _AMOUNT.fullmatch(value):
-        raise _fail(where, f"`{field}` is not a decimal amount: {value!r}")
+    if not isinstance(value, str) or not pattern.fullmatch(value):
+        raise _fail(where, f"`{field}` is not {what}: {value!r}")
     return value
+
+
+def _money_scalar(obj: dict, field: str, where: str, required: bool = True) -> str:
+    """A legacy `Money` scalar (ProductVariant.price): a decimal string in the shop currency."""
+    return _matching(obj, field, _AMOUNT, "a decimal amount", where, required)
 
 
 def _instant(obj: dict, field: str, where: str, required: bool = True) -> str:
-    value = obj.get(field)
-    if value is None and not required:
-        return ""
-    if not isinstance(value, str) or not _OFFSET.fullmatch(value):
-        raise _fail(where, f"`{field}` is not an ISO-8601 instant with a UTC offset: {value!r}")
-    return value
+    return _matching(obj, field, _OFFSET, "an ISO-8601 instant with a UTC offset", where, required)
 
 
 def _word(obj: dict, field: str) -> str:
