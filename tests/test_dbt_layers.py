@@ -34,7 +34,7 @@ LAYER_READS = {
 }
 KEY_TESTS = {"unique", "unique_appended", "unique_combination", "single_row"}
 # Source tables without a timestamp column, that no freshness can be measured on.
-NO_TIMESTAMP = {"raw_shopify_order_lines", "raw_shopify_variants", "raw_line_offsets"}
+NO_TIMESTAMP = {"raw_shopify_order_lines", "raw_shopify_variants", "raw_line_offsets", "raw_row_locations"}
 # The tables of the other GA4 layouts, empty (or absent) when the store sends raw events: dbt would call an
 # empty table stale. Their freshness is the SLO's job (sales-insights slo reads the GA4 grain that was built).
 NO_FRESHNESS = NO_TIMESTAMP | {"ga4_funnel_report", "ga4_export_events"}

@@ -25,6 +25,7 @@ from sales_insights.errors import SalesInsightsError
 from sales_insights.pipeline.ga4_export import EXPORT_DIR
 from sales_insights.pipeline.load import RAW_SCHEMA, LoadReport, ga4_layout, load_data_dir
 from sales_insights.pipeline.raw_lines import OFFSETS_TABLE
+from sales_insights.pipeline.shopify_layouts import LOCATIONS_TABLE, ensure_locations_table
 from sales_insights.sql import sql_identifier
 
 SESSION_METHOD = "session"
@@ -124,8 +125,8 @@ def load_data_dir_to_spark(data_dir: Path, settings: dict[str, str]) -> LoadRepo
     DuckDB loader first (sales_insights.pipeline.load: every check, the same errors naming file, column and lines,
     every value as text), into a scratch file; each table is then written to Spark as Parquet with the
     CSV record line of each row as _source_line, which Spark's source_line_number() reads, and the
-    loader's meta.raw_line_offsets with them (where rows start below their record line, for
-    stg_rejected_rows)."""
+    loader's meta.raw_line_offsets and meta.raw_row_locations with them (where rows start below their
+    record line, and where the rows of a Shopify layout were read, for stg_rejected_rows)."""
     if ga4_layout(data_dir) == "export":
         raise SalesInsightsError(
             f"{data_dir}: GA4's BigQuery export ({EXPORT_DIR}/) is built on DuckDB only (sales-insights build); "
@@ -143,8 +144,10 @@ def load_data_dir_to_spark(data_dir: Path, settings: dict[str, str]) -> LoadRepo
                 frame = spark.createDataFrame(rows.to_arrow_table())
                 frame.write.mode("overwrite").format("parquet").saveAsTable(f"{RAW_SCHEMA}.{table}")
             spark.sql("create database if not exists meta")
-            offsets = spark.createDataFrame(con.execute(f"select * from {OFFSETS_TABLE}").to_arrow_table())
-            offsets.write.mode("overwrite").format("parquet").saveAsTable(OFFSETS_TABLE)
+            ensure_locations_table(con)
+            for record in (OFFSETS_TABLE, LOCATIONS_TABLE):
+                rows = spark.createDataFrame(con.execute(f"select * from {record}").to_arrow_table())
+                rows.write.mode("overwrite").format("parquet").saveAsTable(record)
         finally:
             con.close()
     return report

@@ -492,7 +492,7 @@ def _clear_dead_attempt(staged: Path, note: Callable[[str], None]) -> None:
     note(f"removed {' and '.join(str(p) for p in left)}, left by a build attempt that did not finish")
 
 
-def _load_raw_files(source: DataSource, staged: Path,
+def _load_raw_files(source: DataSource, staged: Path, shop: ShopConfig,
                     on_progress: Callable[[str], None] | None) -> LoadReport | None:
     """Load a directory source's raw files into the staged warehouse; None for the mock seeds, which dbt
     seeds itself."""
@@ -502,7 +502,7 @@ def _load_raw_files(source: DataSource, staged: Path,
         on_progress(f"loading the raw files of {source.path}")
     con = duckdb.connect(str(staged))
     try:
-        return load_data_dir(con, source.path)
+        return load_data_dir(con, source.path, shop=shop)
     finally:
         con.close()
 
@@ -549,7 +549,7 @@ def _build_locked(
     try:
         if incremental:
             shutil.copyfile(target, staged)
-        load_report = _load_raw_files(source, staged, on_progress)
+        load_report = _load_raw_files(source, staged, shop, on_progress)
         grain = load_report.ga4_grain if load_report is not None else "events"
         args = _dbt_build_args(source, load_report, grain, incremental, shop)
         if on_progress:

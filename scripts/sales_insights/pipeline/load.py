@@ -33,7 +33,9 @@ from typing import IO
 
 import duckdb
 
+from sales_insights.config import ShopConfig, default_project_dir, load_shop_config
 from sales_insights.errors import SalesInsightsError, format_rows
+from sales_insights.pipeline.fivetran_shopify import load_fivetran
 from sales_insights.pipeline.ga4_export import EXPORT_DIR, drop_export, has_export, load_export
 from sales_insights.pipeline.raw_lines import (
     LineRange,
@@ -44,6 +46,14 @@ from sales_insights.pipeline.raw_lines import (
     has_ranges,
     physical_lines,
     record_line_ranges,
+)
+from sales_insights.pipeline.shopify_layouts import (
+    BULK_DIR,
+    FIVETRAN_DIR,
+    SHOPIFY_TABLES,
+    drop_locations,
+    load_bulk,
+    shopify_layout,
 )
 from sales_insights.quality.raw_contract import (
     GA4_FUNNEL_REPORT,
@@ -76,6 +86,9 @@ class LoadReport:
     ga4_grain: str = "events"
     # How GA4's events came: "csv" (raw_ga4_events.csv) or "export" (ga4_export/, GA4's BigQuery export).
     ga4_layout: str = "csv"
+    # How Shopify's tables came: "flat" (the raw_shopify_*.csv), "bulk" (shopify_bulk/) or "fivetran"
+    # (fivetran_shopify/): shopify_layouts.
+    shopify_layout: str = "flat"
 
 
 def ga4_grain(data_dir: Path) -> str:
@@ -417,29 +430,26 @@ def _append(
     return state, appended, ranges
 
 
-def load_data_dir(con: duckdb.DuckDBPyConnection, data_dir: Path | str, schema: str = RAW_SCHEMA) -> LoadReport:
+def load_data_dir(con: duckdb.DuckDBPyConnection, data_dir: Path | str, schema: str = RAW_SCHEMA,
+                  shop: ShopConfig | None = None) -> LoadReport:
     """Load the seven contract tables from data_dir into `schema` (GA4 as events or as a report; the GA4
-    table of the other grain is created empty). All files are checked before any load."""
+    table of the other grain is created empty; Shopify in any of its layouts, checked against `shop`, by
+    default the project's settings). All contract files are checked before any load."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise SalesInsightsError(f"{data_dir}: data directory not found")
     grain = ga4_grain(data_dir)
     layout = ga4_layout(data_dir)
+    shopify = shopify_layout(data_dir)
     tables, other = grain_tables(grain)
     if layout == "export":
         # GA4's events come nested, from ga4_export/; the dbt model base_ga4__export_events flattens them
         # into raw.raw_ga4_events.
         tables = [t for t in tables if t.name != GA4_GRAIN_TABLES["events"]]
-    missing = [t.file_name for t in tables if not (data_dir / t.file_name).is_file()]
-    if missing:
-        events = GA4_GRAIN_TABLES["events"] + ".csv"
-        missing = [f"{m} (or {EXPORT_DIR}/, GA4's BigQuery export, or ga4_funnel_report.csv, GA4 at report grain)"
-                   if m == events else m for m in missing]
-        raise SalesInsightsError(f"{data_dir}: missing file(s) {', '.join(missing)} (the raw-data contract "
-                                 f"needs one CSV per table)")
-    for t in tables:
-        read_header(data_dir / t.file_name, t)
-    report = LoadReport(data_dir, ga4_grain=grain, ga4_layout=layout)
+    if shopify != "flat":
+        tables = [t for t in tables if t.source != "shopify"]
+    _check_files(data_dir, tables, shopify)
+    report = LoadReport(data_dir, ga4_grain=grain, ga4_layout=layout, shopify_layout=shopify)
     con.execute(f"create schema if not exists {sql_identifier(schema)}")
     columns = ", ".join(f"{sql_identifier(c)} varchar" for c in other.column_names)
     con.execute(f"create or replace table {sql_identifier(schema)}.{sql_identifier(other.name)} ({columns})")
@@ -466,9 +476,47 @@ def load_data_dir(con: duckdb.DuckDBPyConnection, data_dir: Path | str, schema: 
         report.warnings.extend(warnings)
         if appended is not None:
             report.appended_rows[t.name] = appended
+    _load_shopify_layout(con, data_dir, schema, report, shop)
     if schema == RAW_SCHEMA:
         _record_source(con, data_dir, grain, layout)
     return report
+
+
+def _check_files(data_dir: Path, tables: list[Table], shopify: str) -> None:
+    """Raise unless every contract CSV to load is there with the contract's header."""
+    missing = [t.file_name for t in tables if not (data_dir / t.file_name).is_file()]
+    if missing:
+        events = GA4_GRAIN_TABLES["events"] + ".csv"
+        missing = [f"{m} (or {EXPORT_DIR}/, GA4's BigQuery export, or ga4_funnel_report.csv, GA4 at report grain)"
+                   if m == events else m for m in missing]
+        if shopify == "flat" and any(t.file_name in missing for t in SHOPIFY_TABLES):
+            missing.append(f"or in place of the Shopify CSVs {BULK_DIR}/ (Bulk Operation JSONL) or {FIVETRAN_DIR}/ "
+                           "(Fivetran's tables)")
+        raise SalesInsightsError(f"{data_dir}: missing file(s) {', '.join(missing)} (the raw-data contract "
+                                 f"needs one CSV per table)")
+    for t in tables:
+        read_header(data_dir / t.file_name, t)
+
+
+def _load_shopify_layout(con: duckdb.DuckDBPyConnection, data_dir: Path, schema: str, report: LoadReport,
+                         shop: ShopConfig | None) -> None:
+    """The Shopify tables of a bulk or Fivetran layout (the flat files are loaded with the rest); what the
+    loader kept of another layout's rows (their locations, or the flat files' states and line ranges) goes."""
+    if report.shopify_layout == "flat":
+        drop_locations(con, [t.name for t in SHOPIFY_TABLES])
+        return
+    shop = shop or load_shop_config(default_project_dir())
+    if report.shopify_layout == "bulk":
+        counts, warnings = load_bulk(con, data_dir / BULK_DIR, schema, shop), []
+    else:
+        counts, warnings = load_fivetran(con, data_dir / FIVETRAN_DIR, schema, shop)
+    report.row_counts.update(counts)
+    report.warnings.extend(warnings)
+    for t in SHOPIFY_TABLES:
+        # loaded whole from another layout: an append to a flat file next time has nothing to start from
+        with contextlib.suppress(duckdb.CatalogException):
+            con.execute(f"delete from {FILES_TABLE} where table_name = ?", [t.name])
+        drop_ranges(con, t.name)
 
 
 def _record_source(con: duckdb.DuckDBPyConnection, data_dir: Path, grain: str, layout: str) -> None:

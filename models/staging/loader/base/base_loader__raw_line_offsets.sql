@@ -1,10 +1,10 @@
 {#- The loader's record of where rows start further down their file than their record line (see
-    has_raw_line_offsets), for stg_rejected_rows to name a rejected row by the line of its file. Empty when
+    has_loader_record), for stg_rejected_rows to name a rejected row by the line of its file. Empty when
     the build has no such record: a build of the mock seeds, or a raw schema written by another tool. -#}
 -- depends_on: {{ source('loader', 'raw_line_offsets') }}
 
 with line_offsets as (
-    {%- if has_raw_line_offsets() %}
+    {%- if has_loader_record('raw_line_offsets') %}
     select
         table_name,
         from_line,
