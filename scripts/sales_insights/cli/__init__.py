@@ -29,7 +29,7 @@ from sales_insights.cli.output import (
     progress,
 )
 from sales_insights.config import load_project_config, load_settings
-from sales_insights.devtools.generate import GA4_FORMATS, GeneratorConfig, generate
+from sales_insights.devtools.generate import GA4_FORMATS, SHOPIFY_FORMATS, GeneratorConfig, generate
 from sales_insights.errors import SalesInsightsError
 from sales_insights.outputs.export import export_marts
 from sales_insights.outputs.report import write_report
@@ -93,10 +93,14 @@ def main() -> None:
 @click.option("--ga4-format", type=click.Choice(GA4_FORMATS), default="csv", show_default=True,
               help="GA4 events as raw_ga4_events.csv (the raw-data contract), or as GA4's BigQuery export in "
                    "ga4_export/: daily Parquet tables (export) or gzipped, sharded JSON (export-json).")
+@click.option("--shopify-format", type=click.Choice(SHOPIFY_FORMATS), default="flat", show_default=True,
+              help="Shopify as the six raw_shopify_*.csv (the raw-data contract), as a Bulk Operation's JSONL in "
+                   "shopify_bulk/ (bulk), or as Fivetran's Shopify tables in fivetran_shopify/ (fivetran).")
 def generate_cmd(out_dir: Path, seed: int, users: int, days: int, start, bad_rows: bool, planted: bool,
-                 ga4_format: str) -> None:
+                 ga4_format: str, shopify_format: str) -> None:
     config = GeneratorConfig(seed=seed, users=users, days=days, start=date(start.year, start.month, start.day),
-                             bad_rows=bad_rows, planted=planted, ga4_format=ga4_format)
+                             bad_rows=bad_rows, planted=planted, ga4_format=ga4_format,
+                             shopify_format=shopify_format)
     progress(f"generating {users:,} visitors over {days} days into {out_dir}")
     result = generate(out_dir, config)
     for name, rows in result.row_counts.items():

@@ -34,7 +34,9 @@ import pandas as pd
 from sales_insights.config import duckdb_memory_limit
 from sales_insights.devtools import mock_catalog as catalog
 from sales_insights.devtools.ga4_export_writer import write_export
+from sales_insights.devtools.shopify_layout_writer import write_layout
 from sales_insights.pipeline.ga4_export import EXPORT_DIR
+from sales_insights.pipeline.shopify_layouts import BULK_DIR, FIVETRAN_DIR
 from sales_insights.quality.raw_contract import GENERATOR_FILE, PLANTED_LOSSES, TABLES, TABLES_BY_NAME
 from sales_insights.sql import sql_string
 
@@ -78,6 +80,10 @@ class GeneratorConfig:
     # (GA4's BigQuery export: ga4_export/events_YYYYMMDD.parquet) or export-json (its newline-delimited JSON,
     # gzipped and sharded as an export job to Cloud Storage writes it).
     ga4_format: str = "csv"
+    # How the Shopify tables are written: flat (the six raw_shopify_*.csv of the raw-data contract), bulk (a
+    # Bulk Operation's JSONL in shopify_bulk/) or fivetran (Fivetran's tables in fivetran_shopify/):
+    # devtools.shopify_layout_writer. A bulk store gets no bad Shopify rows (its typed JSON cannot hold them).
+    shopify_format: str = "flat"
 
 
 @dataclass(frozen=True)
@@ -898,6 +904,7 @@ def config_as_dict(cfg: GeneratorConfig) -> dict:
 
 
 GA4_FORMATS = ("csv", "export", "export-json")
+SHOPIFY_FORMATS = ("flat", "bulk", "fivetran")
 # Rows of one gzipped JSON shard of a day table (an export job to Cloud Storage shards large tables).
 JSON_SHARD_ROWS = 100_000
 
@@ -909,10 +916,14 @@ def read_generated_config(out_dir: Path) -> dict | None:
         return None
     settings = json.loads(meta.read_text()).get("generator") or {}
     events = "raw_ga4_events"
-    files = [t.file_name for t in TABLES if t.name != events or settings.get("ga4_format", "csv") == "csv"]
+    shopify = settings.get("shopify_format", "flat")
+    files = [t.file_name for t in TABLES if (t.name != events or settings.get("ga4_format", "csv") == "csv")
+             and (t.source != "shopify" or shopify == "flat")]
     if not all((Path(out_dir) / f).is_file() for f in files):
         return None
     if settings.get("ga4_format", "csv") != "csv" and not (Path(out_dir) / EXPORT_DIR).is_dir():
+        return None
+    if shopify != "flat" and not (Path(out_dir) / (BULK_DIR if shopify == "bulk" else FIVETRAN_DIR)).is_dir():
         return None
     return settings
 
@@ -922,6 +933,8 @@ def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> Gene
     cfg = config or GeneratorConfig()
     if cfg.ga4_format not in GA4_FORMATS:
         raise ValueError(f"ga4_format {cfg.ga4_format!r}: one of {', '.join(GA4_FORMATS)}")
+    if cfg.shopify_format not in SHOPIFY_FORMATS:
+        raise ValueError(f"shopify_format {cfg.shopify_format!r}: one of {', '.join(SHOPIFY_FORMATS)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     # generator.json is written last: its presence says the whole set is complete.
@@ -954,7 +967,7 @@ def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> Gene
         _lookup_tables(con, users)
         counts = {"raw_ga4_events": _write_events(con, events, out / "raw_ga4_events.csv", bad)}
         counts.update(_write_shopify(con, cfg, built, users, lambda name: out / f"{name}.csv",
-                                     cfg.bad_rows, rng, planted))
+                                     cfg.bad_rows and cfg.shopify_format != "bulk", rng, planted))
     finally:
         con.close()
         shutil.rmtree(spill, ignore_errors=True)
@@ -963,6 +976,10 @@ def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> Gene
         fmt = "parquet" if cfg.ga4_format == "export" else "json"
         write_export(out / "raw_ga4_events.csv", out / EXPORT_DIR, fmt, shard_rows=JSON_SHARD_ROWS)
         (out / "raw_ga4_events.csv").unlink()
+    for folder in (BULK_DIR, FIVETRAN_DIR):
+        shutil.rmtree(out / folder, ignore_errors=True)
+    if cfg.shopify_format != "flat":
+        write_layout(out, cfg.shopify_format, cfg.users)
 
     losses = {t.name: planted.get(t.name, 0) for t in TABLES}
     (out / GENERATOR_FILE).write_text(
