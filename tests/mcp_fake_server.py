@@ -1,6 +1,9 @@
-"""A local MCP server for the connector tests: the tool names and response shapes of the GA4 (Data API
-runReport) and Shopify (Admin API) servers the connectors talk to, answering from recorded responses in a
-folder (FAKE_MCP_DATA: orders.json, customers.json, products.json, ga4_sessions.json, ga4_steps.json).
+"""A local MCP server for the connector tests' fault cases (the connectors are tested against real public
+servers too: test_mcp_servers.py). It has the tools of the GA4 Data API's runReport and of the Shopify
+connector's default profile (admin-graphql: get_orders, get_customers, get_products answering with Admin
+GraphQL objects, cursor-paged, orders filtered by a search query's created_at bounds), answering from
+recorded responses in a folder (FAKE_MCP_DATA: orders.json, customers.json, products.json,
+ga4_sessions.json, ga4_steps.json).
 
 It speaks stdio by default, or streamable HTTP with `--http PORT` (then a bearer token FAKE_MCP_HTTP_TOKEN
 is required: a request without it gets HTTP 401). Faults, from the environment:
@@ -19,8 +22,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mcp.server.mcpserver import MCPServer
@@ -51,6 +55,18 @@ def _instant(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _bounds(query: str | None) -> tuple[datetime, datetime]:
+    """The created_at bounds of a Shopify search query (created_at:>=X created_at:<=Y)."""
+    low = re.search(r"created_at:>=(\S+)", query or "")
+    high = re.search(r"created_at:<=(\S+)", query or "")
+    return (_instant(low[1]) if low else datetime.min.replace(tzinfo=UTC),
+            _instant(high[1]) if high else datetime.max.replace(tzinfo=UTC))
+
+
+def _number(gid: str) -> int:
+    return int(gid.rsplit("/", 1)[1])
+
+
 def _page(records: list, first: int, after: str | None, key: str) -> dict:
     start = int(after.split(":")[1]) if after else 0
     chunk = records[start:start + first]
@@ -59,19 +75,18 @@ def _page(records: list, first: int, after: str | None, key: str) -> dict:
 
 
 @server.tool()
-def get_orders(created_at_min: str, created_at_max: str, first: int = 250, after: str | None = None) -> dict:
-    """Orders created in [created_at_min, created_at_max], oldest id first, cursor-paged."""
-    _gate("get_orders", {"created_at_min": created_at_min, "created_at_max": created_at_max, "first": first,
-                         "after": after})
+def get_orders(first: int = 250, after: str | None = None, query: str | None = None) -> dict:
+    """Orders created within the query's created_at bounds, oldest id first, cursor-paged."""
+    _gate("get_orders", {"first": first, "after": after, "query": query})
     if os.environ.get("FAKE_MCP_MALFORMED") == "get_orders":
-        return {"orders": [{"id": 1, "name": "#1"}], "pageInfo": {"hasNextPage": False}}
-    low, high = _instant(created_at_min), _instant(created_at_max)
-    orders = [o for o in _load("orders.json") if low <= _instant(o["created_at"]) <= high]
-    page = _page(sorted(orders, key=lambda o: o["id"]), first, after, "orders")
+        return {"orders": [{"id": "gid://shopify/Order/1", "name": "#1"}], "pageInfo": {"hasNextPage": False}}
+    low, high = _bounds(query)
+    orders = [o for o in _load("orders.json") if low <= _instant(o["createdAt"]) <= high]
+    page = _page(sorted(orders, key=lambda o: _number(o["id"])), first, after, "orders")
     if os.environ.get("FAKE_MCP_MALFORMED") == "customer_type" and page["orders"]:
         page["orders"][0]["customer"] = "gid://shopify/Customer/1"
     if os.environ.get("FAKE_MCP_MALFORMED") == "bad_created_at" and page["orders"]:
-        page["orders"][0]["created_at"] = "20/08/2025 10:00"
+        page["orders"][0]["createdAt"] = "20/08/2025 10:00"
     return page
 
 

@@ -5,7 +5,6 @@ are dated, idempotent and equal to the CSVs the recorded responses were made fro
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import shlex
 import socket
@@ -13,8 +12,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from datetime import date
-from decimal import Decimal
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
@@ -35,10 +33,15 @@ from sales_insights.connectors.mcp_client import (
     ServerSpec,
     server_spec,
 )
+from sales_insights.devtools.shopify_layout_writer import read_graphql_objects
 
 SERVER = PROJECT_DIR / "tests" / "mcp_fake_server.py"
 FAST = RetryPolicy(attempts=4, base_delay=0.001, max_delay=0.01)
 SINCE, UNTIL = date(2025, 6, 1), date(2025, 8, 29)  # the 90 days of the clean generated store
+# its last orders, placed on the evening of 29 August in New York, are of 30 August in UTC: the days the
+# Shopify connector lands orders in
+UTC_UNTIL = date(2025, 8, 30)
+CLEAN_VISITORS = 1500  # conftest.clean_generated
 
 # GA4 runReport rows as the Data API gives them (date as YYYYMMDD); the steps report also has a page_view
 # row, which the connector's filter on eventName leaves out.
@@ -76,62 +79,19 @@ def _rows(path: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def _email(customer_id: str, order_id: str = "") -> str:
-    return f"Customer.{customer_id or 'guest'}.{order_id}@Example.com"
-
-
-def record_shopify(data_dir: Path, out: Path) -> None:
-    """Recorded Admin API responses made from the contract CSVs of a generated store."""
-    lines: dict[str, list] = {}
-    for line in _rows(data_dir / "raw_shopify_order_lines.csv"):
-        lines.setdefault(line["order_id"], []).append({
-            "id": int(line["id"]), "product_id": int(line["product_id"]) if line["product_id"] else None,
-            "variant_id": int(line["variant_id"]) if line["variant_id"] else None, "sku": line["sku"] or None,
-            "title": line["title"], "quantity": int(line["quantity"]), "price": line["price"],
-            "total_discount": line["total_discount"]})
-    refunds: dict[str, list] = {}
-    for refund in _rows(data_dir / "raw_shopify_refunds.csv"):
-        # split in two transactions, and a non-refund one that does not count
-        half = (Decimal(refund["amount"]) / 2).quantize(Decimal("0.01"))
-        refunds.setdefault(refund["order_id"], []).append({
-            "id": int(refund["id"]), "created_at": refund["created_at"], "transactions": [
-                {"kind": "refund", "amount": str(half)},
-                {"kind": "refund", "amount": str(Decimal(refund["amount"]) - half)},
-                {"kind": "capture", "amount": "1.00"}]})
-    orders = [{
-        "id": int(o["id"]), "name": o["name"], "created_at": o["created_at"],
-        "customer": {"id": int(o["customer_id"])} if o["customer_id"] else None,
-        "email": _email(o["customer_id"], o["id"]), "currency": o["currency"], "subtotal_price": o["subtotal_price"],
-        "total_discounts": o["total_discounts"], "total_tax": o["total_tax"],
-        "total_shipping_price_set": {"shop_money": {"amount": o["total_shipping"], "currency_code": o["currency"]}},
-        "total_price": o["total_price"], "financial_status": o["financial_status"],
-        "cancelled_at": o["cancelled_at"] or None, "source_name": o["source_name"] or None,
-        "landing_site": o["landing_site"] or None, "referring_site": o["referring_site"] or None,
-        "test": o["test"] == "true", "line_items": lines.get(o["id"], []), "refunds": refunds.get(o["id"], []),
-    } for o in _rows(data_dir / "raw_shopify_orders.csv")]
-    customers = [{
-        "id": int(c["id"]), "created_at": c["created_at"], "email": _email(c["id"]),
-        "email_marketing_consent": {"state": "subscribed" if c["accepts_marketing"] == "true" else "unsubscribed"},
-        "default_address": {"country": c["country"]} if c["country"] else None,
-    } for c in _rows(data_dir / "raw_shopify_customers.csv")]
-    variants: dict[str, list] = {}
-    for v in _rows(data_dir / "raw_shopify_variants.csv"):
-        variants.setdefault(v["product_id"], []).append({
-            "id": int(v["id"]), "product_id": int(v["product_id"]), "title": v["title"], "sku": v["sku"] or None,
-            "price": v["price"], "compare_at_price": v["compare_at_price"] or None})
-    products = [{"id": int(p["id"]), "title": p["title"], "product_type": p["product_type"] or None,
-                 "vendor": p["vendor"] or None, "status": p["status"], "created_at": p["created_at"],
-                 "variants": variants.get(p["id"], [])} for p in _rows(data_dir / "raw_shopify_products.csv")]
+def record_shopify(data_dir: Path, out: Path, visitors: int) -> None:
+    """Recorded answers of the default profile's tools (Admin GraphQL objects) made from the contract CSVs of a
+    generated store."""
     out.mkdir(parents=True, exist_ok=True)
-    for name, records in (("orders", orders), ("customers", customers), ("products", products),
-                          ("ga4_sessions", GA4_SESSIONS), ("ga4_steps", GA4_STEPS)):
+    for name, records in (*read_graphql_objects(data_dir, visitors).items(), ("ga4_sessions", GA4_SESSIONS),
+                          ("ga4_steps", GA4_STEPS)):
         (out / f"{name}.json").write_text(json.dumps(records), encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory, clean_generated):
     out = tmp_path_factory.mktemp("recorded")
-    record_shopify(clean_generated, out)
+    record_shopify(clean_generated, out, CLEAN_VISITORS)
     return out
 
 
@@ -157,11 +117,15 @@ def _calls(tmp_path: Path) -> list[dict]:
 
 
 def _comparable(table: str, rows: list[dict]) -> list[tuple]:
-    return sorted(tuple(v for k, v in row.items() if k != "email_hash") for row in rows)
+    """Rows as sets of values, instants as instants (Shopify's API writes them in UTC, the generator in the
+    store's offset)."""
+    def value(key: str, text: str):
+        return datetime.fromisoformat(text) if key in ("created_at", "cancelled_at") and text[:1].isdigit() else text
+    return sorted(tuple(value(k, v) for k, v in row.items()) for row in rows)
 
 
 def test_extract_lands_dated_files_equal_to_the_csvs_the_responses_came_from(mcp_env, clean_generated, tmp_path):
-    result = run_extract(mcp_env, SINCE, UNTIL, retry=FAST, page_sizes={"shopify": 60, "ga4": 2})
+    result = run_extract(mcp_env, SINCE, UTC_UNTIL, retry=FAST, page_sizes={"shopify": 60, "ga4": 2})
     shopify, ga4 = {r.connector: r for r in result.connectors}["shopify"], {
         r.connector: r for r in result.connectors}["ga4"]
     current = result.current_dir
@@ -171,10 +135,6 @@ def test_extract_lands_dated_files_equal_to_the_csvs_the_responses_came_from(mcp
         assert list(extracted[0]) == list(original[0]), table
         assert _comparable(table, extracted) == _comparable(table, original), table
         assert shopify.rows[table] == len(original)
-    # email_hash is the sha256 of the lower-cased email the API gave
-    order = next(o for o in _rows(current / "raw_shopify_orders.csv") if o["customer_id"])
-    email = _email(order["customer_id"], order["id"])
-    assert order["email_hash"] == hashlib.sha256(email.lower().encode()).hexdigest()
     # Paged: 60 orders a page, 2 report rows a page; every page asked for once.
     orders = len(_rows(clean_generated / "raw_shopify_orders.csv"))
     calls = _calls(tmp_path)
@@ -189,12 +149,14 @@ def test_extract_lands_dated_files_equal_to_the_csvs_the_responses_came_from(mcp
     assert [list(r.values()) for r in report] == GA4_EXPECTED
     # One folder per day (also days without data: re-extracting them clears them), with the raw records.
     days = sorted(p.name for p in (result.extract_dir / "shopify").iterdir() if p.name[0].isdigit())
-    assert len(days) == 90 and days[0] == "2025-06-01" and days[-1] == "2025-08-29"
+    assert len(days) == 91 and days[0] == "2025-06-01" and days[-1] == "2025-08-30"
     day = next(d for d in days if _rows(result.extract_dir / "shopify" / d / "raw_shopify_orders.csv"))
     audit = [json.loads(line) for line in (result.extract_dir / "shopify" / day / "responses.jsonl").open()]
     day_orders = _rows(result.extract_dir / "shopify" / day / "raw_shopify_orders.csv")
-    assert [a["record"]["id"] for a in audit] == [int(o["id"]) for o in day_orders]
-    assert all(a["tool"] == "get_orders" and a["record"]["created_at"][:10] == day for a in audit)
+    assert [a["record"]["id"] for a in audit] == [f"gid://shopify/Order/{o['id']}" for o in day_orders]
+    assert all(a["tool"] == "get_orders" and a["record"]["createdAt"][:10] == day for a in audit)
+    assert {c["arguments"]["query"] for c in calls if c["tool"] == "get_orders"} == {
+        "created_at:>=2025-06-01T00:00:00Z created_at:<=2025-08-30T23:59:59Z"}
 
 
 def test_re_extracting_days_replaces_them_and_never_duplicates(mcp_env, recorded, tmp_path, monkeypatch):
@@ -205,7 +167,7 @@ def test_re_extracting_days_replaces_them_and_never_duplicates(mcp_env, recorded
     assert _rows(mcp_env.extract_dir / "current" / "raw_shopify_orders.csv") == before
     # An order of 20 August is gone from the source (deleted in Shopify): re-extracting the day drops it.
     orders = json.loads((recorded / "orders.json").read_text())
-    gone = next(o for o in orders if o["created_at"].startswith("2025-08-20"))
+    gone = next(o for o in orders if o["createdAt"].startswith("2025-08-20"))
     changed = tmp_path / "changed"
     changed.mkdir()
     for f in recorded.iterdir():
@@ -214,9 +176,10 @@ def test_re_extracting_days_replaces_them_and_never_duplicates(mcp_env, recorded
     monkeypatch.setenv("FAKE_MCP_DATA", str(changed))
     run_extract(mcp_env, date(2025, 8, 20), date(2025, 8, 20), retry=FAST, connectors=("shopify",))
     after = _rows(mcp_env.extract_dir / "current" / "raw_shopify_orders.csv")
-    assert [o["id"] for o in after] == [o["id"] for o in before if o["id"] != str(gone["id"])]
+    gone_id = gone["id"].rsplit("/", 1)[1]
+    assert [o["id"] for o in after] == [o["id"] for o in before if o["id"] != gone_id]
     lines = _rows(mcp_env.extract_dir / "current" / "raw_shopify_order_lines.csv")
-    assert not [line for line in lines if line["order_id"] == str(gone["id"])]
+    assert not [line for line in lines if line["order_id"] == gone_id]
 
 
 def test_a_transient_failure_is_retried_with_backoff(mcp_env, tmp_path, monkeypatch):
@@ -260,11 +223,11 @@ def test_error_numbers_inside_a_message_do_not_decide_its_kind(mcp_env):
 
 
 @pytest.mark.parametrize("kind, connector, message", [
-    ("get_orders", "shopify", r"shopify MCP server's get_orders response, page 1: record 0 \(id 1\) has no "
-                              r"`created_at`"),
-    ("customer_type", "shopify", r"get_orders response, page 1: record 0: `customer` is a str, not an object"),
-    ("bad_created_at", "shopify", r"get_orders response, page 1: record 0: `created_at` is not an ISO-8601 "
-                                  r"timestamp with an offset: '20/08/2025 10:00'"),
+    ("get_orders", "shopify", r"would be incomplete, so none is written: the records of its get_orders \(page 1\) "
+                              r"lack createdAt, test, displayFinancialStatus, .*, refunds, lineItems"),
+    ("customer_type", "shopify", r"get_orders response, page 1: record 0 \(order \d+\): `customer` is not an object"),
+    ("bad_created_at", "shopify", r"get_orders response, page 1: record 0 \(order \d+\): `createdAt` is not an "
+                                  r"ISO-8601 instant with a UTC offset: '20/08/2025 10:00'"),
     ("repeat_cursor", "shopify", r"get_customers response, page 2: the cursor 'abc' came back"),
     ("run_report", "ga4", r"run_report response, page 1: row 0 does not have 4 dimension"),
     ("ignore_offset", "ga4", r"run_report: \d+ row\(s\) came twice \(does the server ignore `offset`\?\)"),
@@ -343,7 +306,7 @@ def test_streamable_http_with_a_bearer_token(mcp_env, http_server, clean_generat
     monkeypatch.delenv("SALES_INSIGHTS_MCP_SHOPIFY_COMMAND")
     monkeypatch.setenv("SALES_INSIGHTS_MCP_SHOPIFY_URL", http_server)
     monkeypatch.setenv("SALES_INSIGHTS_MCP_SHOPIFY_TOKEN", "tok-good-123")
-    result = run_extract(mcp_env, SINCE, UNTIL, retry=FAST, connectors=("shopify",), page_sizes={"shopify": 100})
+    result = run_extract(mcp_env, SINCE, UTC_UNTIL, retry=FAST, connectors=("shopify",), page_sizes={"shopify": 100})
     assert result.connectors[0].rows["raw_shopify_orders"] == len(_rows(clean_generated / "raw_shopify_orders.csv"))
     monkeypatch.setenv("SALES_INSIGHTS_MCP_SHOPIFY_TOKEN", "tok-wrong-999")
     with pytest.raises(McpAuthError, match=r"shopify MCP server at http://127.0.0.1:\d+/mcp refused") as error:

@@ -378,6 +378,12 @@ def _threshold(where: str, value) -> int | float:
 _SHOP_CHECKS = {"currency": _currency, "reporting_timezone": _time_zone, "free_shipping_threshold": _threshold}
 
 
+def project_config(project_dir: Path) -> tuple[dict, Path]:
+    """sales_insights.toml of the project, parsed, and its path."""
+    path = project_dir / PROJECT_CONFIG
+    return _read_toml(path), path
+
+
 def _read_toml(path: Path) -> dict:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))

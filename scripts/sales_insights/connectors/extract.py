@@ -5,10 +5,12 @@ so nothing is ever counted twice. Tables that are not dated (customers, products
 as a snapshot. Then `current/` is rebuilt from every day and the snapshot: the contract CSVs that
 `sales-insights build --data-dir <extract dir>/current` reads.
 
-Shopify (Admin API shape, cursor paging):
-  get_orders(created_at_min, created_at_max, first, after) -> {"orders": [...], "pageInfo": {...}}
+Shopify (Admin GraphQL objects, through the server's profile: shopify_profiles; by default)
+  get_orders(first, after, query) -> {"orders": [...], "pageInfo": {"hasNextPage", "endCursor"}}
   get_customers(first, after) -> {"customers": [...], "pageInfo": {...}}
   get_products(first, after) -> {"products": [... with "variants"], "pageInfo": {...}}
+A server that cannot deliver what the contract needs (its profile's gaps, or fields its records lack)
+makes the extract blocked, with the reasons (shopify_extract.McpIncomplete).
 GA4 (the Data API's runReport, offset paging):
   run_report(property_id, date_ranges, dimensions, metrics, dimension_filter, limit, offset)
 GA4 reports are aggregates, not events: the GA4 extract is the report-level funnel table
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sales_insights.config import GA4_PROPERTY_VARIABLE, mcp_server_variables
+from sales_insights.config import GA4_PROPERTY_VARIABLE, default_project_dir, load_shop_config, mcp_server_variables
 from sales_insights.connectors.ga4_report import GA4_PAGE_SIZE, extract_ga4
 from sales_insights.connectors.landing import ConnectorResult, recover_folders, write_landings
 from sales_insights.connectors.mcp_client import (
@@ -36,11 +38,18 @@ from sales_insights.connectors.mcp_client import (
     run_session,
     server_spec,
 )
-from sales_insights.connectors.shopify_records import SHOPIFY_PAGE_SIZE, extract_shopify
+from sales_insights.connectors.shopify_extract import SHOPIFY_PAGE_SIZE, extract_shopify
+from sales_insights.connectors.shopify_profiles import ServerProfile, project_profile
+from sales_insights.errors import SalesInsightsError
 from sales_insights.pipeline.locks import exclusive_lock
 
-# The tools each connector calls; `status --check-mcp` and every extract check that the server has them.
-REQUIRED_TOOLS = {"ga4": ("run_report",), "shopify": ("get_orders", "get_customers", "get_products")}
+
+def required_tools(connector: str, profile: ServerProfile | None = None) -> tuple[str, ...]:
+    """The tools a connector calls (the Shopify server's, as its profile names them); `status --check-mcp`
+    and every extract check that the server has them."""
+    if connector == "ga4":
+        return ("run_report",)
+    return (profile or project_profile(default_project_dir())).tool_names
 
 
 @dataclass(frozen=True)
@@ -55,10 +64,12 @@ class ExtractResult:
 def check_connectors(retry: RetryPolicy | None = None) -> list[dict]:
     """Per connector: is its server configured, can a session be opened, does it have the tools we call."""
     checks = []
-    for connector, tools in REQUIRED_TOOLS.items():
+    for connector in ("ga4", "shopify"):
         try:
             spec = server_spec(connector)
-        except McpError as exc:
+            profile = project_profile(default_project_dir()) if connector == "shopify" else None
+            tools = required_tools(connector, profile)
+        except SalesInsightsError as exc:  # the server's variables, or the Shopify profile
             checks.append({"connector": connector, "state": "misconfigured", "server": None, "detail": str(exc)})
             continue
         if spec is None:
@@ -71,8 +82,14 @@ def check_connectors(retry: RetryPolicy | None = None) -> list[dict]:
 
         try:
             found = run_session(spec, work, retry or RetryPolicy(attempts=2), timeout=20.0)
-            checks.append({"connector": connector, "state": "ready", "server": spec.describe(),
-                           "detail": "tools " + ", ".join(t for t in found if t in tools)})
+            detail = "tools " + ", ".join(t for t in found if t in tools)
+            if profile is not None and profile.gaps:
+                # the server is there, but what it can give is not the whole of the data
+                checks.append({"connector": connector, "state": "incomplete", "server": spec.describe(),
+                               "detail": f"{detail}; profile {profile.name} ({profile.server}): "
+                                         + "; ".join(profile.gaps)})
+                continue
+            checks.append({"connector": connector, "state": "ready", "server": spec.describe(), "detail": detail})
         except McpAuthError as exc:
             checks.append({"connector": connector, "state": "credentials refused", "server": spec.describe(),
                            "detail": str(exc)})
@@ -119,9 +136,12 @@ def _extract_locked(settings, extract_dir: Path, since: date, until: date, conne
             on_progress(f"extract: {connector} from {since} to {until} through {spec.describe()}")
         result = ConnectorResult(connector)
         size = page_sizes.get(connector, SHOPIFY_PAGE_SIZE if connector == "shopify" else GA4_PAGE_SIZE)
+        profile = project_profile(settings.project_dir) if connector == "shopify" else None
         if connector == "shopify":
-            def extract(session, size=size, result=result):
-                return extract_shopify(session, since, until, size, result)
+            currency = load_shop_config(settings.project_dir).currency
+
+            def extract(session, size=size, result=result, profile=profile, currency=currency):
+                return extract_shopify(session, profile, currency, since, until, size, result)
         else:
             property_id = os.environ.get(GA4_PROPERTY_VARIABLE, "")
             if not property_id:
@@ -130,8 +150,8 @@ def _extract_locked(settings, extract_dir: Path, since: date, until: date, conne
             def extract(session, size=size, result=result, property_id=property_id):
                 return extract_ga4(session, property_id, since, until, size, result)
 
-        async def work(session, connector=connector, extract=extract, result=result):
-            await session.require_tools(REQUIRED_TOOLS[connector])
+        async def work(session, connector=connector, extract=extract, result=result, profile=profile):
+            await session.require_tools(required_tools(connector, profile))
             landing = await extract(session)
             result.calls, result.retries = session.calls, session.retries
             return landing

@@ -126,39 +126,60 @@ def _bulk_line(line: dict, currency: str) -> dict:
     }
 
 
-def _write_bulk(folder: Path, tables: dict[str, list[dict]], emails: dict[str, str]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    lines_of: dict[str, list[dict]] = {}
-    for line in tables["raw_shopify_order_lines"]:
-        lines_of.setdefault(line["order_id"], []).append(line)
-    refunds_of: dict[str, list[dict]] = {}
-    for refund in tables["raw_shopify_refunds"]:
-        refunds_of.setdefault(refund["order_id"], []).append(refund)
+def _by(rows: list[dict], key: str) -> dict[str, list[dict]]:
+    grouped: dict[str, list[dict]] = {}
+    for row in rows:
+        grouped.setdefault(row[key], []).append(row)
+    return grouped
+
+
+def _children(parent: dict, field: str, children: list[dict], nested: bool) -> list[dict]:
+    """`children` of `parent` under the connection `field` (nested), or as their own lines after it."""
+    if nested:
+        parent[field] = {"nodes": [{k: v for k, v in c.items() if k != "__parentId"} for c in children]}
+        return [parent]
+    return [parent, *children]
+
+
+def graphql_objects(tables: dict[str, list[dict]], emails: dict[str, str], nested: bool) -> dict[str, list[dict]]:
+    """The store's orders, customers and products as Admin GraphQL objects: with their line items and
+    variants as connections (nested), or as a Bulk Operation writes them, each child a line after its parent."""
+    lines_of, refunds_of = _by(tables["raw_shopify_order_lines"], "order_id"), _by(tables["raw_shopify_refunds"],
+                                                                                      "order_id")
     orders = []
     for order in tables["raw_shopify_orders"]:
-        orders.append(_bulk_order(order, emails, refunds_of.get(order["id"], [])))
-        orders.extend(_bulk_line(line, order["currency"]) for line in lines_of.get(order["id"], []))
-    _jsonl(folder / "orders.jsonl", orders)
-    _jsonl(folder / "customers.jsonl", [{
+        node = _bulk_order(order, emails, refunds_of.get(order["id"], []))
+        orders.extend(_children(node, "lineItems", [_bulk_line(line, order["currency"])
+                                                    for line in lines_of.get(order["id"], [])], nested))
+    customers = [{
         "id": _gid("Customer", c["id"]), "createdAt": _utc(c["created_at"], False),
         "defaultEmailAddress": {
             "emailAddress": emails.get(c["email_hash"]),
             "marketingState": "SUBSCRIBED" if c["accepts_marketing"] == "true" else "NOT_SUBSCRIBED",
         },
         "defaultAddress": {"country": c["country"]} if c["country"] else None,
-    } for c in tables["raw_shopify_customers"]])
-    variants_of: dict[str, list[dict]] = {}
-    for variant in tables["raw_shopify_variants"]:
-        variants_of.setdefault(variant["product_id"], []).append(variant)
+    } for c in tables["raw_shopify_customers"]]
+    variants_of = _by(tables["raw_shopify_variants"], "product_id")
     products = []
     for p in tables["raw_shopify_products"]:
-        products.append({"id": _gid("Product", p["id"]), "title": p["title"], "productType": p["product_type"],
-                         "vendor": p["vendor"], "status": p["status"].upper(),
-                         "createdAt": _utc(p["created_at"], False)})
-        products.extend({"id": _gid("ProductVariant", v["id"]), "title": v["title"], "sku": v["sku"] or None,
-                         "price": v["price"], "compareAtPrice": v["compare_at_price"] or None,
-                         "__parentId": _gid("Product", p["id"])} for v in variants_of.get(p["id"], []))
-    _jsonl(folder / "products.jsonl", products)
+        node = {"id": _gid("Product", p["id"]), "title": p["title"], "productType": p["product_type"],
+                "vendor": p["vendor"], "status": p["status"].upper(), "createdAt": _utc(p["created_at"], False)}
+        products.extend(_children(node, "variants", [
+            {"id": _gid("ProductVariant", v["id"]), "title": v["title"], "sku": v["sku"] or None,
+             "price": v["price"], "compareAtPrice": v["compare_at_price"] or None,
+             "__parentId": _gid("Product", p["id"])} for v in variants_of.get(p["id"], [])], nested))
+    return {"orders": orders, "customers": customers, "products": products}
+
+
+def read_graphql_objects(data_dir: Path, visitors: int) -> dict[str, list[dict]]:
+    """A generated store's Shopify CSVs as nested Admin GraphQL objects (what an MCP server's tools return)."""
+    return graphql_objects(_read(data_dir), email_map(visitors), nested=True)
+
+
+def _write_bulk(folder: Path, tables: dict[str, list[dict]], emails: dict[str, str]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind, objects in graphql_objects(tables, emails, nested=False).items():
+        _jsonl(folder / f"{kind}.jsonl", objects)
 
 
 # --------------------------------------------------------------------------------------------------

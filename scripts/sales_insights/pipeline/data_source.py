@@ -51,13 +51,27 @@ def mcp_notes(settings: Settings) -> tuple[str, ...]:
                  + " not set; no GA4 or Shopify extract can be made"]
     elif not extract_is_complete(settings):
         notes = ["blocked on MCP data: the MCP connectors are configured but no complete extract is in "
-                 f"{settings.extract_dir / 'current'}; run `sales-insights extract --since DATE`"]
+                 f"{settings.extract_dir / 'current'}; " + _shopify_server_note(settings)]
     else:
         notes = [f"MCP extracts ready in {settings.extract_dir / 'current'}"]
     if settings.use_mock_data:
         notes.append("USE_MOCK_DATA=true keeps the build on mock data; set USE_MOCK_DATA=false to build from the "
                      "MCP extracts")
     return ("; ".join(notes) + ".",)
+
+
+def _shopify_server_note(settings: Settings) -> str:
+    """What to do next: run an extract, unless the Shopify server's profile says it cannot deliver one."""
+    from sales_insights.connectors.shopify_profiles import project_profile
+
+    try:
+        profile = project_profile(settings.project_dir)
+    except SalesInsightsError as exc:
+        return f"the Shopify server profile cannot be read: {exc}"
+    if profile.gaps:
+        return (f"the Shopify MCP server (profile {profile.name}: {profile.server}) cannot deliver a complete "
+                f"extract ({'; '.join(profile.gaps)}): use another server or Shopify's Bulk Operation export")
+    return "run `sales-insights extract --since DATE`"
 
 
 def resolve_source(settings: Settings, data_dir: Path | None = None) -> DataSource:
