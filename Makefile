@@ -14,7 +14,7 @@ SPARK_STAMP := $(VENV)/.install-spark-stamp
 # singular tests. tests/test_lint.py checks that these cover every .sql file.
 SQL_PATHS := models macros tests/dbt
 
-.PHONY: install install-dev install-spark java browser run test lint clean
+.PHONY: install install-dev install-spark java browser mcp-servers run test lint clean
 
 install: $(STAMP)
 
@@ -59,11 +59,27 @@ java:
 	    || echo "could not install Java 17: the Spark tests will be skipped"; \
 	  else echo "java is missing: install Java 17 (apt-get install openjdk-17-jre-headless) for the Spark parity test"; fi; }
 
+# The public Shopify MCP servers the connector tests run (tests/mcp_servers: npm packages pinned by its
+# package-lock.json), on Node.js; as root, install Debian's nodejs and npm when node is missing.
+MCP_SERVERS := tests/mcp_servers
+MCP_STAMP := $(MCP_SERVERS)/node_modules/.install-stamp
+
+mcp-servers: $(MCP_STAMP)
+
+$(MCP_STAMP): $(MCP_SERVERS)/package.json $(MCP_SERVERS)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null \
+	    || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q nodejs npm >/dev/null; }; \
+	  else echo "node is missing: install Node.js 18+ and npm for the tests against public MCP servers"; fi; }
+	command -v npm >/dev/null 2>&1 && npm ci --prefix $(MCP_SERVERS) --no-audit --no-fund --ignore-scripts --loglevel=error \
+	  && touch $(MCP_STAMP) || echo "the public MCP servers are not installed: their tests will be skipped"
+
 # The suite runs on TEST_WORKERS processes (pytest-xdist), each taking whole test files, so that a file's
 # shared warehouses are built once; the heaviest files start first (tests/conftest.py).
 TEST_WORKERS ?= 2
 
-test: lint browser java install-spark
+test: lint browser java mcp-servers install-spark
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 clean:
