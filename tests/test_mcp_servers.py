@@ -1,13 +1,18 @@
-"""The Shopify connector against public Shopify Admin API MCP servers as they are published (npm packages,
-pinned in tests/mcp_servers, installed by `make mcp-servers`), run as processes over stdio, with only
-Shopify's Admin GraphQL endpoint faked (tests/shopify_admin_fake.py). Neither server can deliver all the
-raw contract needs, and the connector says what each lacks instead of landing a smaller revenue."""
+"""The connectors against public MCP servers as they are published, run as processes over stdio, with only
+the upstream API faked: the Shopify connector against npm shopify-mcp and @junis/shopify-mcp (pinned in
+tests/mcp_servers, installed by `make mcp-servers`) talking to a local stand-in for the Admin GraphQL
+endpoint (tests/shopify_admin_fake.py), and the GA4 connector against Google's analytics-mcp (PyPI) with its
+Data API client replaced (tests/ga4_analytics_mcp_server.py). Neither Shopify server can deliver all the raw
+contract needs, and the connector says what each lacks instead of landing a smaller revenue."""
 
 from __future__ import annotations
 
+import csv
 import json
 import re
+import shlex
 import shutil
+import sys
 from datetime import date
 
 import pytest
@@ -23,6 +28,7 @@ from sales_insights.connectors.shopify_profiles import PROFILE_VARIABLE, load_pr
 from sales_insights.devtools.shopify_layout_writer import read_graphql_objects
 from sales_insights.errors import SalesInsightsError
 from shopify_admin_fake import AdminApi
+from test_mcp import GA4_EXPECTED, GA4_SESSIONS, GA4_STEPS, SINCE, UNTIL
 
 MODULES = PROJECT_DIR / "tests" / "mcp_servers" / "node_modules"
 SERVERS = {"shopify-mcp": "shopify-mcp/dist/index.js", "junis-shopify-mcp": "@junis/shopify-mcp/dist/index.js"}
@@ -119,3 +125,34 @@ def test_a_server_described_in_the_toml_is_a_profile_of_its_own(tmp_path):
         load_profile({"shopify": {"profile": "x", "profiles": {"x": {"tools": {"orders": "a"}}}}}, path, environ={})
     with pytest.raises(SalesInsightsError, match=r"unknown key\(s\) \['tool'\]"):
         load_profile({"shopify": {"profile": "x", "profiles": {"x": {"tool": {}}}}}, path, environ={})
+
+
+GA4_SERVER = PROJECT_DIR / "tests" / "ga4_analytics_mcp_server.py"
+
+
+def test_the_ga4_connector_against_googles_analytics_mcp(monkeypatch, tmp_path):
+    """Google's analytics-mcp, its own run_report tool and request types, only its Data API client faked."""
+    data = tmp_path / "ga4"
+    data.mkdir()
+    (data / "ga4_sessions.json").write_text(json.dumps(GA4_SESSIONS))
+    (data / "ga4_steps.json").write_text(json.dumps(GA4_STEPS))
+    log = tmp_path / "requests.jsonl"
+    command = f"{shlex.quote(sys.executable)} {shlex.quote(str(GA4_SERVER))}"
+    monkeypatch.setenv("SALES_INSIGHTS_MCP_GA4_COMMAND", command)
+    monkeypatch.setenv("SALES_INSIGHTS_GA4_PROPERTY_ID", "123456789")
+    monkeypatch.setenv("FAKE_GA4_DATA", str(data))
+    monkeypatch.setenv("FAKE_GA4_REQUEST_LOG", str(log))
+    monkeypatch.setenv("ENABLE_MCP", "true")
+    monkeypatch.setenv("SALES_INSIGHTS_EXTRACT_DIR", str(tmp_path / "extracts"))
+    result = run_extract(load_settings(), SINCE, UNTIL, connectors=("ga4",), page_sizes={"ga4": 2},
+                         retry=RetryPolicy(attempts=1))
+    with (result.current_dir / "ga4_funnel_report.csv").open(newline="") as handle:
+        assert [list(r.values()) for r in csv.DictReader(handle)] == GA4_EXPECTED
+    requests = [json.loads(line) for line in log.read_text().splitlines()]
+    # the server built real RunReportRequests from the connector's arguments, and paged by offset
+    assert {r["property"] for r in requests} == {"properties/123456789"}
+    assert [r["offset"] for r in requests] == ["0", "2", "4", "0", "2"] and {r["limit"] for r in requests} == {"2"}
+    assert requests[-1]["dimension_filter"]["filter"]["in_list_filter"]["values"] == [
+        "add_to_cart", "begin_checkout", "purchase"]
+    assert [d["name"] for d in requests[0]["dimensions"]] == ["date", "sessionDefaultChannelGroup", "deviceCategory",
+                                                             "landingPage"]
