@@ -75,6 +75,14 @@ def _header(path: Path) -> list[str]:
     return [h.strip().lower() for h in header]
 
 
+def _line_breaks(path: Path) -> int:
+    breaks = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 23):
+            breaks += chunk.count(b"\n")
+    return breaks
+
+
 def _read(con: duckdb.DuckDBPyConnection, folder: Path, name: str, needed: tuple[str, ...]) -> list[str]:
     """Load `<name>.csv` as text into temp table ft_<name>, with `_line`, the line each row starts on."""
     path = folder / f"{name}.csv"
@@ -92,7 +100,7 @@ def _read(con: duckdb.DuckDBPyConnection, folder: Path, name: str, needed: tuple
     except duckdb.Error as exc:
         raise SalesInsightsError(f"{path}: could not be read as CSV: {exc}") from exc
     records = con.execute(f"select count(*) from {table}").fetchone()[0]
-    breaks = path.read_bytes().count(b"\n")
+    breaks = _line_breaks(path)
     con.execute(f"alter table {table} add column _line bigint")
     con.execute(f"update {table} set _line = rowid + 2")
     if has_extra_lines(breaks, records, ends_with_line_break(path)):

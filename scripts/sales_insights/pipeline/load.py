@@ -1,4 +1,6 @@
-"""Load a directory of raw-contract CSVs into the warehouse's `raw` schema with DuckDB's CSV reader.
+"""Load a directory of raw-contract CSVs into the warehouse's `raw` schema with DuckDB's CSV reader (GA4's
+BigQuery export and Shopify's bulk and Fivetran layouts, where a directory holds them instead of the CSVs,
+are loaded by ga4_export and shopify_layouts).
 
 Every value is loaded as text; typing and row-level checks belong to the staging models, which keep the
 rows they cannot use in the rejects table. What the loader refuses is what no row-level rule can recover:
