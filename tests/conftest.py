@@ -37,8 +37,8 @@ if "PYTEST_XDIST_WORKER" in os.environ and not hasattr(sys.modules["__main__"], 
 # The test files that take longest (a minute or more of builds), first: `make test` runs files on two
 # workers (pytest-xdist --dist loadfile), which take them in this order, so no long file starts last.
 HEAVIEST_FIRST = ("test_spark.py", "test_corpus.py", "test_funnel_incremental.py", "test_ga4_export.py",
-                  "test_shopify_layouts.py", "test_build.py", "test_cli.py", "test_experiments.py",
-                  "test_report_grain.py", "test_bench.py")
+                  "test_shopify_layouts.py", "test_catalog_mess.py", "test_build.py", "test_cli.py",
+                  "test_experiments.py", "test_report_grain.py", "test_bench.py")
 
 
 def pytest_collection_modifyitems(config, items):

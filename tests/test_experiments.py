@@ -113,6 +113,18 @@ def test_cross_sell_evidence_and_impact_by_hand():
     assert row["expected_monthly_margin_impact"] == pytest.approx(row["expected_monthly_revenue_impact"] * 0.4)
     assert bool(row["is_significant"])
     assert "A" in row["hypothesis"] and "40.0%" in row["hypothesis"]
+    assert row["target_key"] == "product:1->product:2"
+
+
+def test_two_products_with_one_title_are_two_candidates():
+    # a relaunched cake stand under a new product id: the same title, two products, each bought with the tray
+    pair = {"product_b_id": 9, "product_b_title": "Tray", "product_b_price": 20.0, "orders_with_a": 100,
+            "orders_with_b": 80, "orders_with_both": 40, "orders_with_products": 1000, "period_days": 365}
+    pairs = pd.DataFrame([{**pair, "product_a_id": 1, "product_a_title": "Cakestand"},
+                          {**pair, "product_a_id": 2, "product_a_title": "Cakestand"}])
+    out = ex.cross_sell(pairs, aov=60.0, settings=SETTINGS)
+    assert sorted(out["target_key"]) == ["product:1->product:9", "product:2->product:9"]
+    assert list(out["target"]) == ["Cakestand -> Tray"] * 2  # labels; the SQL puts the ids beside shared titles
 
 
 def _funnel_summary(rng, sessions_per_cell: int, effects: dict[tuple[str, str], tuple[float, float, float]]):

@@ -13,15 +13,15 @@ order_lines as (
         order_id,
         product_id,
         price
-    from {{ ref('stg_shopify__order_lines') }}
+    from {{ ref('int_merchandise_lines') }}
 ),
 
 products as (
     select
         product_id,
-        product_title,
+        product_label as product_title,
         product_type
-    from {{ ref('stg_shopify__products') }}
+    from {{ ref('int_product_labels') }}
 ),
 
 order_products as (

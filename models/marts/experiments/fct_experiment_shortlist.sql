@@ -8,8 +8,9 @@ effort as (
 
 scored as (
     select
-        'exp_' || substr({{ dbt.hash(dbt.concat(['candidates.experiment_type', "'|'", 'candidates.target'])) }}, 1, 12)
-            as experiment_id,
+        'exp_' || substr(
+            {{ dbt.hash(dbt.concat(['candidates.experiment_type', "'|'", 'candidates.target_key'])) }}, 1, 12
+        ) as experiment_id,
         candidates.*,
         effort.effort_days,
         effort.what_it_takes,
@@ -34,6 +35,7 @@ final as (
         cast(row_number() over (order by priority_score desc, experiment_id asc) as {{ dbt.type_int() }}) as rank,
         cast(experiment_type as {{ dbt.type_string() }}) as experiment_type,
         cast(target as {{ dbt.type_string() }}) as target,
+        cast(target_key as {{ dbt.type_string() }}) as target_key,
         cast(hypothesis as {{ dbt.type_string() }}) as hypothesis,
         cast(evidence_metric as {{ dbt.type_string() }}) as evidence_metric,
         cast(baseline_rate as {{ type_double() }}) as baseline_rate,

@@ -118,7 +118,7 @@ def _confidence(adjusted_p, significant, observations, required, settings: Exper
 
 
 COLUMNS = [
-    "experiment_type", "target", "hypothesis", "evidence_metric", "baseline_rate", "comparison_rate",
+    "experiment_type", "target", "target_key", "hypothesis", "evidence_metric", "baseline_rate", "comparison_rate",
     "effect", "effect_ci_lower", "effect_ci_upper", "p_value", "adjusted_p_value", "is_significant",
     "observations", "daily_traffic", "required_sample_per_arm", "days_to_significance",
     "expected_monthly_revenue_impact", "expected_monthly_margin_impact", "confidence",
@@ -138,7 +138,14 @@ def _finish(frame: pd.DataFrame, baseline, traffic_per_day, settings: Experiment
 
 
 # The text columns of COLUMNS; is_significant is a flag and the rest are numbers.
-TEXT_COLUMNS = ("experiment_type", "target", "hypothesis", "evidence_metric")
+TEXT_COLUMNS = ("experiment_type", "target", "target_key", "hypothesis", "evidence_metric")
+
+
+def _product_pair_key(first: pd.Series, second: pd.Series) -> pd.Series:
+    """The identity of a pair of products: their ids, never their titles (two products may share one)."""
+    def text(ids: pd.Series) -> pd.Series:
+        return ids.astype("int64").astype(str)
+    return "product:" + text(first) + "->product:" + text(second)
 
 
 def _no_candidates() -> pd.DataFrame:
@@ -195,6 +202,7 @@ def cross_sell(pairs: pd.DataFrame, aov: float, settings: ExperimentSettings) ->
     out = pd.DataFrame({
         "experiment_type": "cross_sell",
         "target": p["product_a_title"] + " -> " + p["product_b_title"],
+        "target_key": _product_pair_key(p["product_a_id"], p["product_b_id"]),
         "hypothesis": [
             f"Showing {b_t} to buyers of {a_t} raises its attach rate: {_pct(c)} of orders with {a_t} "
             f"include it against {_pct(r)} of other orders (lift {lift:.1f}x, {_q(q)}); moving the orders with "
@@ -252,6 +260,7 @@ def landing_pages(summary: pd.DataFrame, aov: float, settings: ExperimentSetting
     out = pd.DataFrame({
         "experiment_type": "landing_page",
         "target": frame.index,
+        "target_key": "landing_page:" + pd.Series(frame.index, index=frame.index).astype(str),
         "hypothesis": [
             f"Reworking {page} lifts its conversion: {_pct(r)} of its {int(s):,} sessions add to cart against "
             f"{_pct(rr)} on the rest of the site (gap {100 * g:.1f} points, 95% CI {100 * lo:.1f} to "
@@ -338,6 +347,7 @@ def _funnel_step_frame(rows: pd.DataFrame, settings: ExperimentSettings) -> pd.D
     return pd.DataFrame({
         "experiment_type": "funnel_step",
         "target": rows["breakdown"] + " = " + rows["breakdown_value"] + ": " + rows["step"],
+        "target_key": "funnel_step:" + rows["breakdown"] + "=" + rows["breakdown_value"] + ":" + rows["step"],
         "hypothesis": [
             f"Fixing the {step.replace('_', ' ')} step for {value} ({breakdown.replace('_', ' ')}) recovers "
             f"sessions: {_pct(r)} of its sessions get through against {_pct(rr)} elsewhere (gap "
@@ -406,6 +416,7 @@ def _substitute_upsells(substitutes: pd.DataFrame, period_days: float,
     out = pd.DataFrame({
         "experiment_type": "upsell_substitute",
         "target": s["cheaper_product_title"] + " -> " + s["dearer_product_title"],
+        "target_key": _product_pair_key(s["cheaper_product_id"], s["dearer_product_id"]),
         "hypothesis": [
             f"Offering {d_t} (+{g:.2f}) to shoppers choosing {c_t} moves some to the dearer option: "
             f"{_pct(sh)} of {ptype} buyers of the two already pick it, and the two are bought together "
@@ -441,6 +452,7 @@ def _free_shipping_upsell(values: dict[str, float], period_days: float,
     out = pd.DataFrame({
         "experiment_type": ["upsell_free_shipping"],
         "target": ["orders just under the free-shipping threshold"],
+        "target_key": ["orders:under_free_shipping_threshold"],
         "hypothesis": [
             f"A free-shipping progress bar lifts orders over the threshold: {int(under):,} orders "
             f"({_pct(share)}) ended within reach of it, on average {values['average_gap_to_threshold']:.2f} "
@@ -468,6 +480,7 @@ def _second_order_upsell(values: dict[str, float], period_days: float,
     out = pd.DataFrame({
         "experiment_type": ["upsell_second_order"],
         "target": ["first-time buyers"],
+        "target_key": ["customers:first_time_buyers"],
         "hypothesis": [
             f"A post-purchase offer to first-time buyers grows their next order: {_pct(share)} of "
             f"{int(larger + smaller):,} repeat customers spent more on their second order than their first "

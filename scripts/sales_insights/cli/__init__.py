@@ -96,11 +96,14 @@ def main() -> None:
 @click.option("--shopify-format", type=click.Choice(SHOPIFY_FORMATS), default="flat", show_default=True,
               help="Shopify as the six raw_shopify_*.csv (the raw-data contract), as a Bulk Operation's JSONL in "
                    "shopify_bulk/ (bulk), or as Fivetran's Shopify tables in fivetran_shopify/ (fivetran).")
+@click.option("--messy-catalog", is_flag=True,
+              help="Give the catalog a real one's shapes: a product relaunched under a new id with the same title, "
+                   "a renamed product, fee and custom lines that are not merchandise.")
 def generate_cmd(out_dir: Path, seed: int, users: int, days: int, start, bad_rows: bool, planted: bool,
-                 ga4_format: str, shopify_format: str) -> None:
+                 ga4_format: str, shopify_format: str, messy_catalog: bool) -> None:
     config = GeneratorConfig(seed=seed, users=users, days=days, start=date(start.year, start.month, start.day),
                              bad_rows=bad_rows, planted=planted, ga4_format=ga4_format,
-                             shopify_format=shopify_format)
+                             shopify_format=shopify_format, messy_catalog=messy_catalog)
     progress(f"generating {users:,} visitors over {days} days into {out_dir}")
     result = generate(out_dir, config)
     for name, rows in result.row_counts.items():

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sales_insights.config import duckdb_memory_limit
+from sales_insights.devtools import catalog_mess
 from sales_insights.devtools import mock_catalog as catalog
 from sales_insights.devtools.ga4_export_writer import write_export
 from sales_insights.devtools.shopify_layout_writer import write_layout
@@ -84,6 +85,9 @@ class GeneratorConfig:
     # Bulk Operation's JSONL in shopify_bulk/) or fivetran (Fivetran's tables in fivetran_shopify/):
     # devtools.shopify_layout_writer. A bulk store gets no bad Shopify rows (its typed JSON cannot hold them).
     shopify_format: str = "flat"
+    # A real catalog's shapes (devtools.catalog_mess): a product relaunched under a new id with the same
+    # title, a renamed product, fee and custom lines that are not merchandise.
+    messy_catalog: bool = False
 
 
 @dataclass(frozen=True)
@@ -827,6 +831,8 @@ def _write_shopify(con, cfg: GeneratorConfig, built: dict, users: dict, path_of,
         "raw_shopify_products": _products_frame(cfg),
         "raw_shopify_variants": _variants_frame(),
     }
+    if cfg.messy_catalog:
+        catalog_mess.mess_up(frames)
     if bad:
         planted.update(_plant_bad_shopify_rows(frames, rng))
     for name, frame in frames.items():
