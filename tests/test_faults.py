@@ -275,7 +275,7 @@ def _enospc(monkeypatch, tmp_path, how: str) -> tuple[Path, Path]:
         monkeypatch.setattr(build_module.shutil, "copyfile", copy)
         return warehouse, staged
     if how in ("loader", "loader, first build"):
-        def load(con, data_dir):
+        def load(con, data_dir, **_):
             raise build_module.SalesInsightsError(f"{data_dir}/raw_ga4_events.csv: could not be read as CSV: IO "
                                                   f'Error: Could not write file "{staged}": No space left on device')
 
@@ -283,7 +283,7 @@ def _enospc(monkeypatch, tmp_path, how: str) -> tuple[Path, Path]:
         return warehouse, staged
     # dbt: a Python model's temporary file (the folder does not exist any more)
     temp = warehouse.parent / ".tmp" / "duckdb_temp_storage-0.tmp"
-    monkeypatch.setattr(build_module, "load_data_dir", lambda con, data_dir: LoadReport(data_dir))
+    monkeypatch.setattr(build_module, "load_data_dir", lambda con, data_dir, **_: LoadReport(data_dir))
     monkeypatch.setattr(build_module, "run_dbt", lambda *a, **k: (2, [], [
         "Traceback (most recent call last):", '  File "dbt/cli/main.py", line 1, in build',
         f"OSError: [Errno 28] No space left on device: '{temp}'"]))
