@@ -272,7 +272,7 @@ def test_shortlist_rows_are_scored_by_the_documented_formula(planted_store):
     expected = s["expected_monthly_margin_impact"].astype(float) * s["confidence"] * time_factor / s["effort_days"]
     np.testing.assert_allclose(s["priority_score"], expected, rtol=1e-6, atol=0.01)
     for row in s.itertuples():
-        digest = hashlib.md5(f"{row.experiment_type}|{row.target}".encode()).hexdigest()[:12]
+        digest = hashlib.md5(f"{row.experiment_type}|{row.target_key}".encode()).hexdigest()[:12]
         assert row.experiment_id == f"exp_{digest}"
     assert s["effort_days"].notna().all() and s["hypothesis"].str.len().gt(40).all()
 

@@ -388,8 +388,8 @@ _MART_EXPECTATIONS: dict[str, list[dict]] = {
     ],
     "fct_experiment_shortlist": [
         *_unique("experiment_id"), *_unique("rank"), _one_of("experiment_type", _EXPERIMENT_TYPES),
-        *_not_null("target", "hypothesis", "evidence_metric", "expected_monthly_revenue_impact", "confidence",
-                   "effort_days", "priority_score", "is_significant"),
+        *_not_null("target", "target_key", "hypothesis", "evidence_metric", "expected_monthly_revenue_impact",
+                   "confidence", "effort_days", "priority_score", "is_significant"),
         _expectation("expect_column_values_to_be_between", "rank counts from 1", column="rank", min_value=1),
         *_rate("confidence", "p_value", "adjusted_p_value", "time_factor"),
         *_non_negative("expected_monthly_revenue_impact", "priority_score", "effort_days", "observations"),
