@@ -131,6 +131,32 @@ def test_the_planted_product_pair_is_bought_together_far_above_chance(con):
     assert lift > 3
 
 
+def test_a_large_catalog_has_a_long_tail_of_distinct_products(tmp_path):
+    products = catalog.store_catalog(3_000)
+    assert products[:len(catalog.PRODUCTS)] == catalog.PRODUCTS and len(products) == 3_000
+    for key in ("id", "title", "handle"):
+        assert len({getattr(p, key) for p in products}) == 3_000, key
+    # (the two backpacks' SKUs share a stem, as a real store's do; the tail's are its own)
+    assert len({p.sku_prefix for p in products[len(catalog.PRODUCTS):]}) == 3_000 - len(catalog.PRODUCTS)
+    tail = [p.popularity for p in products[len(catalog.PRODUCTS):]]
+    assert tail == sorted(tail, reverse=True) and tail[0] / tail[-1] > 500
+    with pytest.raises(ValueError, match="at most"):
+        catalog.store_catalog(10_000)
+    with pytest.raises(ValueError, match="the fewest"):
+        generate(tmp_path / "few", GeneratorConfig(users=100, days=2, products=5))
+    # sold by the store: a few products hold much of the lines, most sell a few times
+    out = generate(tmp_path / "tail", GeneratorConfig(users=20_000, days=90, products=3_000, lines_per_order=2.5,
+                                                      bad_rows=False))
+    file = out.out_dir / "raw_shopify_order_lines.csv"
+    lines = duckdb.connect().execute(f"""
+        select count(*) as products, max(lines) as top, count(*) filter (where lines <= 2) as rare,
+            sum(lines) as lines, (select count(distinct order_id) from read_csv('{file}'))
+        from (select product_id, count(*) as lines from read_csv('{file}') group by 1)""").fetchone()
+    sold, top, rare, n_lines, orders = lines
+    assert sold > 500 and rare > sold / 3 and top > 20 * n_lines / sold
+    assert 2.2 < n_lines / orders < 2.8
+
+
 def test_orders_have_the_realistic_edge_cases(con):
     counts = con.execute("""
         select

@@ -30,6 +30,7 @@ from sales_insights.cli.output import (
 )
 from sales_insights.config import load_project_config, load_settings
 from sales_insights.devtools.generate import GA4_FORMATS, SHOPIFY_FORMATS, GeneratorConfig, generate
+from sales_insights.devtools.mock_catalog import PRODUCTS
 from sales_insights.errors import SalesInsightsError
 from sales_insights.outputs.export import export_marts
 from sales_insights.outputs.report import write_report
@@ -99,11 +100,18 @@ def main() -> None:
 @click.option("--messy-catalog", is_flag=True,
               help="Give the catalog a real one's shapes: a product relaunched under a new id with the same title, "
                    "a renamed product, fee and custom lines that are not merchandise.")
+@click.option("--products", type=click.IntRange(min=len(PRODUCTS)), default=len(PRODUCTS), show_default=True,
+              help="Products in the catalog: the mock store's own and, past them, a long tail of generated ones "
+                   "whose sales fall off as a power of their rank.")
+@click.option("--lines-per-order", type=click.FloatRange(min=1.0), default=1.45, show_default=True,
+              help="Mean number of lines of an order (before the planted pair's add-on).")
 def generate_cmd(out_dir: Path, seed: int, users: int, days: int, start, bad_rows: bool, planted: bool,
-                 ga4_format: str, shopify_format: str, messy_catalog: bool) -> None:
+                 ga4_format: str, shopify_format: str, messy_catalog: bool, products: int,
+                 lines_per_order: float) -> None:
     config = GeneratorConfig(seed=seed, users=users, days=days, start=date(start.year, start.month, start.day),
                              bad_rows=bad_rows, planted=planted, ga4_format=ga4_format,
-                             shopify_format=shopify_format, messy_catalog=messy_catalog)
+                             shopify_format=shopify_format, messy_catalog=messy_catalog, products=products,
+                             lines_per_order=lines_per_order)
     progress(f"generating {users:,} visitors over {days} days into {out_dir}")
     result = generate(out_dir, config)
     for name, rows in result.row_counts.items():

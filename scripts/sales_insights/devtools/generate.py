@@ -88,6 +88,14 @@ class GeneratorConfig:
     # A real catalog's shapes (devtools.catalog_mess): a product relaunched under a new id with the same
     # title, a renamed product, fee and custom lines that are not merchandise.
     messy_catalog: bool = False
+    # The catalog's size: the fixed products of devtools.mock_catalog and, past them, a long tail of generated
+    # ones (mock_catalog.store_catalog), and the mean number of lines of an order before the planted pair's.
+    products: int = len(catalog.PRODUCTS)
+    lines_per_order: float = 1.45
+
+    @property
+    def catalog(self) -> tuple[catalog.Product, ...]:
+        return catalog.store_catalog(self.products)
 
 
 @dataclass(frozen=True)
@@ -139,7 +147,7 @@ class _Sessions:
     add_to_cart: np.ndarray
     begin_checkout: np.ndarray
     purchase: np.ndarray
-    cart_product: np.ndarray  # index into catalog.PRODUCTS
+    cart_product: np.ndarray  # index into the store's catalog (GeneratorConfig.catalog)
 
 
 def _simulate_users(rng: np.random.Generator, cfg: GeneratorConfig, start_us: int) -> dict[str, np.ndarray]:
@@ -206,18 +214,18 @@ def _funnel_steps(
     return add_to_cart, begin_checkout, purchase, view_item
 
 
-def _cart_products(rng: np.random.Generator, landing: np.ndarray) -> np.ndarray:
-    """Each session's product (index into catalog.PRODUCTS): an active one by popularity, mostly the
+def _cart_products(rng: np.random.Generator, products: tuple[catalog.Product, ...], landing: np.ndarray) -> np.ndarray:
+    """Each session's product (index into the store's catalog): an active one by popularity, mostly the
     landing page's own on a product page."""
     n = len(landing)
-    sellable = [i for i, p in enumerate(catalog.PRODUCTS) if p.status == "active"]
-    popularity = _weights([catalog.PRODUCTS[i].popularity for i in sellable])
+    sellable = [i for i, p in enumerate(products) if p.status == "active"]
+    popularity = _weights([products[i].popularity for i in sellable])
     cart_product = np.asarray(sellable)[rng.choice(len(sellable), n, p=popularity)]
     # A visitor who lands on a product page mostly looks at that product.
     for page_index, page in enumerate(catalog.LANDING_PAGES):
         if page.path.startswith("/products/"):
             handle = page.path.removeprefix("/products/")
-            product_index = next(i for i, p in enumerate(catalog.PRODUCTS) if p.handle == handle)
+            product_index = next(i for i, p in enumerate(products) if p.handle == handle)
             on_page = (landing == page_index) & (rng.random(n) < 0.7)
             cart_product[on_page] = product_index
     return cart_product
@@ -237,7 +245,7 @@ def _simulate_sessions(
     landing = rng.choice(len(catalog.LANDING_PAGES), n, p=_weights([p.weight for p in catalog.LANDING_PAGES]))
 
     add_to_cart, begin_checkout, purchase, view_item = _funnel_steps(rng, cfg, users, user, rank, channel, landing)
-    cart_product = _cart_products(rng, landing)
+    cart_product = _cart_products(rng, cfg.catalog, landing)
 
     order = np.lexsort((start, user))
     return _Sessions(
@@ -334,13 +342,14 @@ def _order_lines(
 ) -> dict[str, np.ndarray]:
     """The line items of the orders, in order: each line's order (its index), product, variant rank,
     quantity, unit price and discount, in cents."""
-    products = catalog.PRODUCTS
+    products = cfg.catalog
     sellable = np.asarray([i for i, p in enumerate(products) if p.status == "active"])
     popularity = _weights([products[i].popularity for i in sellable])
     n_orders = len(order_session)
 
     # Lines: the product put in the cart, sometimes more; the planted pair is attached often.
-    n_lines = 1 + np.minimum(rng.poisson(0.45, n_orders), 4)
+    extra = cfg.lines_per_order - 1
+    n_lines = 1 + np.minimum(rng.poisson(extra, n_orders), max(4, int(np.ceil(4 * extra))))
     line_order, line_rank = _group_offsets(n_lines)
     line_product = sellable[rng.choice(len(sellable), len(line_order), p=popularity)]
     first = line_rank == 0
@@ -653,7 +662,7 @@ def _build_events(
 # writing
 
 
-def _lookup_tables(con: duckdb.DuckDBPyConnection, users: dict[str, np.ndarray]) -> None:
+def _lookup_tables(con: duckdb.DuckDBPyConnection, cfg: GeneratorConfig, users: dict[str, np.ndarray]) -> None:
     channels = catalog.CHANNELS
     con.register("channels", pd.DataFrame({
         "channel": np.arange(len(channels)),
@@ -673,11 +682,12 @@ def _lookup_tables(con: duckdb.DuckDBPyConnection, users: dict[str, np.ndarray])
         "client_id": users["client_id"],
         "first_s": users["first_us"] // SECOND_US,
     }))
+    products = cfg.catalog
     con.register("product_lookup", pd.DataFrame({
-        "product": np.arange(len(catalog.PRODUCTS)),
-        "product_id": [p.id for p in catalog.PRODUCTS],
-        "title": [p.title for p in catalog.PRODUCTS],
-        "handle": [p.handle for p in catalog.PRODUCTS],
+        "product": np.arange(len(products)),
+        "product_id": [p.id for p in products],
+        "title": [p.title for p in products],
+        "handle": [p.handle for p in products],
     }))
 
 
@@ -829,7 +839,7 @@ def _write_shopify(con, cfg: GeneratorConfig, built: dict, users: dict, path_of,
         "raw_shopify_refunds": con.sql(refunds_sql).df(),
         "raw_shopify_customers": con.sql(customers_sql).df(),
         "raw_shopify_products": _products_frame(cfg),
-        "raw_shopify_variants": _variants_frame(),
+        "raw_shopify_variants": _variants_frame(cfg),
     }
     if cfg.messy_catalog:
         catalog_mess.mess_up(frames)
@@ -845,7 +855,7 @@ def _write_shopify(con, cfg: GeneratorConfig, built: dict, users: dict, path_of,
 
 def _products_frame(cfg: GeneratorConfig) -> pd.DataFrame:
     rows = []
-    for i, p in enumerate(catalog.PRODUCTS):
+    for i, p in enumerate(cfg.catalog):
         created = datetime(cfg.start.year, cfg.start.month, cfg.start.day, tzinfo=UTC)
         created_text = (created.replace(day=1) if i % 2 else created).strftime("%Y-%m-%dT09:00:00-04:00")
         rows.append({
@@ -855,13 +865,13 @@ def _products_frame(cfg: GeneratorConfig) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _variants_frame() -> pd.DataFrame:
+def _variants_frame(cfg: GeneratorConfig) -> pd.DataFrame:
     rows = []
-    for p in catalog.PRODUCTS:
+    for p in cfg.catalog:
         for rank, size in enumerate(p.sizes):
             rows.append({
                 "id": str(p.id * 10 + rank), "product_id": str(p.id), "title": size,
-                "sku": p.handle.replace("-", "")[:8].upper() + f"-{rank}",
+                "sku": f"{p.sku_prefix}-{rank}",
                 "price": f"{p.price_cents / 100:.2f}",
                 "compare_at_price": f"{p.price_cents * 1.25 / 100:.2f}" if p.product_type == "Apparel" else None,
             })
@@ -934,13 +944,21 @@ def read_generated_config(out_dir: Path) -> dict | None:
     return settings
 
 
-def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> GenerationResult:
-    """Write the seven raw-contract CSVs (and a generator.json of the settings) into out_dir."""
-    cfg = config or GeneratorConfig()
+def _check_config(cfg: GeneratorConfig) -> None:
     if cfg.ga4_format not in GA4_FORMATS:
         raise ValueError(f"ga4_format {cfg.ga4_format!r}: one of {', '.join(GA4_FORMATS)}")
     if cfg.shopify_format not in SHOPIFY_FORMATS:
         raise ValueError(f"shopify_format {cfg.shopify_format!r}: one of {', '.join(SHOPIFY_FORMATS)}")
+    if cfg.products < len(catalog.PRODUCTS):
+        raise ValueError(f"products {cfg.products}: the mock store's own {len(catalog.PRODUCTS)} are the fewest")
+    if cfg.lines_per_order < 1:
+        raise ValueError(f"lines_per_order {cfg.lines_per_order}: an order has at least one line")
+
+
+def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> GenerationResult:
+    """Write the seven raw-contract CSVs (and a generator.json of the settings) into out_dir."""
+    cfg = config or GeneratorConfig()
+    _check_config(cfg)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     # generator.json is written last: its presence says the whole set is complete.
@@ -970,7 +988,7 @@ def generate(out_dir: Path | str, config: GeneratorConfig | None = None) -> Gene
     try:
         con.execute(f"set TimeZone = {sql_string(cfg.store_timezone)}")
         con.execute("set preserve_insertion_order = true")
-        _lookup_tables(con, users)
+        _lookup_tables(con, cfg, users)
         counts = {"raw_ga4_events": _write_events(con, events, out / "raw_ga4_events.csv", bad)}
         counts.update(_write_shopify(con, cfg, built, users, lambda name: out / f"{name}.csv",
                                      cfg.bad_rows and cfg.shopify_format != "bulk", rng, planted))

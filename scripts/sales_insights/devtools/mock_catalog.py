@@ -5,11 +5,17 @@ Kept apart from the generator so the planted opportunities are easy to find and 
 - the "Everyday Backpack" and its "Pro" version: a cheaper and a dearer substitute (upsell);
 - LEAKY_LANDING_PAGE: a busy landing page that converts badly;
 - LEAKY_DEVICE: a device whose checkout step leaks.
+
+`store_catalog(n)` gives a catalog of n products: the fixed ones and, past them, a long tail of generated
+products whose popularity falls as a power of their rank, as a real store's sales do.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
 
 SHOP_HOST = "https://shop.example.com"
 FREE_SHIPPING_THRESHOLD_CENTS = 7500
@@ -27,10 +33,16 @@ class Product:
     popularity: float
     sizes: tuple[str, ...] = ("Default Title",)
     status: str = "active"
+    sku_stem: str = ""
 
     @property
     def handle(self) -> str:
         return self.title.lower().replace(" ", "-")
+
+    @property
+    def sku_prefix(self) -> str:
+        """The start of its variants' SKUs: its own stem, or the first letters of its handle."""
+        return self.sku_stem or self.handle.replace("-", "")[:8].upper()
 
 
 _BASE_ID = 8_100_000_000
@@ -57,6 +69,51 @@ PRODUCTS: tuple[Product, ...] = (
     Product(_BASE_ID + 19, "Sample Sale Tee", "Apparel", "Loomwell", 1500, 0.0, ("M",), "archived"),
     Product(_BASE_ID + 20, "Winter Parka (preorder)", "Apparel", "Northpeak", 24900, 0.0, ("M", "L"), "draft"),
 )
+
+# The long tail: titles are an adjective, a material and a noun (all combinations distinct: 7,200 of
+# them), the noun gives the product type; popularity is TAIL_TOP_POPULARITY * rank ** -TAIL_EXPONENT, so
+# the tail's best seller sells like a mid-list fixed product and its last ones a few times a year.
+_TAIL_ADJECTIVES = ("Classic", "Everyday", "Compact", "Vintage", "Modern", "Rugged", "Soft", "Slim", "Bold",
+                    "Light", "Heritage", "Urban", "Coastal", "Alpine", "Studio", "Field", "Weekend", "Summit",
+                    "Harbor", "Prairie")
+_TAIL_MATERIALS = ("Cotton", "Linen", "Wool", "Canvas", "Leather", "Bamboo", "Ceramic", "Oak", "Steel", "Denim",
+                   "Cork", "Glass", "Hemp", "Suede", "Copper", "Walnut", "Fleece", "Nylon")
+_TAIL_NOUNS = (("Tee", "Apparel"), ("Shirt", "Apparel"), ("Scarf", "Accessories"), ("Belt", "Accessories"),
+               ("Tote", "Bags"), ("Pouch", "Bags"), ("Mug", "Home"), ("Bowl", "Home"), ("Lamp", "Home"),
+               ("Blanket", "Home"), ("Sneaker", "Footwear"), ("Slipper", "Footwear"), ("Notebook", "Stationery"),
+               ("Pen", "Stationery"), ("Tea Blend", "Grocery"), ("Granola", "Grocery"), ("Planter", "Garden"),
+               ("Trowel", "Garden"), ("Candle", "Home"), ("Wallet", "Accessories"))
+_TAIL_BASE_ID = _BASE_ID + 100_000
+TAIL_TOP_POPULARITY = 3.0
+TAIL_EXPONENT = 0.8
+
+
+@lru_cache(maxsize=8)
+def store_catalog(products: int) -> tuple[Product, ...]:
+    """The store's catalog of `products` products (at least the fixed ones): PRODUCTS, then the long tail.
+    The tail is the same for every store of its size (its own random numbers, not the store's seed)."""
+    extra = products - len(PRODUCTS)
+    if extra <= 0:
+        return PRODUCTS
+    capacity = len(_TAIL_ADJECTIVES) * len(_TAIL_MATERIALS) * len(_TAIL_NOUNS)
+    if extra > capacity:
+        raise ValueError(f"products {products:,}: the generated catalog holds at most {len(PRODUCTS) + capacity:,}")
+    rng = np.random.default_rng(20_261_204)
+    # Every (adjective, material, noun) once, in a shuffled order, so neighbours in rank differ in kind.
+    combos = rng.permutation(capacity)[:extra]
+    prices = np.round(np.exp(rng.normal(np.log(3500), 0.7, extra)) / 100) * 100 - 100
+    tail = []
+    for rank, combo in enumerate(combos, start=1):
+        adjective, rest = divmod(int(combo), len(_TAIL_MATERIALS) * len(_TAIL_NOUNS))
+        material, noun = divmod(rest, len(_TAIL_NOUNS))
+        name, product_type = _TAIL_NOUNS[noun]
+        sizes = ("S", "M", "L") if product_type in ("Apparel", "Footwear") else ("Default Title",)
+        tail.append(Product(
+            _TAIL_BASE_ID + rank, f"{_TAIL_ADJECTIVES[adjective]} {_TAIL_MATERIALS[material]} {name}", product_type,
+            _TAIL_ADJECTIVES[adjective] + " Goods", int(max(prices[rank - 1], 400)),
+            TAIL_TOP_POPULARITY * rank ** -TAIL_EXPONENT, sizes, sku_stem=f"T{rank:05d}"))
+    return PRODUCTS + tuple(tail)
+
 
 PAIR_ANCHOR = PRODUCTS[0]
 PAIR_ADDON = PRODUCTS[1]
