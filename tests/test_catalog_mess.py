@@ -1,7 +1,8 @@
 """A store with a real catalog's mess (generate --messy-catalog: a product relaunched under a new id with the
 same title, a renamed product, fee and custom lines) builds with every test passing; products are known by
 their ids, so the two products that share a title are two candidates, and no experiment targets a line that
-is not merchandise, while those lines stay in the orders' revenue."""
+is not merchandise, while those lines stay in the orders' revenue. Its catalog has a long tail (2,500
+products, most sold a few times), where pairs are tested by the thousand and each product keeps a few."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from sales_insights.devtools import mock_catalog as catalog
 from sales_insights.devtools.generate import GeneratorConfig
 
 # without planted bad rows, so that every raw order and line is in staging
-MESSY = GeneratorConfig(seed=29, users=30_000, days=180, messy_catalog=True, bad_rows=False)
+MESSY = GeneratorConfig(seed=29, users=60_000, days=180, messy_catalog=True, bad_rows=False, products=2_500,
+                        lines_per_order=2.0)
 
 
 @pytest.fixture(scope="module")
@@ -98,3 +100,36 @@ def test_a_renamed_product_is_shown_by_its_current_title(messy_store):
     labels = _query(warehouse, f"select product_label from intermediate.int_product_labels "
                                f"where product_id = {catalog_mess.RENAMED.id}")
     assert labels == [(catalog_mess.RENAMED.title,)]
+
+
+def test_a_long_tail_is_tested_pair_by_pair_and_each_product_keeps_a_few(messy_store):
+    _, warehouse = messy_store
+    sold, rare = _query(warehouse, """
+        select count(*), count(*) filter (where orders < 10) from (
+            select product_id, count(distinct order_id) as orders from intermediate.int_merchandise_lines
+            group by product_id)""")[0]
+    assert sold > 500 and rare > sold / 2  # the tail: most products sell fewer than ten times
+    listed = _query(warehouse, "select count(*) from calculations.calc_experiment_product_pairs")[0][0]
+    families = dict(_query(warehouse, """
+        select experiment_type, max(tests_in_family) from marts.fct_experiment_shortlist
+        where experiment_type in ('cross_sell', 'upsell_substitute') group by 1"""))
+    # one test per unordered pair, corrected over all of them, though fewer are kept
+    assert families["cross_sell"] == listed / 2
+    substitutes = _query(warehouse, """
+        select count(*), min(cheaper_orders * dearer_orders / orders_with_products)
+        from calculations.calc_experiment_substitutes""")[0]
+    assert families["upsell_substitute"] == substitutes[0] and substitutes[1] >= 5
+    # the planted substitutes are found among them
+    planted = f"product:{catalog.UPSELL_CHEAP.id}->product:{catalog.UPSELL_DEAR.id}"
+    assert _query(warehouse, f"select is_significant from marts.fct_experiment_shortlist "
+                             f"where target_key = '{planted}'") == [(True,)]
+    # a product bought with many others keeps at most cross_sell_max_pairs_per_product (3) of them
+    most_listed = _query(warehouse, """
+        select max(n) from (select count(*) as n from calculations.calc_experiment_product_pairs
+            group by product_a_id)""")[0][0]
+    most_kept = _query(warehouse, """
+        select max(n) from (
+            select count(*) as n from marts.fct_experiment_shortlist
+            where experiment_type in ('cross_sell', 'upsell_substitute')
+            group by split_part(target_key, '->', 1), experiment_type)""")[0][0]
+    assert most_listed > 10 and 1 <= most_kept <= 3

@@ -39,6 +39,33 @@ def test_benjamini_hochberg_matches_the_published_example_and_scipy():
     assert ex.benjamini_hochberg([]).size == 0
 
 
+def test_benjamini_hochberg_over_unlisted_tests_is_the_procedure_over_them_all():
+    # pairs never bought together have p = 1 and are not listed: counting them in `tests` gives what the
+    # procedure over every pair gives to the listed ones
+    p = np.random.default_rng(8).uniform(0, 0.02, 40)
+    padded = ex.benjamini_hochberg(np.concatenate([p, np.ones(960)]))[:40]
+    np.testing.assert_allclose(ex.benjamini_hochberg(p, tests=1000), padded, rtol=1e-12)
+    assert (ex.benjamini_hochberg(p, tests=1000) >= ex.benjamini_hochberg(p)).all()
+    with pytest.raises(ValueError, match="fewer than the 40"):
+        ex.benjamini_hochberg(p, tests=39)
+
+
+def test_fisher_exact_for_many_tables_at_once_is_scipys_table_by_table():
+    rng = np.random.default_rng(17)
+    n = rng.integers(50, 5000, 300)
+    a = (rng.uniform(0.01, 0.6, 300) * n).astype(int) + 1
+    b = (rng.uniform(0.01, 0.6, 300) * n).astype(int) + 1
+    both = np.minimum(rng.binomial(np.minimum(a, b), rng.uniform(0, 0.8, 300)), np.minimum(a, b))
+    both = np.maximum(both, np.maximum(a + b - n, 0))
+    for alternative in ("greater", "less"):
+        fast = ex.fisher_exact_one_sided(both, a, b, n, alternative)
+        slow = [stats.fisher_exact([[x, ra - x], [rb - x, nn - ra - rb + x]], alternative=alternative)[1]
+                for x, ra, rb, nn in zip(both, a, b, n, strict=True)]
+        np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-300)
+    with pytest.raises(ValueError, match="greater or less"):
+        ex.fisher_exact_one_sided(both, a, b, n, "two-sided")
+
+
 def test_two_proportion_test_is_the_pooled_z_test_of_pearsons_chi_square():
     cases = [(30, 1000, 60, 1000), (120, 2400, 100, 1500), (5, 80, 9, 70), (700, 5000, 640, 5000)]
     for x1, n1, x2, n2 in cases:
@@ -125,6 +152,25 @@ def test_two_products_with_one_title_are_two_candidates():
     out = ex.cross_sell(pairs, aov=60.0, settings=SETTINGS)
     assert sorted(out["target_key"]) == ["product:1->product:9", "product:2->product:9"]
     assert list(out["target"]) == ["Cakestand -> Tray"] * 2  # labels; the SQL puts the ids beside shared titles
+
+
+def test_each_product_keeps_its_strongest_pairs_and_the_correction_counts_every_pair_tested():
+    # product 1 is bought with products 2..7, each pair far above chance; the strongest pair of a product
+    # is the one with the most revenue at stake (B's price here)
+    pairs = pd.DataFrame([
+        {"product_a_id": 1, "product_a_title": "A", "product_b_id": b, "product_b_title": f"B{b}",
+         "product_b_price": 10.0 * b, "orders_with_a": 100, "orders_with_b": 80, "orders_with_both": 40,
+         "orders_with_products": 1000, "period_days": 365}
+        for b in range(2, 8)
+    ])
+    out = ex.cross_sell(pairs, aov=60.0, settings=SETTINGS)
+    assert sorted(out["target_key"]) == [f"product:1->product:{b}" for b in (5, 6, 7)]
+    assert (out["tests_in_family"] == 6).all()
+    assert "over 6 pairs tested" in out["hypothesis"].iloc[0]
+    wider = ex.cross_sell(pairs, aov=60.0, settings=ex.ExperimentSettings(max_pairs_per_product=10))
+    assert len(wider) == 6
+    # the same adjusted p-values: the bound chooses what is kept, not what is tested
+    assert set(np.round(out["adjusted_p_value"], 15)) <= set(np.round(wider["adjusted_p_value"], 15))
 
 
 def _funnel_summary(rng, sessions_per_cell: int, effects: dict[tuple[str, str], tuple[float, float, float]]):

@@ -1,6 +1,9 @@
 {#- Pairs of products of the same product type where one costs at least var upsell_min_price_ratio
     times the other: the cheaper and the dearer option. Counts include pairs never bought together,
-    the sign of substitutes. -#}
+    the sign of substitutes. Only pairs that chance alone would put together in at least
+    var upsell_min_expected_together orders are listed (and tested): for rarer products, never seeing the
+    two together is what chance gives too. The bound uses the products' own order counts alone, never
+    the count of orders with both, so it does not choose pairs by their result. -#}
 with valid_orders as (
     select
         order_id,
@@ -66,7 +69,8 @@ together as (
 period as (
     select
         count(*) as total_orders,
-        {{ dbt.datediff('min(order_date)', 'max(order_date)', 'day') }} + 1 as period_days
+        {{ dbt.datediff('min(order_date)', 'max(order_date)', 'day') }} + 1 as period_days,
+        (select count(distinct order_id) from order_products) as orders_with_products
     from valid_orders
 ),
 
@@ -82,7 +86,7 @@ final as (
         cheaper.orders as cheaper_orders,
         dearer.orders as dearer_orders,
         coalesce(together.orders_with_both, 0) as orders_with_both,
-        (select count(distinct order_id) from order_products) as orders_with_products,
+        period.orders_with_products,
         period.period_days
     from products as cheaper
     inner join products as dearer
@@ -94,6 +98,8 @@ final as (
         and dearer.product_id = together.dearer_product_id
     where cheaper.orders >= {{ var('cross_sell_min_orders') }}
         and dearer.orders >= {{ var('cross_sell_min_orders') }}
+        and cast(cheaper.orders as {{ type_double() }}) * dearer.orders
+        >= {{ var('upsell_min_expected_together') }} * period.orders_with_products
 )
 
 select * from final

@@ -46,6 +46,7 @@ final as (
         cast(p_value as {{ type_double() }}) as p_value,
         cast(adjusted_p_value as {{ type_double() }}) as adjusted_p_value,
         cast(is_significant as {{ dbt.type_boolean() }}) as is_significant,
+        cast(tests_in_family as {{ dbt.type_bigint() }}) as tests_in_family,
         cast(observations as {{ dbt.type_bigint() }}) as observations,
         cast(daily_traffic as {{ type_double() }}) as daily_traffic,
         cast(required_sample_per_arm as {{ dbt.type_bigint() }}) as required_sample_per_arm,

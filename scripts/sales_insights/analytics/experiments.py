@@ -29,6 +29,9 @@ class ExperimentSettings:
     landing_page_min_sessions: int = 500
     max_substitute_lift: float = 0.25
     descriptive_confidence: float = 0.3
+    # Of each product's cross-sell (and each cheaper product's upsell) pairs, the ones kept as candidates:
+    # a catalog of thousands has pairs by the million, and one product needs a handful of tests at most.
+    max_pairs_per_product: int = 3
     # A page or step counts as an opportunity only when its rate is significantly more than this
     # fraction below the rest of the site: a 3% shortfall, however certain, is not worth a test.
     minimum_relevant_gap: float = 0.10
@@ -47,6 +50,7 @@ class ExperimentSettings:
             ("max_substitute_lift", "upsell_max_substitute_lift"),
             ("descriptive_confidence", "experiment_descriptive_confidence"),
             ("minimum_relevant_gap", "experiment_minimum_relevant_gap"),
+            ("max_pairs_per_product", "cross_sell_max_pairs_per_product"),
         ]:
             raw = get(var)
             kind = type(getattr(defaults, name))
@@ -58,18 +62,45 @@ class ExperimentSettings:
 # statistics
 
 
-def benjamini_hochberg(p_values) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q-values), in the input order."""
+def benjamini_hochberg(p_values, tests: int | None = None) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values), in the input order. `tests` is the number of
+    hypotheses the family tested when the rest (tests - len(p_values) of them) are not listed because
+    their p-value is 1, such as the product pairs never bought together: they rank last and change only
+    the count the ranks are scaled by."""
     p = np.asarray(p_values, dtype=float)
     n = len(p)
     if n == 0:
         return p
-    order = np.argsort(p)
-    ranked = p[order] * n / np.arange(1, n + 1)
+    m = n if tests is None else tests
+    if m < n:
+        raise ValueError(f"tests {m}: fewer than the {n} p-values given")
+    order = np.argsort(p, kind="stable")
+    ranked = p[order] * m / np.arange(1, n + 1)
     adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
     out = np.empty(n)
     out[order] = np.minimum(adjusted, 1.0)
     return out
+
+
+def fisher_exact_one_sided(both, with_a, with_b, total, alternative: str) -> np.ndarray:
+    """Fisher's exact test of the 2x2 table of orders (with A, with B, with both, all), one-sided, for
+    many tables at once: under independence the orders with both follow the hypergeometric law of
+    `with_b` draws from `total` orders of which `with_a` hold A, so the p-value is P(X >= both)
+    ("greater": bought together more than chance) or P(X <= both) ("less"), what scipy's fisher_exact
+    gives table by table."""
+    x, a, b, n = (np.asarray(v, dtype=np.int64) for v in (both, with_a, with_b, total))
+    if alternative == "greater":
+        return stats.hypergeom.sf(x - 1, n, a, b)
+    if alternative == "less":
+        return stats.hypergeom.cdf(x, n, a, b)
+    raise ValueError(f"alternative {alternative!r}: greater or less")
+
+
+def top_per_group(frame: pd.DataFrame, group: str, by: list[str], keep: int) -> pd.DataFrame:
+    """The `keep` rows of each group that come first by the columns `by`, each descending (ties by row
+    order), in the frame's order."""
+    ranked = frame.sort_values(by, ascending=False, kind="stable")
+    return ranked[ranked.groupby(group, sort=False).cumcount() < keep].sort_index()
 
 
 def two_proportion_test(x1, n1, x2, n2, alpha: float = 0.05, ratio: float = 1.0):
@@ -120,7 +151,7 @@ def _confidence(adjusted_p, significant, observations, required, settings: Exper
 COLUMNS = [
     "experiment_type", "target", "target_key", "hypothesis", "evidence_metric", "baseline_rate", "comparison_rate",
     "effect", "effect_ci_lower", "effect_ci_upper", "p_value", "adjusted_p_value", "is_significant",
-    "observations", "daily_traffic", "required_sample_per_arm", "days_to_significance",
+    "tests_in_family", "observations", "daily_traffic", "required_sample_per_arm", "days_to_significance",
     "expected_monthly_revenue_impact", "expected_monthly_margin_impact", "confidence",
 ]
 
@@ -174,7 +205,10 @@ def _q(value: float) -> str:
 
 def cross_sell(pairs: pd.DataFrame, aov: float, settings: ExperimentSettings) -> pd.DataFrame:
     """'Show B to buyers of A' for product pairs bought together above chance (one-sided Fisher exact
-    test against independence); of the two directions of a pair, the one with the larger impact."""
+    test against independence). The pairs tested are those calc_experiment_product_pairs lists (bought
+    together in at least var cross_sell_min_orders orders), one test per unordered pair, adjusted over all
+    of them; of the two directions of a pair the one with the larger impact is kept, and of each product's
+    pairs the var cross_sell_max_pairs_per_product with the largest impact."""
     if pairs.empty:
         return _no_candidates()
     p = pairs.copy()
@@ -183,19 +217,21 @@ def cross_sell(pairs: pd.DataFrame, aov: float, settings: ExperimentSettings) ->
     p["confidence_a_to_b"] = ab / a
     p["rate_b_without_a"] = (b - ab) / (n - a)
     p["lift"] = p["confidence_a_to_b"] / (b / n)
-    p["p_value"] = [
-        stats.fisher_exact([[int(x), int(ra - x)], [int(rb - x), int(nn - ra - rb + x)]], alternative="greater")[1]
-        for x, ra, rb, nn in zip(ab, a, b, n, strict=True)
-    ]
-    # one test per unordered pair: the table is symmetric, so both directions share a p-value
-    p["pair"] = [tuple(sorted(t)) for t in zip(p["product_a_id"], p["product_b_id"], strict=True)]
+    # the table is symmetric, so both directions of a pair share one p-value
+    p["p_value"] = fisher_exact_one_sided(ab, a, b, n, "greater")
+    first, second = (p[c].astype("int64").to_numpy() for c in ("product_a_id", "product_b_id"))
+    p["pair_low"], p["pair_high"] = np.minimum(first, second), np.maximum(first, second)
     months = p["period_days"].astype(float) / DAYS_PER_MONTH
     without_b_per_month = (a - ab) / months
     extra_orders = without_b_per_month * p["confidence_a_to_b"] * settings.cross_sell_uplift_share
     p["expected_monthly_revenue_impact"] = extra_orders * p["product_b_price"].astype(float)
-    p = p.sort_values("expected_monthly_revenue_impact", ascending=False).drop_duplicates("pair")
+    p = p.sort_values(["expected_monthly_revenue_impact", "pair_low", "pair_high"], ascending=[False, True, True],
+                      kind="stable").drop_duplicates(["pair_low", "pair_high"])
+    tests = len(p)
     p["adjusted_p_value"] = benjamini_hochberg(p["p_value"])
-    p = p[p["lift"] > 1].copy()
+    p = p[p["lift"] > 1].assign(significant=lambda f: f["adjusted_p_value"] < settings.alpha)
+    p = top_per_group(p, "product_a_id", ["significant", "expected_monthly_revenue_impact"],
+                      settings.max_pairs_per_product).copy()
     if p.empty:  # no pair is bought together more than chance
         return _no_candidates()
     share = settings.cross_sell_uplift_share
@@ -205,8 +241,9 @@ def cross_sell(pairs: pd.DataFrame, aov: float, settings: ExperimentSettings) ->
         "target_key": _product_pair_key(p["product_a_id"], p["product_b_id"]),
         "hypothesis": [
             f"Showing {b_t} to buyers of {a_t} raises its attach rate: {_pct(c)} of orders with {a_t} "
-            f"include it against {_pct(r)} of other orders (lift {lift:.1f}x, {_q(q)}); moving the orders with "
-            f"{a_t} alone {_pct(share)} of the way to that rate adds about {impact:,.0f} a month."
+            f"include it against {_pct(r)} of other orders (lift {lift:.1f}x, {_q(q)} over {tests:,} pairs "
+            f"tested); moving the orders with {a_t} alone {_pct(share)} of the way to that rate adds about "
+            f"{impact:,.0f} a month."
             for a_t, b_t, c, r, lift, q, impact in zip(
                 p["product_a_title"], p["product_b_title"], p["confidence_a_to_b"], p["rate_b_without_a"], p["lift"],
                 p["adjusted_p_value"], p["expected_monthly_revenue_impact"], strict=True)
@@ -220,6 +257,7 @@ def cross_sell(pairs: pd.DataFrame, aov: float, settings: ExperimentSettings) ->
         "p_value": p["p_value"],
         "adjusted_p_value": p["adjusted_p_value"],
         "is_significant": p["adjusted_p_value"] < settings.alpha,
+        "tests_in_family": float(tests),
         "observations": p["orders_with_a"].astype(float),
         "expected_monthly_revenue_impact": p["expected_monthly_revenue_impact"],
     })
@@ -250,6 +288,7 @@ def landing_pages(summary: pd.DataFrame, aov: float, settings: ExperimentSetting
     frame["rest_rate"] = rest_x / rest_n
     frame["p_value"], frame["gap"], frame["low"], frame["high"] = p_value, gap, low, high
     frame["adjusted_p_value"] = benjamini_hochberg(frame["p_value"])
+    tests = len(frame)
     median_rate = float(frame["rate"].median())
     frame["impact"] = (frame["sessions"] / days * DAYS_PER_MONTH * np.maximum(median_rate - frame["rate"], 0)
                        * cart_to_purchase * aov)
@@ -279,6 +318,7 @@ def landing_pages(summary: pd.DataFrame, aov: float, settings: ExperimentSetting
         "p_value": frame["p_value"],
         "adjusted_p_value": frame["adjusted_p_value"],
         "is_significant": frame["adjusted_p_value"] < settings.alpha,
+        "tests_in_family": float(tests),
         "observations": frame["sessions"],
         "expected_monthly_revenue_impact": frame["impact"],
     }).reset_index(drop=True)
@@ -337,6 +377,7 @@ def _worst_step_per_group(summary: pd.DataFrame, site: pd.DataFrame, steps: list
     rows["rate"], rows["rest_rate"] = x / n, (rows["site_x"] - x) / (rows["site_n"] - n)
     # every (group, step) was tested: adjust over all of them, then keep each group's worst step
     rows["adjusted_p_value"] = benjamini_hochberg(rows["p_value"].fillna(1.0))
+    rows["tests_in_family"] = float(len(rows))
     rows = rows.sort_values("z").drop_duplicates(["breakdown", "breakdown_value"])
     return rows[rows["rate"] < rows["rest_rate"]]
 
@@ -366,6 +407,7 @@ def _funnel_step_frame(rows: pd.DataFrame, settings: ExperimentSettings) -> pd.D
         "p_value": rows["p_value"],
         "adjusted_p_value": rows["adjusted_p_value"],
         "is_significant": rows["adjusted_p_value"] < settings.alpha,
+        "tests_in_family": rows["tests_in_family"],
         "observations": rows["previous_step_sessions"].astype(float),
         "expected_monthly_revenue_impact": rows["impact"],
     }).reset_index(drop=True)
@@ -397,22 +439,23 @@ def _substitute_upsells(substitutes: pd.DataFrame, period_days: float,
     s = substitutes.copy()
     n = s["orders_with_products"].astype(float)
     ab, a, b = (s[c].astype(float) for c in ("orders_with_both", "cheaper_orders", "dearer_orders"))
-    s["p_value"] = [
-        stats.fisher_exact([[int(x), int(ra - x)], [int(rb - x), int(nn - ra - rb + x)]], alternative="less")[1]
-        for x, ra, rb, nn in zip(ab, a, b, n, strict=True)
-    ]
+    s["p_value"] = fisher_exact_one_sided(ab, a, b, n, "less")
+    tests = len(s)
     s["adjusted_p_value"] = benjamini_hochberg(s["p_value"])
     s["dearer_share"] = b / (a + b)
     # Small baskets make most pairs co-occur below chance; substitutes are the ones almost never
     # bought together.
     s["lift"] = ab / (a * b / n)
-    s = s[s["lift"] <= settings.max_substitute_lift].copy()
+    s = s[s["lift"] <= settings.max_substitute_lift]
+    gap = s["dearer_price"].astype(float) - s["cheaper_price"].astype(float)
+    s = s.assign(impact=s["cheaper_orders"].astype(float) / (period_days / DAYS_PER_MONTH)
+                 * settings.upsell_upgrade_share * gap, significant=s["adjusted_p_value"] < settings.alpha)
+    s = top_per_group(s, "cheaper_product_id", ["significant", "impact"], settings.max_pairs_per_product).copy()
     if s.empty:
         return None
     n = s["orders_with_products"].astype(float)
     ab, a, b = (s[c].astype(float) for c in ("orders_with_both", "cheaper_orders", "dearer_orders"))
     gap = s["dearer_price"].astype(float) - s["cheaper_price"].astype(float)
-    impact = a / (period_days / DAYS_PER_MONTH) * settings.upsell_upgrade_share * gap
     out = pd.DataFrame({
         "experiment_type": "upsell_substitute",
         "target": s["cheaper_product_title"] + " -> " + s["dearer_product_title"],
@@ -420,7 +463,7 @@ def _substitute_upsells(substitutes: pd.DataFrame, period_days: float,
         "hypothesis": [
             f"Offering {d_t} (+{g:.2f}) to shoppers choosing {c_t} moves some to the dearer option: "
             f"{_pct(sh)} of {ptype} buyers of the two already pick it, and the two are bought together "
-            f"{int(both)} times where chance gives {exp:.1f} ({_q(q)})."
+            f"{int(both)} times where chance gives {exp:.1f} ({_q(q)} over {tests:,} pairs tested)."
             for c_t, d_t, g, sh, ptype, both, exp, q in zip(
                 s["cheaper_product_title"], s["dearer_product_title"], gap, s["dearer_share"],
                 s["product_type"], ab, a * b / n, s["adjusted_p_value"], strict=True)
@@ -434,8 +477,9 @@ def _substitute_upsells(substitutes: pd.DataFrame, period_days: float,
         "p_value": s["p_value"],
         "adjusted_p_value": s["adjusted_p_value"],
         "is_significant": s["adjusted_p_value"] < settings.alpha,
+        "tests_in_family": float(tests),
         "observations": a + b,
-        "expected_monthly_revenue_impact": impact,
+        "expected_monthly_revenue_impact": s["impact"],
     })
     return _finish(out, s["dearer_share"], (a + b) / period_days, settings)
 
@@ -461,7 +505,7 @@ def _free_shipping_upsell(values: dict[str, float], period_days: float,
         "evidence_metric": ["share of orders just under the threshold"],
         "baseline_rate": [share], "comparison_rate": [np.nan], "effect": [np.nan],
         "effect_ci_lower": [np.nan], "effect_ci_upper": [np.nan],
-        "p_value": [np.nan], "adjusted_p_value": [np.nan], "is_significant": [False],
+        "p_value": [np.nan], "adjusted_p_value": [np.nan], "is_significant": [False], "tests_in_family": [np.nan],
         "observations": [under], "expected_monthly_revenue_impact": [impact],
     })
     return _finish(out, np.array([share]), np.array([values["valid_orders"] / period_days]), settings)
@@ -490,7 +534,7 @@ def _second_order_upsell(values: dict[str, float], period_days: float,
         "baseline_rate": [share], "comparison_rate": [0.5], "effect": [change],
         "effect_ci_lower": [np.nan], "effect_ci_upper": [np.nan],
         "p_value": [p_value], "adjusted_p_value": [p_value], "is_significant": [p_value < settings.alpha],
-        "observations": [larger + smaller], "expected_monthly_revenue_impact": [impact],
+        "tests_in_family": [1.0], "observations": [larger + smaller], "expected_monthly_revenue_impact": [impact],
     })
     return _finish(out, np.array([share]), np.array([values["first_orders"] / period_days]), settings)
 

@@ -391,6 +391,8 @@ _MART_EXPECTATIONS: dict[str, list[dict]] = {
         *_not_null("target", "target_key", "hypothesis", "evidence_metric", "expected_monthly_revenue_impact",
                    "confidence", "effort_days", "priority_score", "is_significant"),
         _expectation("expect_column_values_to_be_between", "rank counts from 1", column="rank", min_value=1),
+        _expectation("expect_column_values_to_be_between", "a tested candidate's family tested it at least",
+                     column="tests_in_family", min_value=1),
         *_rate("confidence", "p_value", "adjusted_p_value", "time_factor"),
         *_non_negative("expected_monthly_revenue_impact", "priority_score", "effort_days", "observations"),
         _at_least("adjusted_p_value", "p_value", "Benjamini-Hochberg never lowers a p-value"),
