@@ -1,5 +1,6 @@
 """The benchmark at a tiny size: it runs end to end, its data split is a true append, and its raw-SQL
-floor computes the same tables as dbt. (Timings are printed by the benchmark, never asserted here.)"""
+floor computes the same tables as dbt; the catalog benchmark makes the store it says and times the experiment
+models it names. (Timings are printed by the benchmark, never asserted here.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ import json
 import duckdb
 import pytest
 
-from sales_insights.devtools.bench import TARGETS, format_table, run_bench, split_last_day
+from sales_insights.devtools.bench import (
+    CATALOG_TARGETS,
+    EXPERIMENT_MODELS,
+    TARGETS,
+    format_catalog,
+    format_table,
+    run_bench,
+    run_catalog_bench,
+    split_last_day,
+)
 from sales_insights.devtools.generate import GeneratorConfig, generate
 from sales_insights.quality.raw_contract import TABLES
 
@@ -81,3 +91,25 @@ def test_bench_runs_end_to_end_and_its_floor_matches_dbt(isolated_env, tmp_path)
     finally:
         dbt_con.close()
         raw_con.close()
+
+
+@pytest.mark.dbt
+def test_catalog_bench_builds_the_store_it_says_and_times_the_experiment_models(isolated_env, tmp_path):
+    out = tmp_path / "results.json"
+    result = run_catalog_bench(isolated_env, 300, 8_000, 1, out, tmp_path / "work")
+    report = json.loads(out.read_text())
+    rows = report["catalog"]["row_counts"]
+    assert rows["raw_shopify_products"] == 300
+    assert 0.8 * 8_000 < rows["raw_shopify_order_lines"] < 1.25 * 8_000
+    assert 3.5 < rows["raw_shopify_order_lines"] / rows["raw_shopify_orders"] < 4.5
+    assert set(CATALOG_TARGETS) <= set(result.summary)
+    runs = report["catalog"]["runs"]
+    inside, alone, full = (runs[k][0] for k in ("experiments_in_build", "build_full", "experiments_alone"))
+    assert 0 < inside["seconds"] < full["dbt_elapsed"] and alone["peak_rss_mib"] > 50
+    # the models run alone are the ones named, every one of them
+    results = json.loads((tmp_path / "work" / "catalog300" / "warehouse" / ".w.duckdb.dbt" / "target" /
+                          "run_results.json").read_text())["results"]
+    results = [r for r in results if r["unique_id"].startswith("model.")]  # not the project's hooks
+    assert sorted(r["unique_id"].rsplit(".", 1)[-1] for r in results) == sorted(EXPERIMENT_MODELS)
+    assert all(r["status"] == "success" for r in results)
+    assert report["table"] == format_catalog(result) and "targets are set at 5,000 products" in report["table"]

@@ -324,10 +324,24 @@ def shortlist(top: int, show_all: bool, types: tuple[str, ...], warehouse: Path 
 @click.option("--out", type=options.PATH, default=Path("bench/results.json"), show_default=True, help="JSON results.")
 @click.option("--work-dir", type=options.PATH, default=Path("bench/work"), show_default=True,
               help="Where the data, warehouses and the log go (several GiB at 10M events).")
-def bench(sizes: tuple[int, ...], runs: int, out: Path, work_dir: Path) -> None:
-    from sales_insights.devtools.bench import format_table, format_targets, run_bench
+@click.option("--products", type=click.IntRange(min=len(PRODUCTS)), default=None, metavar="N",
+              help="Instead of GA4 volume, a store with a real catalog's shape: N products with a long tail of "
+                   "popularity (targets set at 5,000); times the full build and the experiment models.")
+@click.option("--order-lines", type=click.IntRange(min=1000), default=500_000, show_default=True, metavar="N",
+              help="With --products: the order lines of the store.")
+def bench(sizes: tuple[int, ...], runs: int, out: Path, work_dir: Path, products: int | None,
+          order_lines: int) -> None:
+    from sales_insights.devtools.bench import format_catalog, format_table, format_targets, run_bench, run_catalog_bench
 
     settings = load_settings()
+    if products is not None:
+        if sizes:
+            raise click.UsageError("--products measures a catalog, --events GA4 volume: one at a time")
+        result = run_catalog_bench(settings, products, order_lines, runs, out, work_dir,
+                                   on_progress=lambda line: click.echo(line, err=True))
+        click.echo(format_catalog(result))
+        click.echo(f"Results: {out}")
+        return
     results = run_bench(settings, list(sizes) or [10_000_000], runs, out, work_dir,
                         on_progress=lambda line: click.echo(line, err=True))
     click.echo(format_table(results))

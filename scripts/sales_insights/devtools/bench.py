@@ -14,6 +14,11 @@ the way a daily extract grows. It then measures, over several runs (the median i
   the forecast) have no SQL: their time inside dbt is added to the raw side, so the ratio is dbt's
   orchestration overhead alone.
 
+`bench --products N` measures a store with a real catalog's shape instead (run_catalog_bench): N products
+with a long tail of popularity, CATALOG_LINES_PER_ORDER lines an order and enough visitors for the order
+lines asked for; it times the generator and the full build, the experiment models within that build
+(their dbt times), and the experiment models run again alone, for their own peak memory.
+
 Wall time and peak RSS (of the step's process and everything it started) come from wait4(2); the dbt
 elapsed times come from run_results.json. Nothing here asserts a timing: the figures are printed and
 written to a JSON file, and compared with the targets of the scale issue.
@@ -61,6 +66,22 @@ TARGETS = {
     "validate_rss_gib": ("validate peak RSS", 1.0, "GiB"),
     "export_seconds": ("export", 10.0, "s"),
 }
+
+
+# The catalog benchmark: order lines per visitor for each line of the mean basket (516,137 lines from 1.6
+# million visitors at 4 lines an order), the basket it generates, and its targets on a 2-core machine for
+# 5,000 products and 500,000 order lines.
+LINES_PER_USER_PER_BASKET_LINE = 0.0806
+CATALOG_LINES_PER_ORDER = 4.0
+CATALOG_TARGET = (5_000, 500_000)
+CATALOG_TARGETS = {
+    "build_full_seconds": ("full build", 180.0, "s"),
+    "experiments_in_build_seconds": ("experiment models (in the build)", 30.0, "s"),
+    "build_full_rss_gib": ("full build peak RSS", 4.0, "GiB"),
+}
+# The models of the experiment shortlist, from the product pairs to the ranked mart.
+EXPERIMENT_MODELS = ("calc_experiment_product_pairs", "calc_experiment_substitutes", "calc_experiment_order_values",
+                     "calc_experiment_candidates", "fct_experiment_shortlist")
 
 
 class BenchError(SalesInsightsError):
@@ -338,7 +359,8 @@ def _dbt_against_raw(settings: Settings, data_dir: Path, floor: Path, log: Path,
     return dbt_m, raw_m
 
 
-def summarize(runs: dict[str, list[Measurement]]) -> dict[str, float]:
+def summarize_steps(runs: dict[str, list[Measurement]]) -> dict[str, float]:
+    """Each step's median seconds, peak RSS and (where measured) dbt elapsed time."""
     def median(step: str, attr: str = "seconds") -> float:
         return statistics.median(getattr(m, attr) for m in runs[step])
 
@@ -348,6 +370,11 @@ def summarize(runs: dict[str, list[Measurement]]) -> dict[str, float]:
         summary[f"{step}_rss_gib"] = median(step, "peak_rss_mib") / 1024
         if runs[step][0].dbt_elapsed is not None:
             summary[f"{step}_dbt_seconds"] = median(step, "dbt_elapsed")
+    return summary
+
+
+def summarize(runs: dict[str, list[Measurement]]) -> dict[str, float]:
+    summary = summarize_steps(runs)
     # ratios measured within one run, then the median of the ratios
     summary["dbt_over_raw_sql"] = statistics.median(
         d.seconds / r.seconds for d, r in zip(runs["dbt_run"], runs["raw_sql"], strict=True))
@@ -420,6 +447,101 @@ def format_targets(result: SizeResult) -> str:
     for label, value, limit, unit, ok in target_rows(result.summary):
         lines.append(f"  {'met   ' if ok else 'MISSED'} {label}: {value:.2f} {unit} (target <= {limit:g} {unit})")
     return "\n".join(lines)
+
+
+@dataclass
+class CatalogResult:
+    products: int
+    order_lines_requested: int
+    users: int = 0
+    row_counts: dict[str, int] = field(default_factory=dict)
+    runs: dict[str, list[Measurement]] = field(default_factory=dict)
+    summary: dict[str, float] = field(default_factory=dict)
+
+
+def _model_seconds(warehouse: Path, names: tuple[str, ...]) -> float:
+    """The dbt execution time of these models in the warehouse's last dbt command."""
+    results = json.loads((dbt_artefacts_dir(warehouse) / "target" / "run_results.json").read_text())["results"]
+    return sum(float(r["execution_time"]) for r in results
+               if r["unique_id"].startswith("model.") and r["unique_id"].rsplit(".", 1)[-1] in names)
+
+
+def bench_catalog(settings: Settings, products: int, order_lines: int, runs: int, work: Path, log: Path,
+                  on_progress=lambda line: None) -> CatalogResult:
+    """A store of `products` products and about `order_lines` order lines: generate it, build it in full,
+    and run the experiment models again alone (each step `runs` times)."""
+    users = max(50, round(order_lines / (LINES_PER_USER_PER_BASKET_LINE * CATALOG_LINES_PER_ORDER)))
+    result = CatalogResult(products=products, order_lines_requested=order_lines, users=users)
+    env, cli = dict(os.environ), _cli()
+    data, warehouse = work / "data", work / "warehouse" / "w.duckdb"
+
+    def record(step: str, m: Measurement) -> None:
+        result.runs.setdefault(step, []).append(m)
+        peak = f", peak {m.peak_rss_mib:,.0f} MiB" if m.peak_rss_mib else ""
+        on_progress(f"  {products:,} products: {step} {m.seconds:.1f}s{peak}")
+
+    for _ in range(runs):
+        shutil.rmtree(data, ignore_errors=True)
+        record("generate", measure([*cli, "generate", "--out", str(data), "--users", str(users), "--days", str(DAYS),
+                                    "--products", str(products), "--lines-per-order", str(CATALOG_LINES_PER_ORDER)],
+                                   log, env))
+        result.row_counts = json.loads((data / "generator.json").read_text())["row_counts"]
+        shutil.rmtree(warehouse.parent, ignore_errors=True)
+        m = measure([*cli, "build", "--data-dir", str(data), "--warehouse", str(warehouse), "--full-refresh",
+                     "--quiet", "--no-contracts"], log, env)
+        m.dbt_elapsed = _dbt_elapsed(warehouse)
+        record("build_full", m)
+        inside = _model_seconds(warehouse, EXPERIMENT_MODELS)
+        record("experiments_in_build", Measurement(seconds=inside, peak_rss_mib=0.0))
+        command, dbt_env = dbt_command(settings, ["run", "--select", " ".join(EXPERIMENT_MODELS), "--vars",
+                                                  json.dumps({"use_mock_data": False})], warehouse)
+        m = measure(command, log, {**env, **dbt_env}, cwd=settings.project_dir)
+        m.dbt_elapsed = _model_seconds(warehouse, EXPERIMENT_MODELS)
+        record("experiments_alone", m)
+    result.summary = {k: v for k, v in summarize_steps(result.runs).items() if k != "experiments_in_build_rss_gib"}
+    return result
+
+
+def format_catalog(result: CatalogResult) -> str:
+    """The catalog benchmark's table and, at the target's shape, its targets."""
+    s, rows = result.summary, result.row_counts
+    lines = [
+        "| products | order lines | orders | events | generate | full build (dbt) | full RSS | experiment models "
+        "in the build | experiment models alone (RSS) |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {result.products:,} | {rows.get('raw_shopify_order_lines', 0):,} | {rows.get('raw_shopify_orders', 0):,} "
+        f"| {rows.get('raw_ga4_events', 0):,} | {s['generate_seconds']:.1f} s | {s['build_full_seconds']:.1f} s "
+        f"({s['build_full_dbt_seconds']:.1f} s) | {s['build_full_rss_gib']:.2f} GiB | "
+        f"{s['experiments_in_build_seconds']:.1f} s | {s['experiments_alone_dbt_seconds']:.1f} s "
+        f"({s['experiments_alone_rss_gib']:.2f} GiB) |",
+    ]
+    if (result.products, result.order_lines_requested) != CATALOG_TARGET:
+        lines.append(f"(The targets are set at {CATALOG_TARGET[0]:,} products and {CATALOG_TARGET[1]:,} order lines.)")
+        return "\n".join(lines)
+    lines.append(f"Targets at {result.products:,} products:")
+    for key, (label, limit, unit) in CATALOG_TARGETS.items():
+        ok = s[key] <= limit
+        lines.append(f"  {'met   ' if ok else 'MISSED'} {label}: {s[key]:.2f} {unit} (target <= {limit:g} {unit})")
+    return "\n".join(lines)
+
+
+def run_catalog_bench(settings: Settings, products: int, order_lines: int, runs: int, out: Path, work: Path,
+                      on_progress=lambda line: None) -> CatalogResult:
+    work.mkdir(parents=True, exist_ok=True)
+    log = work / "bench.log"
+    log.unlink(missing_ok=True)
+    on_progress(f"benchmarking a catalog of {products:,} products and about {order_lines:,} order lines, {runs} run(s)")
+    result = bench_catalog(settings, products, order_lines, runs, work / f"catalog{products}", log, on_progress)
+    report = {
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "runs": runs,
+        "targets": {k: {"label": v[0], "limit": v[1], "unit": v[2]} for k, v in CATALOG_TARGETS.items()},
+        "catalog": asdict(result),
+        "table": format_catalog(result),
+    }
+    write_text_atomically(out, json.dumps(report, indent=2) + "\n")
+    return result
 
 
 def run_bench(settings: Settings, sizes: list[int], runs: int, out: Path, work: Path,
