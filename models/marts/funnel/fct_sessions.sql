@@ -183,6 +183,47 @@ session_transactions as (
     group by session_key
 ),
 
+-- The lines each session takes its attributes from, and their values: one join of the events with the
+-- lines, folded back to one row per session. (Three joins of the sessions with the events, one per line,
+-- held three hash tables of every session at once and ran out of memory at the 3GB limit at 22M events,
+-- 5.5M sessions; this way fits in 2GB.)
+attribute_lines as (
+    select
+        session_key,
+        first_event_line as source_line,
+        1 as line_kind
+    from session_events
+    union all
+    select
+        session_key,
+        first_page_view_line as source_line,
+        2 as line_kind
+    from session_events
+    where first_page_view_line is not null
+    union all
+    select
+        session_key,
+        first_sourced_line as source_line,
+        3 as line_kind
+    from session_events
+    where first_sourced_line is not null
+),
+
+session_attributes as (
+    select
+        attribute_lines.session_key,
+        max(case when attribute_lines.line_kind = 1 then event_attributes.device_category end) as device_category,
+        max(case when attribute_lines.line_kind = 1 then event_attributes.geo_country end) as geo_country,
+        max(case when attribute_lines.line_kind = 2 then event_attributes.page_location end) as page_location,
+        max(case when attribute_lines.line_kind = 3 then event_attributes.source end) as source,
+        max(case when attribute_lines.line_kind = 3 then event_attributes.medium end) as medium,
+        max(case when attribute_lines.line_kind = 3 then event_attributes.campaign end) as campaign
+    from attribute_lines
+    inner join event_attributes
+        on attribute_lines.source_line = event_attributes.source_line
+    group by attribute_lines.session_key
+),
+
 sessionized as (
     select
         session_events.session_key,
@@ -194,14 +235,14 @@ sessionized as (
         {{ integer_divide('session_events.session_end_us - session_events.session_start_us', '1000000') }}
             as session_duration_seconds,
         session_events.ga_session_number,
-        first_event.device_category,
-        first_event.geo_country,
-        coalesce({{ url_path('first_page_view.page_location') }}, '(not set)') as landing_page,
+        session_attributes.device_category,
+        session_attributes.geo_country,
+        coalesce({{ url_path('session_attributes.page_location') }}, '(not set)') as landing_page,
         -- GA4 sends no source on a direct session's events: a session none of whose events carries a
         -- source is (direct) / (none), as GA4's reports have it.
-        coalesce(first_sourced.source, '(direct)') as source,
-        case when first_sourced.source is null then '(none)' else first_sourced.medium end as medium,
-        first_sourced.campaign,
+        coalesce(session_attributes.source, '(direct)') as source,
+        case when session_attributes.source is null then '(none)' else session_attributes.medium end as medium,
+        session_attributes.campaign,
         session_events.events,
         session_events.page_views,
         session_events.first_add_to_cart_us is not null as has_add_to_cart,
@@ -221,12 +262,8 @@ sessionized as (
         session_transactions.transaction_ids,
         cast(coalesce(session_transactions.ga4_purchase_revenue, 0) as {{ type_money() }}) as ga4_purchase_revenue
     from session_events
-    inner join event_attributes as first_event
-        on session_events.first_event_line = first_event.source_line
-    left join event_attributes as first_page_view
-        on session_events.first_page_view_line = first_page_view.source_line
-    left join event_attributes as first_sourced
-        on session_events.first_sourced_line = first_sourced.source_line
+    inner join session_attributes
+        on session_events.session_key = session_attributes.session_key
     inner join reached_begin_checkout
         on session_events.session_key = reached_begin_checkout.session_key
     left join reached_purchase
