@@ -62,20 +62,14 @@ class ExperimentSettings:
 # statistics
 
 
-def benjamini_hochberg(p_values, tests: int | None = None) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (q-values), in the input order. `tests` is the number of
-    hypotheses the family tested when the rest (tests - len(p_values) of them) are not listed because
-    their p-value is 1, such as the product pairs never bought together: they rank last and change only
-    the count the ranks are scaled by."""
+def benjamini_hochberg(p_values) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (q-values), in the input order."""
     p = np.asarray(p_values, dtype=float)
     n = len(p)
     if n == 0:
         return p
-    m = n if tests is None else tests
-    if m < n:
-        raise ValueError(f"tests {m}: fewer than the {n} p-values given")
     order = np.argsort(p, kind="stable")
-    ranked = p[order] * m / np.arange(1, n + 1)
+    ranked = p[order] * n / np.arange(1, n + 1)
     adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
     out = np.empty(n)
     out[order] = np.minimum(adjusted, 1.0)
@@ -208,7 +202,7 @@ def cross_sell(pairs: pd.DataFrame, aov: float, settings: ExperimentSettings) ->
     test against independence). The pairs tested are those calc_experiment_product_pairs lists (bought
     together in at least var cross_sell_min_orders orders), one test per unordered pair, adjusted over all
     of them; of the two directions of a pair the one with the larger impact is kept, and of each product's
-    pairs the var cross_sell_max_pairs_per_product with the largest impact."""
+    pairs var cross_sell_max_pairs_per_product: the significant first, then by impact."""
     if pairs.empty:
         return _no_candidates()
     p = pairs.copy()
