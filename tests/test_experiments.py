@@ -303,6 +303,10 @@ def test_shortlist_rows_are_scored_by_the_documented_formula(planted_store):
     _, s = planted_store
     assert list(s["rank"]) == list(range(1, len(s) + 1))
     assert s["priority_score"].is_monotonic_decreasing
+    # evidence: a significant test or a descriptive figure; every candidate with it ranks above the rest
+    descriptive = s["adjusted_p_value"].isna()
+    assert (s["has_evidence"] == (s["is_significant"] | descriptive)).all()
+    assert s["has_evidence"].is_monotonic_decreasing and s["has_evidence"].any() and not s["has_evidence"].all()
     time_factor = np.minimum(1.0, 42 / s["days_to_significance"].astype(float))
     expected = s["expected_monthly_margin_impact"].astype(float) * s["confidence"] * time_factor / s["effort_days"]
     np.testing.assert_allclose(s["priority_score"], expected, rtol=1e-6, atol=0.01)
@@ -330,6 +334,12 @@ def test_shortlist_command_prints_the_ranked_table(planted_store):
     ranked = [line for line in lines[2:] if line.strip() and line.split()[0].isdigit()][:3]
     assert [int(line.split()[0]) for line in ranked] == [1, 2, 3]
     assert shortlist.loc[0, "experiment_id"] in result.output  # the hypotheses follow with their ids
+
+    # the top list holds only candidates with evidence, however many are asked for; --all holds every one
+    listed = runner.invoke(main, ["shortlist", "--warehouse", str(warehouse), "--top", str(len(shortlist)),
+                                  "--no-hypotheses"]).output
+    ranks = [int(line.split()[0]) for line in listed.splitlines()[2:] if line[:4].strip()]
+    assert ranks == list(range(1, int(shortlist["has_evidence"].sum()) + 1))
 
     result = runner.invoke(main, ["shortlist", "--warehouse", str(warehouse), "--type", "landing_page", "--all",
                                   "--no-hypotheses"])

@@ -233,4 +233,4 @@ def test_the_report_escapes_what_it_shows_and_survives_empty_marts(committed_see
             con.execute(f"delete from marts.{mart}")
     page = write_report(copy, tmp_path / "empty.html").path.read_text(encoding="utf-8")
     assert "No headline metrics: the warehouse has no data." in page
-    assert "No sessions in this build" in page and "No experiment candidates." in page
+    assert "No sessions in this build" in page and "No experiment candidate has evidence behind it." in page

@@ -15,7 +15,9 @@ scored as (
         effort.effort_days,
         effort.what_it_takes,
         least(1.0, {{ var('experiment_max_test_days') }} / nullif(candidates.days_to_significance, 0))
-            as time_factor
+            as time_factor,
+        -- a significant test, or descriptive evidence without one; a test that found nothing is no evidence
+        coalesce(candidates.is_significant, false) or candidates.adjusted_p_value is null as has_evidence
     from candidates
     left join effort
         on candidates.experiment_type = effort.experiment_type
@@ -32,7 +34,10 @@ prioritised as (
 final as (
     select
         experiment_id,
-        cast(row_number() over (order by priority_score desc, experiment_id asc) as {{ dbt.type_int() }}) as rank,
+        cast(
+            row_number() over (order by has_evidence desc, priority_score desc, experiment_id asc)
+            as {{ dbt.type_int() }}
+        ) as rank,
         cast(experiment_type as {{ dbt.type_string() }}) as experiment_type,
         cast(target as {{ dbt.type_string() }}) as target,
         cast(target_key as {{ dbt.type_string() }}) as target_key,
@@ -47,6 +52,7 @@ final as (
         cast(adjusted_p_value as {{ type_double() }}) as adjusted_p_value,
         cast(is_significant as {{ dbt.type_boolean() }}) as is_significant,
         cast(tests_in_family as {{ dbt.type_bigint() }}) as tests_in_family,
+        cast(has_evidence as {{ dbt.type_boolean() }}) as has_evidence,
         cast(observations as {{ dbt.type_bigint() }}) as observations,
         cast(daily_traffic as {{ type_double() }}) as daily_traffic,
         cast(required_sample_per_arm as {{ dbt.type_bigint() }}) as required_sample_per_arm,

@@ -302,8 +302,10 @@ def shell(max_rows: int, warehouse: Path | None) -> None:
 
 
 @main.command(help="Print the ranked experiment shortlist of the warehouse.")
-@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True, help="How many experiments.")
-@click.option("--all", "show_all", is_flag=True, help="Every candidate, also the ones that scored zero.")
+@click.option("--top", type=click.IntRange(min=1), default=10, show_default=True,
+              help="How many experiments, of those with evidence.")
+@click.option("--all", "show_all", is_flag=True,
+              help="Every candidate, also the ones whose test found nothing (has_evidence false).")
 @click.option("--type", "types", type=click.Choice(TYPES), multiple=True,
               help="Only this experiment type (repeat for several).")
 @options.warehouse

@@ -440,9 +440,10 @@ def _evidence(row) -> str:
 
 
 def _shortlist(page: _Page) -> _Section:
-    top = page.df(f"select * from marts.fct_experiment_shortlist order by rank limit {SHORTLIST_ROWS}")
+    top = page.df("select * from marts.fct_experiment_shortlist where has_evidence "
+                  f"order by rank limit {SHORTLIST_ROWS}")
     if top.empty:
-        return _Section("shortlist", "Experiment shortlist", _note("No experiment candidates."))
+        return _Section("shortlist", "Experiment shortlist", _note("No experiment candidate has evidence behind it."))
     rows = "".join(
         f"<tr><td class='num'>{int(r.rank)}</td><td>{_esc(r.experiment_type)}</td><td>{_esc(r.target)}</td>"
         f"<td>{_evidence(r)}</td><td class='num'>{format_value(r.expected_monthly_revenue_impact, 'money')}</td>"
@@ -455,7 +456,8 @@ def _shortlist(page: _Page) -> _Section:
             "<th>revenue a month</th><th>effort (days)</th><th>test days</th><th>score</th></tr>"
             f"{rows}</table>")
     body += _note("Score = expected monthly margin x confidence x time factor / effort (marts.fct_experiment_shortlist;"
-                  " `sales-insights shortlist` prints the same list).")
+                  " `sales-insights shortlist` prints the same list). Candidates whose test found nothing are left "
+                  "out: `sales-insights shortlist --all` lists them.")
     return _Section("shortlist", "Experiment shortlist", body)
 
 

@@ -18,16 +18,20 @@ _COLUMNS = ("rank", "experiment_id", "experiment_type", "target", "hypothesis", 
 
 
 def read_shortlist(warehouse: Path, top: int | None = None, types: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The shortlist in rank order, at most `top` rows of the given experiment types (all when empty)."""
+    """The shortlist in rank order, of the given experiment types (all when empty): with `top`, the first
+    `top` candidates with evidence (has_evidence); without, every candidate."""
     if not warehouse.exists():
         raise SalesInsightsError(f"no warehouse at {warehouse}: run `sales-insights run` (or `build`) first")
     unknown = sorted(set(types) - set(TYPES))
     if unknown:
         raise SalesInsightsError(f"unknown experiment type {', '.join(unknown)}; known: {', '.join(TYPES)}")
-    where, params = "", []
+    conditions, params = [], []
     if types:
-        where = f"where experiment_type in ({', '.join('?' for _ in types)})"
+        conditions.append(f"experiment_type in ({', '.join('?' for _ in types)})")
         params = list(types)
+    if top:
+        conditions.append("has_evidence")
+    where = f"where {' and '.join(conditions)}" if conditions else ""
     limit = f"limit {int(top)}" if top else ""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         found = con.execute(

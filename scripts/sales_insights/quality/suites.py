@@ -389,7 +389,7 @@ _MART_EXPECTATIONS: dict[str, list[dict]] = {
     "fct_experiment_shortlist": [
         *_unique("experiment_id"), *_unique("rank"), _one_of("experiment_type", _EXPERIMENT_TYPES),
         *_not_null("target", "target_key", "hypothesis", "evidence_metric", "expected_monthly_revenue_impact",
-                   "confidence", "effort_days", "priority_score", "is_significant"),
+                   "confidence", "effort_days", "priority_score", "is_significant", "has_evidence"),
         _expectation("expect_column_values_to_be_between", "rank counts from 1", column="rank", min_value=1),
         _expectation("expect_column_values_to_be_between", "a tested candidate's family tested it at least",
                      column="tests_in_family", min_value=1),
