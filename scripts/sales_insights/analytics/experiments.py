@@ -441,15 +441,15 @@ def _substitute_upsells(substitutes: pd.DataFrame, period_days: float,
     # bought together.
     s["lift"] = ab / (a * b / n)
     s = s[s["lift"] <= settings.max_substitute_lift]
-    gap = s["dearer_price"].astype(float) - s["cheaper_price"].astype(float)
+    s = s.assign(gap=s["dearer_price"].astype(float) - s["cheaper_price"].astype(float))
     s = s.assign(impact=s["cheaper_orders"].astype(float) / (period_days / DAYS_PER_MONTH)
-                 * settings.upsell_upgrade_share * gap, significant=s["adjusted_p_value"] < settings.alpha)
+                 * settings.upsell_upgrade_share * s["gap"], significant=s["adjusted_p_value"] < settings.alpha)
     s = top_per_group(s, "cheaper_product_id", ["significant", "impact"], settings.max_pairs_per_product).copy()
     if s.empty:
         return None
     n = s["orders_with_products"].astype(float)
     ab, a, b = (s[c].astype(float) for c in ("orders_with_both", "cheaper_orders", "dearer_orders"))
-    gap = s["dearer_price"].astype(float) - s["cheaper_price"].astype(float)
+    gap = s["gap"]
     out = pd.DataFrame({
         "experiment_type": "upsell_substitute",
         "target": s["cheaper_product_title"] + " -> " + s["dearer_product_title"],

@@ -103,7 +103,8 @@ def main() -> None:
 @click.option("--products", type=click.IntRange(min=len(PRODUCTS)), default=len(PRODUCTS), show_default=True,
               help="Products in the catalog: the mock store's own and, past them, a long tail of generated ones "
                    "whose sales fall off as a power of their rank.")
-@click.option("--lines-per-order", type=click.FloatRange(min=1.0), default=1.45, show_default=True,
+@click.option("--lines-per-order", type=click.FloatRange(min=1.0), default=GeneratorConfig.lines_per_order,
+              show_default=True,
               help="Mean number of lines of an order (before the planted pair's add-on).")
 def generate_cmd(out_dir: Path, seed: int, users: int, days: int, start, bad_rows: bool, planted: bool,
                  ga4_format: str, shopify_format: str, messy_catalog: bool, products: int,

@@ -262,9 +262,11 @@ def run_raw_sql(warehouse: Path, target_dir: Path, dbt_warehouse: Path) -> dict:
     return {"seconds": time.perf_counter() - started, "models": ran, "python_models": skipped}
 
 
-def _python_model_seconds(warehouse: Path, names: list[str]) -> float:
+def _model_seconds(warehouse: Path, names) -> float:
+    """The dbt execution time of these models in the warehouse's last dbt command."""
     results = json.loads((dbt_artefacts_dir(warehouse) / "target" / "run_results.json").read_text())["results"]
-    return sum(r["execution_time"] for r in results if r["unique_id"].split(".")[-1] in names)
+    return sum(float(r["execution_time"]) for r in results
+               if r["unique_id"].startswith("model.") and r["unique_id"].rsplit(".", 1)[-1] in names)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -355,7 +357,7 @@ def _dbt_against_raw(settings: Settings, data_dir: Path, floor: Path, log: Path,
     raw_info = json.loads((raw_wh.parent / "raw_sql.json").read_text())
     # The Python models ran only in dbt: count their dbt time on the raw side too.
     raw_m.dbt_elapsed = None
-    raw_m.seconds += _python_model_seconds(dbt_wh, raw_info["python_models"])
+    raw_m.seconds += _model_seconds(dbt_wh, raw_info["python_models"])
     return dbt_m, raw_m
 
 
@@ -415,9 +417,9 @@ def machine() -> dict:
     }
 
 
-def target_rows(summary: dict[str, float]) -> list[tuple[str, float, float, str, bool]]:
+def target_rows(summary: dict[str, float], targets: dict = TARGETS) -> list[tuple[str, float, float, str, bool]]:
     rows = []
-    for key, (label, limit, unit) in TARGETS.items():
+    for key, (label, limit, unit) in targets.items():
         if key in summary:
             rows.append((label, summary[key], limit, unit, summary[key] <= limit))
     return rows
@@ -443,10 +445,13 @@ def format_table(results: list[SizeResult]) -> str:
 def format_targets(result: SizeResult) -> str:
     if result.events_requested != TARGET_EVENTS:
         return f"(The targets are set at {TARGET_EVENTS:,} events; {result.events:,} is not compared.)"
-    lines = [f"Targets at {result.events:,} events:"]
-    for label, value, limit, unit, ok in target_rows(result.summary):
-        lines.append(f"  {'met   ' if ok else 'MISSED'} {label}: {value:.2f} {unit} (target <= {limit:g} {unit})")
+    lines = [f"Targets at {result.events:,} events:", *_target_lines(target_rows(result.summary))]
     return "\n".join(lines)
+
+
+def _target_lines(rows: list[tuple[str, float, float, str, bool]]) -> list[str]:
+    return [f"  {'met   ' if ok else 'MISSED'} {label}: {value:.2f} {unit} (target <= {limit:g} {unit})"
+            for label, value, limit, unit, ok in rows]
 
 
 @dataclass
@@ -457,13 +462,6 @@ class CatalogResult:
     row_counts: dict[str, int] = field(default_factory=dict)
     runs: dict[str, list[Measurement]] = field(default_factory=dict)
     summary: dict[str, float] = field(default_factory=dict)
-
-
-def _model_seconds(warehouse: Path, names: tuple[str, ...]) -> float:
-    """The dbt execution time of these models in the warehouse's last dbt command."""
-    results = json.loads((dbt_artefacts_dir(warehouse) / "target" / "run_results.json").read_text())["results"]
-    return sum(float(r["execution_time"]) for r in results
-               if r["unique_id"].startswith("model.") and r["unique_id"].rsplit(".", 1)[-1] in names)
 
 
 def bench_catalog(settings: Settings, products: int, order_lines: int, runs: int, work: Path, log: Path,
@@ -519,50 +517,48 @@ def format_catalog(result: CatalogResult) -> str:
         lines.append(f"(The targets are set at {CATALOG_TARGET[0]:,} products and {CATALOG_TARGET[1]:,} order lines.)")
         return "\n".join(lines)
     lines.append(f"Targets at {result.products:,} products:")
-    for key, (label, limit, unit) in CATALOG_TARGETS.items():
-        ok = s[key] <= limit
-        lines.append(f"  {'met   ' if ok else 'MISSED'} {label}: {s[key]:.2f} {unit} (target <= {limit:g} {unit})")
+    lines.extend(_target_lines(target_rows(s, CATALOG_TARGETS)))
     return "\n".join(lines)
 
 
 def run_catalog_bench(settings: Settings, products: int, order_lines: int, runs: int, out: Path, work: Path,
                       on_progress=lambda line: None) -> CatalogResult:
-    work.mkdir(parents=True, exist_ok=True)
-    log = work / "bench.log"
-    log.unlink(missing_ok=True)
+    log = _fresh_log(work)
     on_progress(f"benchmarking a catalog of {products:,} products and about {order_lines:,} order lines, {runs} run(s)")
     result = bench_catalog(settings, products, order_lines, runs, work / f"catalog{products}", log, on_progress)
-    report = {
-        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "runs": runs,
-        "targets": {k: {"label": v[0], "limit": v[1], "unit": v[2]} for k, v in CATALOG_TARGETS.items()},
-        "catalog": asdict(result),
-        "table": format_catalog(result),
-    }
-    write_text_atomically(out, json.dumps(report, indent=2) + "\n")
+    _write_results(out, runs, CATALOG_TARGETS, catalog=asdict(result), table=format_catalog(result))
     return result
 
 
 def run_bench(settings: Settings, sizes: list[int], runs: int, out: Path, work: Path,
               on_progress=lambda line: None) -> list[SizeResult]:
-    work.mkdir(parents=True, exist_ok=True)
-    log = work / "bench.log"
-    log.unlink(missing_ok=True)
+    log = _fresh_log(work)
     results = []
     for events in sizes:
         on_progress(f"benchmarking {events:,} events, {runs} run(s)")
         results.append(bench_size(settings, events, runs, work / f"n{events}", log, on_progress))
+    _write_results(out, runs, TARGETS, sizes=[asdict(r) for r in results], table=format_table(results))
+    return results
+
+
+def _fresh_log(work: Path) -> Path:
+    """The benchmark's log in `work`, empty."""
+    work.mkdir(parents=True, exist_ok=True)
+    log = work / "bench.log"
+    log.unlink(missing_ok=True)
+    return log
+
+
+def _write_results(out: Path, runs: int, targets: dict, **measured) -> None:
+    """The results file: when and where it was measured, the targets, and what was measured."""
     report = {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "runs": runs,
-        "targets": {k: {"label": v[0], "limit": v[1], "unit": v[2]} for k, v in TARGETS.items()},
-        "sizes": [asdict(r) for r in results],
-        "table": format_table(results),
+        "targets": {k: {"label": v[0], "limit": v[1], "unit": v[2]} for k, v in targets.items()},
+        **measured,
     }
     write_text_atomically(out, json.dumps(report, indent=2) + "\n")
-    return results
 
 
 def _raw_sql_main(argv: list[str]) -> None:
