@@ -104,8 +104,10 @@ def test_catalog_bench_builds_the_store_it_says_and_times_the_experiment_models(
     assert 3.5 < rows["raw_shopify_order_lines"] / rows["raw_shopify_orders"] < 4.5
     assert set(CATALOG_TARGETS) <= set(result.summary)
     runs = report["catalog"]["runs"]
-    inside, alone, full = (runs[k][0] for k in ("experiments_in_build", "build_full", "experiments_alone"))
-    assert 0 < inside["seconds"] < full["dbt_elapsed"] and alone["peak_rss_mib"] > 50
+    inside, full, alone = (runs[k][0] for k in ("experiments_in_build", "build_full", "experiments_alone"))
+    # the experiment models are a part of the full build: their seconds are inside its dbt time
+    assert 0 < inside["seconds"] < full["dbt_elapsed"] and full["peak_rss_mib"] > 50 and alone["peak_rss_mib"] > 50
+    assert 0 < alone["dbt_elapsed"] < alone["seconds"]
     # the models run alone are the ones named, every one of them
     results = json.loads((tmp_path / "work" / "catalog300" / "warehouse" / ".w.duckdb.dbt" / "target" /
                           "run_results.json").read_text())["results"]
