@@ -44,11 +44,18 @@ copies as (
     from typed
 ),
 
+checked as (
+    select
+        *,
+        {{ reject_check(checks) }}
+    from copies
+),
+
 validated as (
     select
         *,
         {{ reject_columns(checks) }}
-    from copies
+    from checked
 ),
 
 final as (

@@ -73,11 +73,18 @@ copies as (
         on typed.order_id = accepted_orders.order_id
 ),
 
+checked as (
+    select
+        *,
+        {{ reject_check(checks) }}
+    from copies
+),
+
 validated as (
     select
         *,
         {{ reject_columns(checks) }}
-    from copies
+    from checked
 ),
 
 refunded as (

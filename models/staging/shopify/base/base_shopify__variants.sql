@@ -60,11 +60,18 @@ copies as (
         on typed.product_id = accepted_products.product_id
 ),
 
+checked as (
+    select
+        *,
+        {{ reject_check(checks) }}
+    from copies
+),
+
 validated as (
     select
         *,
         {{ reject_columns(checks) }}
-    from copies
+    from checked
 ),
 
 final as (
