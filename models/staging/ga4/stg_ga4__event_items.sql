@@ -21,6 +21,7 @@ with events as (
 items as (
     {%- if export %}
     select
+        events.source_line,
         events.event_key,
         events.session_key,
         events.event_name,
@@ -39,6 +40,7 @@ items as (
         on events.source_line = items.source_line
     {%- else %}
     select
+        source_line,
         event_key,
         session_key,
         event_name,
@@ -59,6 +61,7 @@ items as (
 final as (
     select
         {{ dbt.concat(['event_key', "'#'", dbt.safe_cast('item_index', dbt.type_string())]) }} as event_item_key,
+        source_line,
         event_key,
         session_key,
         event_name,
