@@ -90,15 +90,22 @@ FIGURES: list[tuple[str, str]] = [
             round(upper_net_revenue, -2)
         from marts.fct_revenue_forecast_monthly
         where horizon_months = 1"""),
-    ("the three planted opportunities rank {} (mobile purchase step: {:.1%} of mobile checkouts complete against "
-     "{:.1%} elsewhere, about {:,.0f} a month at stake)", """
-        select rank, baseline_rate, comparison_rate, round(expected_monthly_revenue_impact, -2)
+    ("The mobile purchase step ranks {} ({:.1%} of mobile checkouts complete against {:.1%} elsewhere, about "
+     "{:,.0f} a month at stake; a test sized for half the way, {:.1%} -> {:.1%}, takes {} days)", """
+        select rank, baseline_rate, comparison_rate, round(expected_monthly_revenue_impact, -2), test_baseline,
+            test_baseline + sized_change, days_to_significance
         from marts.fct_experiment_shortlist where target = 'device_category = mobile: purchase'"""),
-    ("{} (`/collections/summer-sale`: {:.1%} add to cart against {:.1%})", """
-        select rank, baseline_rate, comparison_rate from marts.fct_experiment_shortlist
+    ("`/collections/summer-sale` {} ({:.1%} add to cart against {:.1%}; {:.1%} -> {:.1%} takes {} days)", """
+        select rank, baseline_rate, comparison_rate, test_baseline, test_baseline + sized_change,
+            days_to_significance
+        from marts.fct_experiment_shortlist
         where experiment_type = 'landing_page' and target = '/collections/summer-sale'"""),
-    ("and {} (Merino Running Socks -> Trail Running Shoes,", """
-        select rank from marts.fct_experiment_shortlist
+    ("(Merino Running Socks -> Trail Running Shoes, lift {:.1f}x) ranks {}: {:.0%} of the orders with the socks "
+     "already hold the shoes, so the rise its estimate claims is small (about {:,.0f} a month), and with "
+     "{:.1f} such orders a day its test would take {:,} days, which its time factor ({:.4f}) says.", """
+        select effect, rank, baseline_rate, round(expected_monthly_revenue_impact, -1), daily_traffic,
+            days_to_significance, time_factor
+        from marts.fct_experiment_shortlist
         where target = 'Merino Running Socks -> Trail Running Shoes'"""),
 ]
 

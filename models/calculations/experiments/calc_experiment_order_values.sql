@@ -1,4 +1,4 @@
-{#- The order facts the upsell tests read, one row: the shop's average order value, the valid orders
+{#- The order facts the upsell tests read, one row: the shop's average order value and its spread, the valid orders
     whose subtotal falls just under the free-shipping threshold (var free_shipping_threshold, within
     var free_shipping_band), and how repeat customers' second orders compare with their first. -#}
 with orders as (
@@ -25,6 +25,8 @@ final as (
             select cast({{ metric_average_order_value('sum(net_revenue)', 'count(*)') }} as {{ type_double() }})
             from orders
         ) as average_order_value,
+        -- to the cent, like the money columns: a float summed in another order differs in its last bits
+        (select cast(round(stddev_samp(net_revenue), 2) as {{ type_double() }}) from orders) as order_value_stddev,
         (
             select count(*) from orders
             where subtotal_price >= {{ var('free_shipping_threshold') }} - {{ var('free_shipping_band') }}
@@ -45,6 +47,10 @@ final as (
             where subtotal_price >= {{ var('free_shipping_threshold') }}
                 and subtotal_price < {{ var('free_shipping_threshold') }} + {{ var('free_shipping_band') }}
         ) as orders_just_over_threshold,
+        (
+            select count(*) from orders
+            where subtotal_price >= {{ var('free_shipping_threshold') }}
+        ) as orders_over_threshold,
         (select count(*) from first_two) as repeat_customers,
         (
             select count(*) from first_two

@@ -21,7 +21,10 @@ DAYS_PER_MONTH = 365.25 / 12
 class ExperimentSettings:
     alpha: float = 0.05
     power: float = 0.8
-    minimum_detectable_effect: float = 0.20  # relative change the test must detect
+    # A test is sized to detect this share of the change its candidate's revenue estimate assumes: the
+    # estimate may be optimistic, and a test sized for all of it would miss a smaller real effect.
+    sized_effect_share: float = 0.5
+    max_test_days: int = 42
     gross_margin: float = 0.4
     cross_sell_uplift_share: float = 0.10
     upsell_upgrade_share: float = 0.05
@@ -42,7 +45,7 @@ class ExperimentSettings:
         values = {}
         for name, var in [
             ("alpha", "experiment_alpha"), ("power", "experiment_power"),
-            ("minimum_detectable_effect", "experiment_minimum_detectable_effect"),
+            ("sized_effect_share", "experiment_sized_effect_share"), ("max_test_days", "experiment_max_test_days"),
             ("gross_margin", "experiment_gross_margin"), ("cross_sell_uplift_share", "cross_sell_uplift_share"),
             ("upsell_upgrade_share", "upsell_upgrade_share"),
             ("threshold_conversion_share", "free_shipping_conversion_share"),
@@ -117,11 +120,10 @@ def two_proportion_test(x1, n1, x2, n2, alpha: float = 0.05, ratio: float = 1.0)
     return z, stats.norm.cdf(z), p1 - p2, p1 - p2 - half, p1 - p2 + half
 
 
-def sample_size_per_arm(baseline_rate, relative_effect: float, alpha: float, power: float) -> np.ndarray:
-    """Visitors per arm for a two-sided two-proportion test to detect baseline -> baseline*(1+effect)
-    (normal approximation, no continuity correction)."""
-    p1 = np.asarray(baseline_rate, dtype=float)
-    p2 = np.minimum(p1 * (1 + relative_effect), 0.999999)
+def sample_size_two_proportions(p1, p2, alpha: float, power: float) -> np.ndarray:
+    """Units per arm for a two-sided two-proportion z-test to detect the change p1 -> p2 (normal
+    approximation, no continuity correction); infinite when the rates are equal."""
+    p1, p2 = np.asarray(p1, dtype=float), np.minimum(np.asarray(p2, dtype=float), 0.999999)
     p_bar = (p1 + p2) / 2
     z_a, z_b = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -130,30 +132,85 @@ def sample_size_per_arm(baseline_rate, relative_effect: float, alpha: float, pow
     return np.ceil(n)
 
 
+def sample_size_two_means(difference, sd, alpha: float, power: float) -> np.ndarray:
+    """Units per arm for a two-sided test of two means to detect `difference` when each unit varies with
+    standard deviation `sd` (normal approximation): 2 (z_a + z_b)^2 sd^2 / difference^2."""
+    z_a, z_b = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.ceil(2 * (z_a + z_b) ** 2 * np.asarray(sd, dtype=float) ** 2 / np.asarray(difference, float) ** 2)
+
+
+def detectable_rate(p1, per_arm, alpha: float, power: float) -> np.ndarray:
+    """The smallest rate above p1 that a two-proportion test with `per_arm` units an arm detects (the
+    inverse of sample_size_two_proportions, by bisection); NaN when not even a rate of 1 would be."""
+    p1, per_arm = np.broadcast_arrays(np.asarray(p1, dtype=float), np.asarray(per_arm, dtype=float))
+    low, high = p1.copy(), np.full(p1.shape, 0.999999)
+    reachable = sample_size_two_proportions(p1, high, alpha, power) <= per_arm
+    for _ in range(60):
+        middle = (low + high) / 2
+        enough = sample_size_two_proportions(p1, middle, alpha, power) <= per_arm
+        high, low = np.where(enough, middle, high), np.where(enough, low, middle)
+    return np.where(reachable & np.isfinite(p1), high, np.nan)
+
+
+def detectable_mean_difference(sd, per_arm, alpha: float, power: float) -> np.ndarray:
+    """The smallest difference of means a test with `per_arm` units an arm detects (the inverse of
+    sample_size_two_means)."""
+    z_a, z_b = stats.norm.ppf(1 - alpha / 2), stats.norm.ppf(power)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (z_a + z_b) * np.asarray(sd, dtype=float) * np.sqrt(2 / np.asarray(per_arm, dtype=float))
+
+
 def _confidence(adjusted_p, significant, observations, required, settings: ExperimentSettings) -> np.ndarray:
-    """How sure the opportunity is real, in [0, 1]: the strength of the evidence, 1 - q/alpha for a
-    significant result and 0 for one that is not (descriptive evidence gets descriptive_confidence),
-    times the adequacy of the sample behind it (observations / the sample one test arm needs, at most 1)."""
+    """How sure the opportunity is real, in [0, 1], from its evidence alone (how long a test would take is
+    the time factor's part of the score, not this one's). A significant result runs from 0.5 (q just under
+    alpha) to 1 (q = 0): significance is the evidence, and a q of 0.049 is not twenty times weaker than one of
+    0.01; the sample was large enough to show it. One that is not significant has 0. Descriptive evidence (no
+    test) has descriptive_confidence times the adequacy of the sample behind it (observations / the sample
+    one test arm needs, at most 1), its only gauge."""
     q = np.asarray(adjusted_p, dtype=float)
-    evidence = np.where(np.isnan(q), settings.descriptive_confidence,
-                        np.where(np.asarray(significant, dtype=bool), 1 - q / settings.alpha, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         adequacy = np.minimum(np.asarray(observations, dtype=float) / np.asarray(required, dtype=float), 1.0)
-    return np.clip(evidence * np.nan_to_num(adequacy, nan=0.0), 0.0, 1.0)
+    descriptive = settings.descriptive_confidence * np.nan_to_num(adequacy, nan=0.0)
+    evidence = np.where(np.isnan(q), descriptive,
+                        np.where(np.asarray(significant, dtype=bool), 1 - q / (2 * settings.alpha), 0.0))
+    return np.clip(evidence, 0.0, 1.0)
 
 
 COLUMNS = [
     "experiment_type", "target", "target_key", "hypothesis", "evidence_metric", "baseline_rate", "comparison_rate",
     "effect", "effect_ci_lower", "effect_ci_upper", "p_value", "adjusted_p_value", "is_significant",
-    "tests_in_family", "observations", "daily_traffic", "required_sample_per_arm", "days_to_significance",
+    "tests_in_family", "observations", "daily_traffic", "test_design", "test_baseline", "claimed_change",
+    "sized_change", "required_sample_per_arm", "days_to_significance", "detectable_change",
     "expected_monthly_revenue_impact", "expected_monthly_margin_impact", "confidence",
 ]
 
+PROPORTIONS, MEANS = "two_proportions", "difference_of_means"
 
-def _finish(frame: pd.DataFrame, baseline, traffic_per_day, settings: ExperimentSettings) -> pd.DataFrame:
-    frame["required_sample_per_arm"] = sample_size_per_arm(baseline, settings.minimum_detectable_effect,
-                                                           settings.alpha, settings.power)
-    frame["daily_traffic"] = np.asarray(traffic_per_day, dtype=float)
+
+def _finish(frame: pd.DataFrame, baseline, claimed, traffic_per_day, settings: ExperimentSettings,
+            sd=None) -> pd.DataFrame:
+    """Size each candidate's test for the change its revenue estimate assumes, `baseline` -> `claimed` in
+    the test's metric (a rate per unit of traffic, or with `sd` a mean per unit that varies with that
+    standard deviation), or rather settings.sized_effect_share of it; add the days that takes at
+    `traffic_per_day` units split over two arms, the smallest change a test of max_test_days detects, the
+    margin and the confidence."""
+    baseline, claimed = (np.asarray(v, dtype=float) for v in (baseline, claimed))
+    traffic = np.asarray(traffic_per_day, dtype=float)
+    sized = baseline + settings.sized_effect_share * (claimed - baseline)
+    per_arm_in_max = traffic * settings.max_test_days / 2
+    alpha, power = settings.alpha, settings.power
+    if sd is None:
+        frame["test_design"] = PROPORTIONS
+        frame["required_sample_per_arm"] = sample_size_two_proportions(baseline, sized, alpha, power)
+        frame["detectable_change"] = detectable_rate(baseline, per_arm_in_max, alpha, power) - baseline
+    else:
+        frame["test_design"] = MEANS
+        frame["required_sample_per_arm"] = sample_size_two_means(sized - baseline, sd, alpha, power)
+        frame["detectable_change"] = detectable_mean_difference(sd, per_arm_in_max, alpha, power)
+    frame["test_baseline"], frame["claimed_change"] = baseline, claimed - baseline
+    frame["sized_change"] = sized - baseline
+    frame["daily_traffic"] = traffic
     with np.errstate(divide="ignore", invalid="ignore"):
         frame["days_to_significance"] = np.ceil(2 * frame["required_sample_per_arm"] / frame["daily_traffic"])
     frame["expected_monthly_margin_impact"] = frame["expected_monthly_revenue_impact"] * settings.gross_margin
@@ -163,7 +220,7 @@ def _finish(frame: pd.DataFrame, baseline, traffic_per_day, settings: Experiment
 
 
 # The text columns of COLUMNS; is_significant is a flag and the rest are numbers.
-TEXT_COLUMNS = ("experiment_type", "target", "target_key", "hypothesis", "evidence_metric")
+TEXT_COLUMNS = ("experiment_type", "target", "target_key", "hypothesis", "evidence_metric", "test_design")
 
 
 def _product_pair_key(first: pd.Series, second: pd.Series) -> pd.Series:
@@ -233,15 +290,7 @@ def cross_sell(pairs: pd.DataFrame, aov: float, settings: ExperimentSettings) ->
         "experiment_type": "cross_sell",
         "target": p["product_a_title"] + " -> " + p["product_b_title"],
         "target_key": _product_pair_key(p["product_a_id"], p["product_b_id"]),
-        "hypothesis": [
-            f"Showing {b_t} to buyers of {a_t} raises its attach rate: {_pct(c)} of orders with {a_t} "
-            f"include it against {_pct(r)} of other orders (lift {lift:.1f}x, {_q(q)} over {tests:,} pairs "
-            f"tested); moving the orders with {a_t} alone {_pct(share)} of the way to that rate adds about "
-            f"{impact:,.0f} a month."
-            for a_t, b_t, c, r, lift, q, impact in zip(
-                p["product_a_title"], p["product_b_title"], p["confidence_a_to_b"], p["rate_b_without_a"], p["lift"],
-                p["adjusted_p_value"], p["expected_monthly_revenue_impact"], strict=True)
-        ],
+        "hypothesis": _cross_sell_hypotheses(p, tests, share),
         "evidence_metric": "attach rate of B in orders with A vs without A",
         "baseline_rate": p["confidence_a_to_b"],
         "comparison_rate": p["rate_b_without_a"],
@@ -255,7 +304,22 @@ def cross_sell(pairs: pd.DataFrame, aov: float, settings: ExperimentSettings) ->
         "observations": p["orders_with_a"].astype(float),
         "expected_monthly_revenue_impact": p["expected_monthly_revenue_impact"],
     })
-    return _finish(out, p["confidence_a_to_b"], p["orders_with_a"].astype(float) / p["period_days"], settings)
+    # the estimate's claim: of the orders with A, those without B (1 - c) take B at `share` times the attach rate c
+    attach = p["confidence_a_to_b"].to_numpy(dtype=float)
+    return _finish(out, attach, attach + (1 - attach) * attach * share,
+                   p["orders_with_a"].astype(float) / p["period_days"], settings)
+
+
+def _cross_sell_hypotheses(p: pd.DataFrame, tests: int, share: float) -> list[str]:
+    return [
+        f"Showing {b_t} to buyers of {a_t} raises its attach rate: {_pct(c)} of orders with {a_t} "
+        f"include it against {_pct(r)} of other orders (lift {lift:.1f}x, {_q(q)} over {tests:,} pairs "
+        f"tested); moving the orders with {a_t} alone {_pct(share)} of the way to that rate adds about "
+        f"{impact:,.0f} a month."
+        for a_t, b_t, c, r, lift, q, impact in zip(
+            p["product_a_title"], p["product_b_title"], p["confidence_a_to_b"], p["rate_b_without_a"], p["lift"],
+            p["adjusted_p_value"], p["expected_monthly_revenue_impact"], strict=True)
+    ]
 
 
 def landing_pages(summary: pd.DataFrame, aov: float, settings: ExperimentSettings) -> pd.DataFrame:
@@ -316,7 +380,8 @@ def landing_pages(summary: pd.DataFrame, aov: float, settings: ExperimentSetting
         "observations": frame["sessions"],
         "expected_monthly_revenue_impact": frame["impact"],
     }).reset_index(drop=True)
-    return _finish(out, frame["rate"].to_numpy(), (frame["sessions"] / days).to_numpy(), settings)
+    return _finish(out, frame["rate"].to_numpy(), np.maximum(frame["rate"].to_numpy(), median_rate),
+                   (frame["sessions"] / days).to_numpy(), settings)
 
 
 STEPS = ("add_to_cart", "begin_checkout", "purchase")
@@ -348,7 +413,8 @@ def funnel_steps(summary: pd.DataFrame, aov: float, settings: ExperimentSettings
     reached = rows["previous_step_sessions"].astype(float)
     rows["impact"] = (reached / days * DAYS_PER_MONTH * (rows["rest_rate"] - rows["rate"])
                       * rows["step"].map(downstream).astype(float) * aov)
-    return _finish(_funnel_step_frame(rows, settings), rows["rate"].to_numpy(), (reached / days).to_numpy(), settings)
+    return _finish(_funnel_step_frame(rows, settings), rows["rate"].to_numpy(), rows["rest_rate"].to_numpy(),
+                   (reached / days).to_numpy(), settings)
 
 
 def _worst_step_per_group(summary: pd.DataFrame, site: pd.DataFrame, steps: list[str],
@@ -475,7 +541,9 @@ def _substitute_upsells(substitutes: pd.DataFrame, period_days: float,
         "observations": a + b,
         "expected_monthly_revenue_impact": s["impact"],
     })
-    return _finish(out, s["dearer_share"], (a + b) / period_days, settings)
+    # the estimate's claim: upsell_upgrade_share of the cheaper one's buyers take the dearer one instead
+    dearer = s["dearer_share"].to_numpy(dtype=float)
+    return _finish(out, dearer, dearer + settings.upsell_upgrade_share * (1 - dearer), (a + b) / period_days, settings)
 
 
 def _free_shipping_upsell(values: dict[str, float], period_days: float,
@@ -502,7 +570,11 @@ def _free_shipping_upsell(values: dict[str, float], period_days: float,
         "p_value": [np.nan], "adjusted_p_value": [np.nan], "is_significant": [False], "tests_in_family": [np.nan],
         "observations": [under], "expected_monthly_revenue_impact": [impact],
     })
-    return _finish(out, np.array([share]), np.array([values["valid_orders"] / period_days]), settings)
+    # a test of the share of orders that reach the threshold: the estimate's claim moves free_shipping_conversion_share
+    # of the orders just under it over
+    over = values["orders_over_threshold"] / values["valid_orders"]
+    return _finish(out, np.array([over]), np.array([over + share * settings.threshold_conversion_share]),
+                   np.array([values["valid_orders"] / period_days]), settings)
 
 
 def _second_order_upsell(values: dict[str, float], period_days: float,
@@ -530,7 +602,10 @@ def _second_order_upsell(values: dict[str, float], period_days: float,
         "p_value": [p_value], "adjusted_p_value": [p_value], "is_significant": [p_value < settings.alpha],
         "tests_in_family": [1.0], "observations": [larger + smaller], "expected_monthly_revenue_impact": [impact],
     })
-    return _finish(out, np.array([share]), np.array([values["first_orders"] / period_days]), settings)
+    # a test of the next order's value: each first-time buyer's grows by the estimate's claim
+    aov = values["average_order_value"]
+    return _finish(out, np.array([aov]), np.array([aov + settings.upsell_upgrade_share * max(change, 0.0)]),
+                   np.array([values["first_orders"] / period_days]), settings, sd=values["order_value_stddev"])
 
 
 def _has_steps(site: pd.DataFrame, steps: tuple[str, ...]) -> bool:

@@ -169,8 +169,7 @@ def _fix_first(pages: pd.DataFrame, significant: pd.DataFrame) -> str:
                 "add-to-cart significantly worse than the rest of the site.</div>")
     # The first on the shortlist: its score weighs the revenue at stake, the evidence and the effort.
     top = significant.sort_values("rank").iloc[0]
-    days = "" if _missing(top["days_to_significance"]) else (
-        f" An A/B test of a fix needs about {int(top['days_to_significance']):,} days at today's traffic.")
+    days = _test_length(top)
     impact = top["expected_monthly_revenue_impact"]
     stake = ("The shortlist sees little revenue at stake" if _missing(impact) or float(impact) < 1 else
              f"Converting like the median landing page would bring about {format_value(impact, 'money')} of "
@@ -184,6 +183,25 @@ def _fix_first(pages: pd.DataFrame, significant: pd.DataFrame) -> str:
         f"shortlist (#{int(top['rank'])} overall).{days}"
         f'<div class="hypothesis">{_esc(top["hypothesis"])}</div></div>'
     )
+
+
+def _test_length(top: pd.Series) -> str:
+    """How long an A/B test of the lead page's fix runs, for the change the shortlist sized it for, and
+    what a test of the planned length would detect when that takes longer ("" when it cannot be sized)."""
+    if _missing(top["days_to_significance"]) or _missing(top["sized_change"]):
+        return ""
+    rate = float(top["test_baseline"])
+    share = float(top["sized_change"]) / float(top["claimed_change"])
+    text = (f" An A/B test sized to detect {format_value(share, 'ratio')} of that change (add to cart "
+            f"{format_value(rate, 'ratio')} -> {format_value(rate + float(top['sized_change']), 'ratio')}) needs "
+            f"about {int(top['days_to_significance']):,} days at today's traffic.")
+    factor = float(top["time_factor"])
+    if factor < 1:
+        planned = round(factor * float(top["days_to_significance"]))
+        detectable = ("no change" if _missing(top["detectable_change"]) else
+                      f"a rise to {format_value(rate + float(top['detectable_change']), 'ratio')} or more")
+        text += f" A test of {planned} days (var experiment_max_test_days) would detect {detectable}."
+    return text
 
 
 def _landing_pages(page: _Page) -> _Section:

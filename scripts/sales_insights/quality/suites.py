@@ -396,6 +396,10 @@ _MART_EXPECTATIONS: dict[str, list[dict]] = {
         *_rate("confidence", "p_value", "adjusted_p_value", "time_factor"),
         *_non_negative("expected_monthly_revenue_impact", "priority_score", "effort_days", "observations"),
         _at_least("adjusted_p_value", "p_value", "Benjamini-Hochberg never lowers a p-value"),
+        *_not_null("test_design"), _one_of("test_design", ("two_proportions", "difference_of_means")),
+        *_non_negative("claimed_change", "sized_change", "detectable_change", "required_sample_per_arm",
+                       "days_to_significance"),
+        _at_least("claimed_change", "sized_change", "a test is sized for at most the change claimed"),
     ],
     "fct_headline_metrics": [
         _has_rows(), *_unique("headline_metric_key"), *_unique("metric", "period"),
