@@ -11,6 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -19,7 +20,14 @@ from conftest import PROJECT_DIR
 from sales_insights.cli import main
 from sales_insights.devtools.mock_catalog import LEAKY_LANDING_PAGE
 from sales_insights.errors import SalesInsightsError
-from sales_insights.outputs.report import REPORT_MARTS, format_change, format_p, format_value, write_report
+from sales_insights.outputs.report import (
+    REPORT_MARTS,
+    _test_length,
+    format_change,
+    format_p,
+    format_value,
+    write_report,
+)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # Screenshots of the rendered pages are kept here (CI keeps the folder as the test's artefact).
@@ -183,6 +191,13 @@ def test_the_report_of_the_default_store_answers_which_page_to_fix_and_draws_in_
     assert (f"Converting like the median landing page would bring about "
             f"{format_value(expected['expected_monthly_revenue_impact'], 'money')} of revenue a month; it is the "
             f"first landing page on the experiment shortlist (#{expected['rank']} overall)") in found["fix_first"]
+    # The test it leads with is sized for half the change claimed, and runs within the planned 42 days.
+    assert expected["days_to_significance"] <= 42
+    assert (f"An A/B test sized to detect 50.0% of that change (add to cart "
+            f"{format_value(expected['test_baseline'], 'ratio')} -> "
+            f"{format_value(expected['test_baseline'] + expected['sized_change'], 'ratio')}) needs about "
+            f"{int(expected['days_to_significance']):,} days at today's traffic.") in found["fix_first"]
+    assert "would detect" not in found["fix_first"]
     assert (ARTIFACTS / "report_default_store.png").stat().st_size > 50_000
 
 
@@ -234,3 +249,14 @@ def test_the_report_escapes_what_it_shows_and_survives_empty_marts(committed_see
     page = write_report(copy, tmp_path / "empty.html").path.read_text(encoding="utf-8")
     assert "No headline metrics: the warehouse has no data." in page
     assert "No sessions in this build" in page and "No experiment candidate has evidence behind it." in page
+
+
+def test_a_lead_test_longer_than_planned_says_what_the_planned_length_would_detect():
+    top = pd.Series({"days_to_significance": 84.0, "sized_change": 0.02, "claimed_change": 0.04,
+                     "test_baseline": 0.03, "time_factor": 0.5, "detectable_change": 0.031})
+    text = _test_length(top)
+    assert "sized to detect 50.0% of that change (add to cart 3.00% -> 5.00%) needs about 84 days" in text
+    assert text.endswith("A test of 42 days (var experiment_max_test_days) would detect a rise to 6.10% or more.")
+    assert _test_length(pd.Series({**top, "time_factor": 1.0})).endswith("days at today's traffic.")
+    assert _test_length(pd.Series({**top, "detectable_change": None})).endswith("would detect no change.")
+    assert _test_length(pd.Series({**top, "days_to_significance": None})) == ""
