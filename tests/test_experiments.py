@@ -83,7 +83,7 @@ def test_shifted_null_keeps_its_size_at_the_boundary_and_rejects_a_real_shortfal
     assert rejection_rate(0.7 * p2) > 0.95
 
 
-def test_sample_size_per_arm_matches_the_textbook_figure_and_gives_the_power_asked_for():
+def test_sample_size_for_two_proportions_matches_the_textbook_figure_and_gives_the_power_asked_for():
     # 10% -> 15% at alpha 0.05 (two-sided), power 0.8: 686 per arm by the normal approximation
     # without continuity correction.
     assert ex.sample_size_two_proportions(0.10, 0.15, 0.05, 0.8) == 686
