@@ -249,3 +249,55 @@ def test_staging_loses_exactly_the_rows_the_generator_broke_on_purpose(planted_s
     assert error is None
     assert lost == planted == {table: rows for table, rows in recorded.items() if rows}
     assert set(planted) == {"raw_ga4_events", "raw_shopify_orders", "raw_shopify_order_lines", "raw_shopify_refunds"}
+
+
+def _views(directory) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    for t in TABLES:
+        con.execute(f"create view {t.name} as select * from read_csv('{directory / t.file_name}', "
+                    "all_varchar = true, header = true)")
+    return con
+
+
+def _planted_signals(con) -> dict[str, float]:
+    """The size of each planted signal in a store: the sale page's add-to-cart rate over the other pages',
+    mobile's purchase completion over desktop's, the pair's lift, and the orders holding both backpacks."""
+    page, device = con.execute(f"""
+        with s as ({_sessions(con)})
+        select
+            avg(atc) filter (landing = '{catalog.LEAKY_LANDING_PAGE}')
+                / avg(atc) filter (landing <> '{catalog.LEAKY_LANDING_PAGE}'),
+            (sum(pu) filter (device = '{catalog.LEAKY_DEVICE}') / sum(bc) filter (device = '{catalog.LEAKY_DEVICE}'))
+                / (sum(pu) filter (device = 'desktop') / sum(bc) filter (device = 'desktop'))
+        from s
+    """).fetchone()
+    lift, both_backpacks = con.execute(f"""
+        with baskets as (
+            select order_id,
+                max(product_id = '{catalog.PAIR_ANCHOR.id}')::int as a,
+                max(product_id = '{catalog.PAIR_ADDON.id}')::int as b,
+                (max(product_id = '{catalog.UPSELL_CHEAP.id}') and max(product_id = '{catalog.UPSELL_DEAR.id}'))::int
+                    as backpacks
+            from raw_shopify_order_lines group by 1
+        )
+        select (sum(a * b) / count(*)) / ((sum(a) / count(*)) * (sum(b) / count(*))), sum(backpacks) from baskets
+    """).fetchone()
+    return {"page": page, "device": device, "pair_lift": lift, "both_backpacks": both_backpacks}
+
+
+def test_a_trial_store_plants_only_the_opportunities_it_names(tmp_path):
+    base = {"users": 20_000, "days": 180, "bad_rows": False}
+    signals = {}
+    for name, opportunities in {"page": ("landing_page",), "pair": ("cross_sell", "upsell_substitute")}.items():
+        generate(tmp_path / name, GeneratorConfig(seed=5, opportunities=opportunities, **base))
+        with _views(tmp_path / name) as con:
+            signals[name] = _planted_signals(con)
+    page_only, pair_only = signals["page"], signals["pair"]
+    # the sale page converts at 0.3 times the rest; nothing else differs
+    assert page_only["page"] < 0.45 and 0.8 < page_only["device"] < 1.25
+    assert page_only["pair_lift"] < 1.5 and page_only["both_backpacks"] > 0
+    # the pair and the substitutes, and converting pages and devices alike
+    assert pair_only["pair_lift"] > 3 and pair_only["both_backpacks"] == 0
+    assert 0.8 < pair_only["page"] < 1.25 and 0.8 < pair_only["device"] < 1.25
+    with pytest.raises(ValueError, match="opportunities free_lunch"):
+        generate(tmp_path / "unknown", GeneratorConfig(opportunities=("free_lunch",), **base))

@@ -77,6 +77,11 @@ class GeneratorConfig:
     # product pair is planted and the two backpacks are not substitutes), the null data set the
     # experiment tests must find nothing in.
     planted: bool = True
+    # With planted on, which opportunities: None is the mock store, every one of
+    # mock_catalog.OPPORTUNITIES on its background of channels, pages, devices and returning visitors that
+    # convert differently; a tuple of them plants only those, each at its mock size, in a store where
+    # nothing else differs (the stores of devtools.shortlist_trials, whose answers are known).
+    opportunities: tuple[str, ...] | None = None
     # How the GA4 events are written: csv (raw_ga4_events.csv, the raw-data contract's flat shape), export
     # (GA4's BigQuery export: ga4_export/events_YYYYMMDD.parquet) or export-json (its newline-delimited JSON,
     # gzipped and sharded as an export job to Cloud Storage writes it).
@@ -96,6 +101,15 @@ class GeneratorConfig:
     @property
     def catalog(self) -> tuple[catalog.Product, ...]:
         return catalog.store_catalog(self.products)
+
+    @property
+    def background(self) -> bool:
+        """Whether devices, channels, pages and returning visitors convert differently (the mock store)."""
+        return self.planted and self.opportunities is None
+
+    def plants(self, opportunity: str) -> bool:
+        """Whether the store has this planted opportunity (one of mock_catalog.OPPORTUNITIES)."""
+        return self.planted and (self.opportunities is None or opportunity in self.opportunities)
 
 
 @dataclass(frozen=True)
@@ -199,13 +213,19 @@ def _funnel_steps(
     """The steps each session reaches: add to cart, begin checkout, purchase, and view item."""
     n = len(user)
     device = users["device"][user]
-    if cfg.planted:
+    if cfg.background:
         step_mult = np.asarray(catalog.DEVICE_STEP_MULTIPLIERS)[device]
         chan_mult = np.asarray([c.conversion_multiplier for c in catalog.CHANNELS])[channel]
         page_mult = np.asarray([p.conversion_multiplier for p in catalog.LANDING_PAGES])[landing]
         visitor_mult = users["propensity"][user] * np.where(rank > 0, RETURNING_MULTIPLIER, 1.0)
     else:
-        step_mult, chan_mult, page_mult, visitor_mult = np.ones((n, 3)), 1.0, 1.0, 1.0
+        step_mult, chan_mult, page_mult, visitor_mult = np.ones((n, 3)), 1.0, np.ones(n), 1.0
+        if cfg.plants("funnel_step"):
+            leaky = catalog.DEVICES.index(catalog.LEAKY_DEVICE)
+            step_mult[device == leaky] = catalog.DEVICE_STEP_MULTIPLIERS[leaky]
+        if cfg.plants("landing_page"):
+            leaky = next(i for i, p in enumerate(catalog.LANDING_PAGES) if p.path == catalog.LEAKY_LANDING_PAGE)
+            page_mult[landing == leaky] = catalog.LANDING_PAGES[leaky].conversion_multiplier
     p_cart = np.minimum(BASE_ADD_TO_CART * step_mult[:, 0] * chan_mult * page_mult * visitor_mult, 0.9)
     add_to_cart = rng.random(n) < p_cart
     begin_checkout = add_to_cart & (rng.random(n) < BASE_BEGIN_CHECKOUT * step_mult[:, 1])
@@ -362,13 +382,13 @@ def _order_lines(
     has_anchor[line_order[line_product == anchor]] = True
     has_addon = np.zeros(n_orders, bool)
     has_addon[line_order[line_product == addon]] = True
-    attach_probability = catalog.PAIR_ATTACH_PROBABILITY if cfg.planted else 0.0
+    attach_probability = catalog.PAIR_ATTACH_PROBABILITY if cfg.plants("cross_sell") else 0.0
     attach = np.flatnonzero(has_anchor & ~has_addon & (rng.random(n_orders) < attach_probability))
     # The cheap and the dear backpack are substitutes: an order keeps one of them.
     cheap, dear = products.index(catalog.UPSELL_CHEAP), products.index(catalog.UPSELL_DEAR)
     has_cheap = np.zeros(n_orders, bool)
     has_cheap[line_order[line_product == cheap]] = True
-    if cfg.planted:
+    if cfg.plants("upsell_substitute"):
         line_product[(line_product == dear) & has_cheap[line_order]] = products.index(catalog.PRODUCTS[4])
 
     line_order = np.concatenate([line_order, attach])
@@ -951,6 +971,9 @@ def _check_config(cfg: GeneratorConfig) -> None:
         raise ValueError(f"shopify_format {cfg.shopify_format!r}: one of {', '.join(SHOPIFY_FORMATS)}")
     if cfg.products < len(catalog.PRODUCTS):
         raise ValueError(f"products {cfg.products}: the mock store's own {len(catalog.PRODUCTS)} are the fewest")
+    unknown = sorted(set(cfg.opportunities or ()) - set(catalog.OPPORTUNITIES))
+    if unknown:
+        raise ValueError(f"opportunities {', '.join(unknown)}: each one of {', '.join(catalog.OPPORTUNITIES)}")
     if cfg.lines_per_order < 1:
         raise ValueError(f"lines_per_order {cfg.lines_per_order}: an order has at least one line")
 

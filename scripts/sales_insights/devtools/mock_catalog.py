@@ -121,6 +121,9 @@ PAIR_ATTACH_PROBABILITY = 0.55
 UPSELL_CHEAP = PRODUCTS[2]
 UPSELL_DEAR = PRODUCTS[3]
 
+# The kinds of planted opportunity, named as the experiment types of the shortlist that should find them.
+OPPORTUNITIES = ("landing_page", "funnel_step", "cross_sell", "upsell_substitute")
+
 
 @dataclass(frozen=True)
 class Channel:
