@@ -10,20 +10,22 @@ stores), into one warehouse path reused from store to store so that dbt parses t
 The summary says, per planted kind and store size, how often the planted candidate is significant, in the
 top 3 and in the top 10 of the shortlist, and its median rank; and, of the null stores, the share with any
 significant candidate (a false positive: a store with nothing to find should show nothing significant).
-Nothing here asserts a result: tests/test_shortlist_trials.py holds the trials to the issue's targets.
+Nothing here asserts a result. `python -m sales_insights.devtools.shortlist_trials WORK_DIR` runs every store of
+trial_stores() (about 10 s a store on a 2-core machine) and prints the table.
 """
 
 from __future__ import annotations
 
 import json
 import statistics
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
-from sales_insights.config import Settings, load_shop_config
+from sales_insights.config import Settings, load_settings, load_shop_config
 from sales_insights.devtools import mock_catalog as catalog
 from sales_insights.devtools.generate import GeneratorConfig, generate
 from sales_insights.errors import SalesInsightsError
@@ -175,3 +177,24 @@ def markdown_table(rows: list[dict]) -> str:
         lines.append("| " + " | ".join(str(row[key]) if kind == "text" else _cell(row[key], kind)
                                        for key, _, kind in columns) + " |")
     return "\n".join(lines)
+
+
+def main(argv: list[str]) -> None:
+    """python -m sales_insights.devtools.shortlist_trials WORK_DIR: run every trial store, printing each
+    result as it comes, then the table."""
+    if len(argv) != 1:
+        sys.exit("usage: python -m sales_insights.devtools.shortlist_trials WORK_DIR")
+    work_dir = Path(argv[0])
+    work_dir.mkdir(parents=True, exist_ok=True)
+
+    def said(result: TrialResult) -> None:
+        store = result.store
+        print(f"{store.opportunity or 'nothing'} {store.users:,} visitors, seed {store.seed}: {result.orders:,} "
+              f"orders, rank {result.rank}, significant {result.significant}, "
+              f"{result.other_significant} other significant", flush=True)
+
+    print(markdown_table(summary_rows(run_trials(load_settings(), trial_stores(), work_dir, said))))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
