@@ -55,6 +55,41 @@ def test_fisher_exact_for_many_tables_at_once_is_scipys_table_by_table():
         ex.fisher_exact_one_sided(both, a, b, n, "two-sided")
 
 
+def _independent_baskets(rng, orders: int, products: int):
+    """Orders of 1 + Poisson(0.45) lines, each line's product drawn independently by a falling popularity:
+    per pair (A, B) the counts the co-purchase tests read."""
+    popularity = 1 / np.arange(1, products + 1) ** 0.8
+    sizes = 1 + rng.poisson(0.45, orders)
+    holds = np.zeros((orders, products), bool)
+    order_of_line = np.repeat(np.arange(orders), sizes)
+    holds[order_of_line, rng.choice(products, len(order_of_line), p=popularity / popularity.sum())] = True
+    kept = holds.any(axis=1)
+    holds = holds[kept]
+    slots_per_order = holds.sum(axis=1)
+    a, b = np.triu_indices(products, 1)
+    with_product = holds.sum(axis=0)
+    slots_of_product = (holds * slots_per_order[:, None]).sum(axis=0)
+    both = (holds[:, a] & holds[:, b]).sum(axis=0)
+    return {"both": both, "a": with_product[a], "slots_a": slots_of_product[a], "b": with_product[b],
+            "n": len(holds), "slots": slots_per_order.sum()}
+
+
+def test_co_purchase_tests_know_small_baskets_where_order_counts_take_them_for_avoidance():
+    rng = np.random.default_rng(3)
+    less_by_slots, less_by_orders, more_by_slots = [], [], []
+    for _ in range(20):
+        c = _independent_baskets(rng, 3_000, 12)
+        less_by_slots += list(ex.co_purchase_p_values(c["both"], c["a"], c["slots_a"], c["b"], c["slots"], "less"))
+        more_by_slots += list(ex.co_purchase_p_values(c["both"], c["a"], c["slots_a"], c["b"], c["slots"],
+                                                      "greater"))
+        less_by_orders += list(ex.fisher_exact_one_sided(c["both"], c["a"], c["b"], c["n"], "less"))
+    # 1,320 pairs of products drawn independently: knowing the baskets, about 5% fall under 0.05 each way
+    assert np.mean(np.asarray(less_by_slots) < 0.05) < 0.08
+    assert np.mean(np.asarray(more_by_slots) < 0.05) < 0.08
+    # counted by orders, most pairs look like substitutes
+    assert np.mean(np.asarray(less_by_orders) < 0.05) > 0.3
+
+
 def test_two_proportion_test_is_the_pooled_z_test_of_pearsons_chi_square():
     cases = [(30, 1000, 60, 1000), (120, 2400, 100, 1500), (5, 80, 9, 70), (700, 5000, 640, 5000)]
     for x1, n1, x2, n2 in cases:
@@ -134,14 +169,15 @@ SETTINGS = ex.ExperimentSettings()
 
 
 def test_cross_sell_evidence_and_impact_by_hand():
-    # 1000 orders over 365 days: 100 with A, 80 with B, 40 with both; B costs 50.
+    # 1000 orders over 365 days holding 1,400 products: 100 with A (250 products), 80 with B (200 products),
+    # 40 with both; B costs 50.
     pairs = pd.DataFrame([
         {"product_a_id": 1, "product_a_title": "A", "product_b_id": 2, "product_b_title": "B", "product_b_price": 50.0,
          "orders_with_a": 100, "orders_with_b": 80, "orders_with_both": 40, "orders_with_products": 1000,
-         "period_days": 365},
+         "products_in_orders_with_a": 250, "order_product_slots": 1400, "period_days": 365},
         {"product_a_id": 2, "product_a_title": "B", "product_b_id": 1, "product_b_title": "A", "product_b_price": 10.0,
          "orders_with_a": 80, "orders_with_b": 100, "orders_with_both": 40, "orders_with_products": 1000,
-         "period_days": 365},
+         "products_in_orders_with_a": 200, "order_product_slots": 1400, "period_days": 365},
     ])
     out = ex.cross_sell(pairs, aov=60.0, settings=SETTINGS)
     assert len(out) == 1  # one candidate per pair: the direction worth more
@@ -150,7 +186,8 @@ def test_cross_sell_evidence_and_impact_by_hand():
     assert row["baseline_rate"] == pytest.approx(0.4)           # confidence A -> B
     assert row["comparison_rate"] == pytest.approx(40 / 900)    # B among orders without A
     assert row["effect"] == pytest.approx(0.4 / 0.08)           # lift
-    p_fisher = stats.fisher_exact([[40, 60], [40, 860]], alternative="greater")[1]
+    # B is 40 of the 150 other products of A's orders, and 40 of the 1,150 products of the other orders
+    p_fisher = stats.fisher_exact([[40, 110], [40, 1110]], alternative="greater")[1]
     assert row["p_value"] == pytest.approx(p_fisher)
     # 60 orders with A but not B a year; 10% of them move to the 40% attach rate; B at 50
     assert row["expected_monthly_revenue_impact"] == pytest.approx(60 / (365 / (365.25 / 12)) * 0.4 * 0.1 * 50)
@@ -172,7 +209,8 @@ def test_cross_sell_evidence_and_impact_by_hand():
 def test_two_products_with_one_title_are_two_candidates():
     # a relaunched cake stand under a new product id: the same title, two products, each bought with the tray
     pair = {"product_b_id": 9, "product_b_title": "Tray", "product_b_price": 20.0, "orders_with_a": 100,
-            "orders_with_b": 80, "orders_with_both": 40, "orders_with_products": 1000, "period_days": 365}
+            "orders_with_b": 80, "orders_with_both": 40, "orders_with_products": 1000,
+            "products_in_orders_with_a": 250, "order_product_slots": 1400, "period_days": 365}
     pairs = pd.DataFrame([{**pair, "product_a_id": 1, "product_a_title": "Cakestand"},
                           {**pair, "product_a_id": 2, "product_a_title": "Cakestand"}])
     out = ex.cross_sell(pairs, aov=60.0, settings=SETTINGS)
@@ -186,7 +224,8 @@ def test_each_product_keeps_its_strongest_pairs_and_the_correction_counts_every_
     pairs = pd.DataFrame([
         {"product_a_id": 1, "product_a_title": "A", "product_b_id": b, "product_b_title": f"B{b}",
          "product_b_price": 10.0 * b, "orders_with_a": 100, "orders_with_b": 80, "orders_with_both": 40,
-         "orders_with_products": 1000, "period_days": 365}
+         "orders_with_products": 1000, "products_in_orders_with_a": 250, "order_product_slots": 1400,
+         "period_days": 365}
         for b in range(2, 8)
     ])
     out = ex.cross_sell(pairs, aov=60.0, settings=SETTINGS)
@@ -559,12 +598,16 @@ def test_a_site_funnel_with_a_step_no_session_reached_the_step_before_of_gives_n
 def test_no_pair_above_chance_no_substitute_and_no_order_facts_give_no_candidates():
     pairs = pd.DataFrame([{"product_a_id": 1, "product_a_title": "A", "product_b_id": 2, "product_b_title": "B",
                            "product_b_price": 5.0, "orders_with_a": 100, "orders_with_b": 100,
-                           "orders_with_both": 10, "orders_with_products": 1000, "period_days": 90}])
-    _assert_no_candidates(ex.cross_sell(pairs, 50.0, SETTINGS))  # 10 together is what chance gives
+                           "orders_with_both": 10, "orders_with_products": 1000, "products_in_orders_with_a": 200,
+                           "order_product_slots": 1100, "period_days": 90}])
+    # 10 together is what chance gives: B is 100 of the 1,000 products outside A, and A's orders hold 100 more
+    _assert_no_candidates(ex.cross_sell(pairs, 50.0, SETTINGS))
     substitutes = pd.DataFrame([{"cheaper_product_id": 1, "cheaper_product_title": "Tee", "dearer_product_id": 2,
                                  "dearer_product_title": "Tee+", "product_type": "tee", "cheaper_price": 10.0,
                                  "dearer_price": 15.0, "cheaper_orders": 100, "dearer_orders": 100,
-                                 "orders_with_both": 10, "orders_with_products": 1000, "period_days": 90}])
+                                 "orders_with_both": 10, "orders_with_products": 1000,
+                                 "products_in_orders_with_cheaper": 200, "order_product_slots": 1100,
+                                 "period_days": 90}])
     no_upsell = pd.DataFrame([{"valid_orders": 1000, "period_days": 90, "average_order_value": 50.0,
                                "orders_just_under_threshold": 0, "average_gap_to_threshold": None,
                                "larger_second_orders": 0, "smaller_second_orders": 0,

@@ -1,5 +1,7 @@
 {#- Every ordered pair of products (A, B) bought together in at least var cross_sell_min_orders valid
-    orders, with the counts a cross-sell test needs: orders with A, with B, with both, and all orders. -#}
+    orders, with the counts a cross-sell test needs: orders with A, with B, with both, and all orders; and
+    the products of the orders (their slots: an order of three products has three), those of the orders
+    with A and those of all orders, for a test that knows a small basket has little room for B. -#}
 with valid_orders as (
     select
         order_id,
@@ -34,12 +36,23 @@ order_products as (
     where lines.product_id is not null
 ),
 
+order_sizes as (
+    select
+        order_id,
+        count(*) as products_in_order
+    from order_products
+    group by order_id
+),
+
 product_orders as (
     select
-        product_id,
-        count(*) as orders
+        order_products.product_id,
+        count(*) as orders,
+        sum(order_sizes.products_in_order) as products_in_orders
     from order_products
-    group by product_id
+    inner join order_sizes
+        on order_products.order_id = order_sizes.order_id
+    group by order_products.product_id
 ),
 
 product_prices as (
@@ -81,7 +94,9 @@ final as (
         a_orders.orders as orders_with_a,
         b_orders.orders as orders_with_b,
         pairs.orders_with_both,
-        (select count(distinct order_id) from order_products) as orders_with_products,
+        a_orders.products_in_orders as products_in_orders_with_a,
+        (select count(*) from order_sizes) as orders_with_products,
+        (select sum(products_in_order) from order_sizes) as order_product_slots,
         period.period_days
     from pairs
     cross join period

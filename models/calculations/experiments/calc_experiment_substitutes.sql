@@ -38,6 +38,24 @@ order_products as (
     where lines.product_id is not null
 ),
 
+order_sizes as (
+    select
+        order_id,
+        count(*) as products_in_order
+    from order_products
+    group by order_id
+),
+
+product_slots as (
+    select
+        order_products.product_id,
+        sum(order_sizes.products_in_order) as products_in_orders
+    from order_products
+    inner join order_sizes
+        on order_products.order_id = order_sizes.order_id
+    group by order_products.product_id
+),
+
 products as (
     select
         products.product_id,
@@ -70,7 +88,8 @@ period as (
     select
         count(*) as total_orders,
         {{ dbt.datediff('min(order_date)', 'max(order_date)', 'day') }} + 1 as period_days,
-        (select count(distinct order_id) from order_products) as orders_with_products
+        (select count(*) from order_sizes) as orders_with_products,
+        (select sum(products_in_order) from order_sizes) as order_product_slots
     from valid_orders
 ),
 
@@ -86,13 +105,17 @@ final as (
         cheaper.orders as cheaper_orders,
         dearer.orders as dearer_orders,
         coalesce(together.orders_with_both, 0) as orders_with_both,
+        cheaper_slots.products_in_orders as products_in_orders_with_cheaper,
         period.orders_with_products,
+        period.order_product_slots,
         period.period_days
     from products as cheaper
     inner join products as dearer
         on cheaper.product_type = dearer.product_type
         and dearer.average_unit_price >= {{ var('upsell_min_price_ratio') }} * cheaper.average_unit_price
     cross join period
+    inner join product_slots as cheaper_slots
+        on cheaper.product_id = cheaper_slots.product_id
     left join together
         on cheaper.product_id = together.cheaper_product_id
         and dearer.product_id = together.dearer_product_id

@@ -79,6 +79,19 @@ def benjamini_hochberg(p_values) -> np.ndarray:
     return out
 
 
+def co_purchase_p_values(both, orders_with_a, slots_with_a, with_b, slots, alternative: str) -> np.ndarray:
+    """Whether B is in A's orders more (or less) often than chance, chance knowing the baskets' sizes. Under
+    independence of orders' products, a product of A's orders other than A is B as often as any product of
+    the orders without A is: the test compares B's share of the `slots_with_a - orders_with_a` other products
+    of A's orders with its share of the products of the other orders (`slots` being every order's distinct
+    products summed), by Fisher's exact test of that 2x2 table. Counting orders instead (B's share of orders
+    with A against all orders) takes small baskets for avoidance: with 1.45 products an order two
+    independently drawn products meet in about half the orders chance by order counts gives."""
+    a = np.asarray(orders_with_a, dtype=np.int64)
+    return fisher_exact_one_sided(both, np.asarray(slots_with_a, dtype=np.int64) - a, with_b,
+                                  np.asarray(slots, dtype=np.int64) - a, alternative)
+
+
 def fisher_exact_one_sided(both, with_a, with_b, total, alternative: str) -> np.ndarray:
     """Fisher's exact test of the 2x2 table of orders (with A, with B, with both, all), one-sided, for
     many tables at once: under independence the orders with both follow the hypergeometric law of
@@ -268,8 +281,9 @@ def cross_sell(pairs: pd.DataFrame, aov: float, settings: ExperimentSettings) ->
     p["confidence_a_to_b"] = ab / a
     p["rate_b_without_a"] = (b - ab) / (n - a)
     p["lift"] = p["confidence_a_to_b"] / (b / n)
-    # the table is symmetric, so both directions of a pair share one p-value
-    p["p_value"] = fisher_exact_one_sided(ab, a, b, n, "greater")
+    # each direction of a pair tested on its own anchor's baskets; the direction kept carries its p-value
+    p["p_value"] = co_purchase_p_values(ab, a, p["products_in_orders_with_a"], b, p["order_product_slots"],
+                                        "greater")
     first, second = (p[c].astype("int64").to_numpy() for c in ("product_a_id", "product_b_id"))
     p["pair_low"], p["pair_high"] = np.minimum(first, second), np.maximum(first, second)
     months = p["period_days"].astype(float) / DAYS_PER_MONTH
@@ -497,15 +511,16 @@ def _substitute_upsells(substitutes: pd.DataFrame, period_days: float,
     if substitutes.empty:
         return None
     s = substitutes.copy()
-    n = s["orders_with_products"].astype(float)
     ab, a, b = (s[c].astype(float) for c in ("orders_with_both", "cheaper_orders", "dearer_orders"))
-    s["p_value"] = fisher_exact_one_sided(ab, a, b, n, "less")
+    s["p_value"] = co_purchase_p_values(ab, a, s["products_in_orders_with_cheaper"], b, s["order_product_slots"],
+                                        "less")
     tests = len(s)
     s["adjusted_p_value"] = benjamini_hochberg(s["p_value"])
     s["dearer_share"] = b / (a + b)
-    # Small baskets make most pairs co-occur below chance; substitutes are the ones almost never
-    # bought together.
-    s["lift"] = ab / (a * b / n)
+    # what chance gives, knowing the baskets' sizes (co_purchase_p_values); substitutes are the pairs
+    # almost never bought together
+    s["expected_together"] = _expected_together(a, s["products_in_orders_with_cheaper"], b, s["order_product_slots"])
+    s["lift"] = ab / s["expected_together"]
     s = s[s["lift"] <= settings.max_substitute_lift]
     s = s.assign(gap=s["dearer_price"].astype(float) - s["cheaper_price"].astype(float))
     s = s.assign(impact=s["cheaper_orders"].astype(float) / (period_days / DAYS_PER_MONTH)
@@ -515,7 +530,7 @@ def _substitute_upsells(substitutes: pd.DataFrame, period_days: float,
         return None
     n = s["orders_with_products"].astype(float)
     ab, a, b = (s[c].astype(float) for c in ("orders_with_both", "cheaper_orders", "dearer_orders"))
-    gap = s["gap"]
+    expected, gap = s["expected_together"], s["gap"]
     out = pd.DataFrame({
         "experiment_type": "upsell_substitute",
         "target": s["cheaper_product_title"] + " -> " + s["dearer_product_title"],
@@ -526,11 +541,11 @@ def _substitute_upsells(substitutes: pd.DataFrame, period_days: float,
             f"{int(both)} times where chance gives {exp:.1f} ({_q(q)} over {tests:,} pairs tested)."
             for c_t, d_t, g, sh, ptype, both, exp, q in zip(
                 s["cheaper_product_title"], s["dearer_product_title"], gap, s["dearer_share"],
-                s["product_type"], ab, a * b / n, s["adjusted_p_value"], strict=True)
+                s["product_type"], ab, expected, s["adjusted_p_value"], strict=True)
         ],
         "evidence_metric": "share choosing the dearer option; co-purchase vs chance",
         "baseline_rate": s["dearer_share"],
-        "comparison_rate": (a * b / n) / n,
+        "comparison_rate": expected / n,
         "effect": s["lift"],
         "effect_ci_lower": np.nan,
         "effect_ci_upper": np.nan,
@@ -544,6 +559,13 @@ def _substitute_upsells(substitutes: pd.DataFrame, period_days: float,
     # the estimate's claim: upsell_upgrade_share of the cheaper one's buyers take the dearer one instead
     dearer = s["dearer_share"].to_numpy(dtype=float)
     return _finish(out, dearer, dearer + settings.upsell_upgrade_share * (1 - dearer), (a + b) / period_days, settings)
+
+
+def _expected_together(orders_with_a, slots_with_a, with_b, slots) -> pd.Series:
+    """The orders with both A and B that chance gives, knowing the baskets' sizes: the other products of A's
+    orders, each B at B's share of the products of the other orders (co_purchase_p_values)."""
+    a, room, b, total = (v.astype(float) for v in (orders_with_a, slots_with_a, with_b, slots))
+    return (room - a) * b / (total - a)
 
 
 def _free_shipping_upsell(values: dict[str, float], period_days: float,
