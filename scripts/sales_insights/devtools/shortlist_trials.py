@@ -10,7 +10,7 @@ stores), into one warehouse path reused from store to store so that dbt parses t
 The summary says, per planted kind and store size, how often the planted candidate is significant, in the
 top 3 and in the top 10 of the shortlist, and its median rank; and, of the null stores, the share with any
 significant candidate (a false positive: a store with nothing to find should show nothing significant).
-Nothing here asserts a result. `python -m sales_insights.devtools.shortlist_trials WORK_DIR` runs every store of
+`python -m sales_insights.devtools.shortlist_trials WORK_DIR` runs every store of
 trial_stores() (about 10 s a store on a 2-core machine) and prints the table.
 """
 
@@ -37,6 +37,14 @@ TRIAL_DAYS = 180
 TRIAL_SIZES = (20_000, 60_000)
 TRIAL_SEEDS = (101, 102, 103)
 NULL_SEEDS = (201, 202, 203)
+# The smallest trial size at which each planted kind should be in the top 3 of at least 90% of the stores (the
+# README states it; tests/test_shortlist_trials.py holds the trials to it). The substitute's test compares the
+# dearer product's share of the other product slots of the cheaper one's orders with its share of all slots, and
+# at 20,000 visitors (about 7 orders a day) it has too few: on seed 101, 205 orders with the cheaper backpack
+# give p = 0.04, q = 0.22 over 10 pairs; at 60,000, 669 orders give q = 0.005.
+DETECTABLE_FROM: dict[str, int] = {"landing_page": 20_000, "funnel_step": 20_000, "cross_sell": 20_000,
+                                   "upsell_substitute": 60_000}
+TOP_3_TARGET = 0.9
 
 
 def _pair_keys(first: int, second: int) -> frozenset[str]:
