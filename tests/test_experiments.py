@@ -90,6 +90,35 @@ def test_co_purchase_tests_know_small_baskets_where_order_counts_take_them_for_a
     assert np.mean(np.asarray(less_by_orders) < 0.05) > 0.3
 
 
+def test_a_substitute_test_takes_the_slots_a_products_partner_fills_as_no_room_for_the_dearer_one():
+    """Product 1 sits in 100 orders holding 150 other products; product 2 is in 90 of them, where chance (its
+    1,000 of the 9,900 slots outside product 1) gives 150 x 1,000 / 9,900 = 15.15: 74.85, so 75 slots, are the
+    partner's beyond chance. The dearer product 3 (400 orders) is never with product 1: counted over every slot
+    chance gives 150 x 400 / 9,900 = 6.06 together, over the 75 slots left 75 x 400 / 9,825 = 3.05, and the test
+    is Fisher's of [[0, 75], [400, 9,350]]."""
+    def pair(b, with_b, both):
+        return {"product_a_id": 1, "product_b_id": b, "orders_with_a": 100, "orders_with_b": with_b,
+                "orders_with_both": both, "products_in_orders_with_a": 250, "order_product_slots": 10_000}
+
+    pairs = pd.DataFrame([pair(2, 1_000, 90), pair(3, 400, 0), {**pair(2, 1_000, 90), "product_a_id": 4}])
+    substitutes = pd.DataFrame([{"cheaper_product_id": 1, "cheaper_product_title": "Tee", "dearer_product_id": 3,
+                                 "dearer_product_title": "Tee+", "product_type": "tee", "cheaper_price": 10.0,
+                                 "dearer_price": 15.0, "cheaper_orders": 100, "dearer_orders": 400,
+                                 "orders_with_both": 0, "orders_with_products": 8_000,
+                                 "products_in_orders_with_cheaper": 250, "order_product_slots": 10_000,
+                                 "period_days": 90}])
+    taken = ex.with_partner_slots(substitutes, pairs, SETTINGS)
+    assert taken["partner_slots"].tolist() == [75.0]
+    assert ex.with_partner_slots(substitutes, pairs.iloc[:0], SETTINGS)["partner_slots"].tolist() == [0.0]
+    before = ex._substitute_upsells(substitutes, 90.0, SETTINGS).iloc[0]
+    after = ex._substitute_upsells(taken, 90.0, SETTINGS).iloc[0]
+    assert before["comparison_rate"] * 8_000 == pytest.approx(150 * 400 / 9_900)
+    assert after["comparison_rate"] * 8_000 == pytest.approx(75 * 400 / 9_825)
+    assert before["p_value"] == pytest.approx(stats.fisher_exact([[0, 150], [400, 9_350]], alternative="less")[1])
+    assert after["p_value"] == pytest.approx(stats.fisher_exact([[0, 75], [400, 9_350]], alternative="less")[1])
+    assert after["p_value"] > 2 * before["p_value"]
+
+
 def test_two_proportion_test_is_the_pooled_z_test_of_pearsons_chi_square():
     cases = [(30, 1000, 60, 1000), (120, 2400, 100, 1500), (5, 80, 9, 70), (700, 5000, 640, 5000)]
     for x1, n1, x2, n2 in cases:

@@ -512,14 +512,16 @@ def _substitute_upsells(substitutes: pd.DataFrame, period_days: float,
         return None
     s = substitutes.copy()
     ab, a, b = (s[c].astype(float) for c in ("orders_with_both", "cheaper_orders", "dearer_orders"))
-    s["p_value"] = co_purchase_p_values(ab, a, s["products_in_orders_with_cheaper"], b, s["order_product_slots"],
-                                        "less")
+    # the slots of the cheaper one's orders that its partners fill (with_partner_slots) are no room for the dearer
+    taken = s["partner_slots"].astype(float) if "partner_slots" in s else 0.0
+    room, slots = s["products_in_orders_with_cheaper"] - taken, s["order_product_slots"] - taken
+    s["p_value"] = co_purchase_p_values(ab, a, room, b, slots, "less")
     tests = len(s)
     s["adjusted_p_value"] = benjamini_hochberg(s["p_value"])
     s["dearer_share"] = b / (a + b)
     # what chance gives, knowing the baskets' sizes (co_purchase_p_values); substitutes are the pairs
     # almost never bought together
-    s["expected_together"] = _expected_together(a, s["products_in_orders_with_cheaper"], b, s["order_product_slots"])
+    s["expected_together"] = _expected_together(a, room, b, slots)
     s["lift"] = ab / s["expected_together"]
     s = s[s["lift"] <= settings.max_substitute_lift]
     s = s.assign(gap=s["dearer_price"].astype(float) - s["cheaper_price"].astype(float))
@@ -559,6 +561,37 @@ def _substitute_upsells(substitutes: pd.DataFrame, period_days: float,
     # the estimate's claim: upsell_upgrade_share of the cheaper one's buyers take the dearer one instead
     dearer = s["dearer_share"].to_numpy(dtype=float)
     return _finish(out, dearer, dearer + settings.upsell_upgrade_share * (1 - dearer), (a + b) / period_days, settings)
+
+
+def with_partner_slots(substitutes: pd.DataFrame, pairs: pd.DataFrame, settings: ExperimentSettings) -> pd.DataFrame:
+    """The substitutes with `partner_slots`: of the other slots of the cheaper product's orders, those its
+    partners fill beyond chance. A product bought nearly always with another (a refill with its device, the
+    planted sock with the shoes) has that partner in most of its orders' other slots, and any third product
+    would look avoided there by a slot count that takes every slot for free room. A partner is a product of
+    calc_experiment_product_pairs bought with it above chance (one-sided p < alpha, unadjusted: counting too
+    many partners only makes the substitute test more cautious); what it fills beyond chance is its orders
+    with both less the orders chance gives, in whole slots. The pair of the dearer product itself never
+    counts."""
+    out = substitutes.copy()
+    out["partner_slots"] = 0.0
+    if pairs.empty or out.empty:
+        return out
+    ab, a, b = (pairs[c].astype(float) for c in ("orders_with_both", "orders_with_a", "orders_with_b"))
+    room, slots = pairs["products_in_orders_with_a"], pairs["order_product_slots"]
+    beyond = (ab - _expected_together(a, room, b, slots)).clip(lower=0)
+    partner = co_purchase_p_values(ab, a, room, b, slots, "greater") < settings.alpha
+    filled = pd.DataFrame({"cheaper_product_id": pairs["product_a_id"].astype("int64"),
+                           "dearer_product_id": pairs["product_b_id"].astype("int64"),
+                           "beyond": beyond.where(partner, 0.0)})
+    per_product = filled.groupby("cheaper_product_id")["beyond"].sum().rename("total")
+    keys = out[["cheaper_product_id", "dearer_product_id"]].astype("int64")
+    total = keys.merge(per_product, on="cheaper_product_id", how="left")["total"].fillna(0.0)
+    own = keys.merge(filled, on=["cheaper_product_id", "dearer_product_id"], how="left")["beyond"].fillna(0.0)
+    # never more than the other slots hold beyond the orders with both
+    free = (out["products_in_orders_with_cheaper"].astype(float) - out["cheaper_orders"].astype(float)
+            - out["orders_with_both"].astype(float))
+    out["partner_slots"] = np.minimum(np.round((total - own).to_numpy()), free.clip(lower=0).to_numpy())
+    return out
 
 
 def _expected_together(orders_with_a, slots_with_a, with_b, slots) -> pd.Series:
@@ -650,7 +683,7 @@ def candidates(pairs, substitutes, order_values, funnel_summary, settings: Exper
     aov = _num(order_values.iloc[0]["average_order_value"]) if len(order_values) else 0.0
     frames = [
         cross_sell(pairs, aov, settings),
-        upsells(substitutes, order_values, settings),
+        upsells(with_partner_slots(substitutes, pairs, settings), order_values, settings),
         landing_pages(funnel_summary, aov, settings),
         funnel_steps(funnel_summary, aov, settings),
     ]

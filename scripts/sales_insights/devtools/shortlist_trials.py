@@ -40,8 +40,8 @@ NULL_SEEDS = (201, 202, 203)
 # The smallest trial size at which each planted kind should be in the top 3 of at least 90% of the stores (the
 # README states it; tests/test_shortlist_trials.py holds the trials to it). The substitute's test compares the
 # dearer product's share of the other product slots of the cheaper one's orders with its share of all slots, and
-# at 20,000 visitors (about 7 orders a day) it has too few: on seed 101, 205 orders with the cheaper backpack
-# give p = 0.04, q = 0.22 over 10 pairs; at 60,000, 669 orders give q = 0.005.
+# at 20,000 visitors (about 7 orders a day) it has too few: on seed 101 the 205 orders of the two backpacks give
+# p = 0.05, q = 0.25 over 10 pairs; at 60,000 their 669 orders give q = 0.005 over 15.
 DETECTABLE_FROM: dict[str, int] = {"landing_page": 20_000, "funnel_step": 20_000, "cross_sell": 20_000,
                                    "upsell_substitute": 60_000}
 TOP_3_TARGET = 0.9
