@@ -109,3 +109,75 @@ def test_a_store_without_a_valid_order_gives_an_empty_table_the_marts_can_read()
         assert types["forecast_month"] == "DATE" and types["forecast_net_revenue"] == "DOUBLE"
         assert con.execute("select cast(forecast_month as date), cast(forecast_net_revenue as decimal(18, 2)) "
                            "from calc_revenue_forecast where kind = 'forecast'").fetchall() == []
+
+
+
+def _with_order(orders: pd.DataFrame, day: str, revenue: float = 40.0) -> pd.DataFrame:
+    extra = pd.DataFrame({"order_date": [pd.Timestamp(day)], "customer_id": [1.0], "net_revenue": [revenue],
+                          "is_first_order": [False]})
+    return pd.concat([orders, extra], ignore_index=True)
+
+
+def test_an_origin_whose_customers_did_not_change_takes_the_last_builds_fit_and_gives_the_same_rows(
+        cdnow_orders, cdnow_table, monkeypatch):
+    """CDNOW ends on 1998-06-30. A refund in May 1998 of a June 1998 order changes only what the forecast from
+    July reads: the backtest origins (April, May, June) keep their fits, and each row is what a build that
+    fitted everything again gives."""
+    settings = forecast.ForecastSettings()
+    fits = forecast.known_fits(cdnow_table)
+    assert len(fits) == 4 and set(cdnow_table.groupby("origin_month")["fit_fingerprint"].nunique()) == {1}
+    refunded = cdnow_orders.copy()
+    june = refunded.index[refunded["order_date"] >= "1998-06-01"][0]
+    refunded.loc[june, "net_revenue"] -= 5.0
+    fitted = []
+    real_fit = clv_models.fit
+    monkeypatch.setattr(clv_models, "fit", lambda *args: fitted.append(1) or real_fit(*args))
+    kept = forecast.forecast_tables(refunded, settings, fits)
+    assert len(fitted) == 1
+    monkeypatch.setattr(clv_models, "fit", real_fit)
+    pd.testing.assert_frame_equal(kept, forecast.forecast_tables(refunded, settings))
+    by_origin = kept.groupby("origin_month")["fit_fingerprint"].first()
+    before = cdnow_table.groupby("origin_month")["fit_fingerprint"].first()
+    assert [str(m) for m in by_origin.index[by_origin != before]] == ["1998-07-01"]
+
+
+def test_a_fit_read_back_from_its_text_is_the_same_fit(cdnow_table):
+    for text in cdnow_table["fit_parameters"].unique():
+        fit = forecast.fit_from_json(text)
+        assert fit.status == clv_models.FITTED and forecast.fit_to_json(fit) == text
+    failed = clv_models.Fit(clv_models.INSUFFICIENT, "too few repeat customers")
+    assert forecast.fit_from_json(forecast.fit_to_json(failed)) == failed
+
+
+def test_other_settings_or_another_summary_fit_again(cdnow_orders):
+    summary = pd.DataFrame({"x": [0.0, 2.0], "t_x": [0.0, 30.0], "T": [60.0, 60.0], "zbar": [0.0, 12.5]})
+    key = forecast.fit_fingerprint(summary, clv_models.ClvSettings())
+    assert key == forecast.fit_fingerprint(summary.copy(), clv_models.ClvSettings())
+    assert key != forecast.fit_fingerprint(summary.assign(zbar=[0.0, 12.51]), clv_models.ClvSettings())
+    assert key != forecast.fit_fingerprint(summary, clv_models.ClvSettings(min_repeat_customers=10))
+
+
+class _This:
+    database, schema, identifier = "memory", "calculations", "calc_revenue_forecast"
+
+
+class _Dbt:
+    this = _This()
+
+
+def test_the_last_builds_rows_are_read_only_when_its_table_has_the_columns(cdnow_table):
+    from sales_insights.analytics.model_io import previous_rows
+
+    columns = forecast.FIT_COLUMNS
+    with duckdb.connect() as con:
+        assert previous_rows(_Dbt(), con, columns) is None  # a first build
+        con.execute("create schema calculations")
+        con.register("last_build", cdnow_table.drop(columns=["fit_parameters"]))
+        con.execute("create table calculations.calc_revenue_forecast as select * from last_build")
+        assert previous_rows(_Dbt(), con, columns) is None  # a build from before the column
+        con.execute("drop table calculations.calc_revenue_forecast")
+        con.register("last_build", cdnow_table)
+        con.execute("create table calculations.calc_revenue_forecast as select * from last_build")
+        rows = previous_rows(_Dbt(), con, columns)
+        assert list(rows.columns) == list(columns) and len(rows) == len(cdnow_table)
+        assert forecast.known_fits(rows).keys() == forecast.known_fits(cdnow_table).keys()

@@ -13,15 +13,26 @@ The same procedure run from earlier origins on the last complete months is the b
 percentage errors give the MAPE and an empirical prediction interval (the `interval_quantile` of the
 errors, applied around each forecast). The forecast uses complete months only: a month still running is
 forecast, not fitted.
+
+Each origin's fit (BG/NBD and Gamma-Gamma, most of the model's time) is a function of that origin's customer
+summary alone, so the table keeps it beside the rows: `fit_fingerprint` (a digest of the summary, the settings
+and the code that fits) and `fit_parameters`. A build passes the last build's fits in, and an origin whose
+summary did not change (a backtest origin months back, which a new day's orders and refunds rarely reach) takes
+its fit from there instead of fitting again; the rows themselves are always computed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import scipy
 
 from sales_insights.analytics import clv
 from sales_insights.analytics import clv_tables as clv_models
@@ -35,7 +46,12 @@ TABLE_COLUMNS = {
     **{c: "Float64" for c in ("existing_customer_revenue", "new_customer_revenue", "guest_revenue",
                               "forecast_net_revenue", "actual_net_revenue", "absolute_percentage_error",
                               "lower_net_revenue", "upper_net_revenue")},
+    "fit_fingerprint": "str", "fit_parameters": "str",
 }
+FIT_COLUMNS = ("fit_fingerprint", "fit_parameters")
+# The code a fit's result depends on, part of its fingerprint.
+_FIT_CODE = b"".join(Path(module.__file__).read_bytes() for module in (clv, clv_models))
+_FIT_LIBRARIES = f"numpy {np.__version__} pandas {pd.__version__} scipy {scipy.__version__}".encode()
 
 
 @dataclass(frozen=True)
@@ -92,8 +108,45 @@ def _new_customer_trend(history: pd.DataFrame, origin: pd.Timestamp, trend_month
     return np.exp(intercept + slope * steps)
 
 
-def forecast_from(orders: pd.DataFrame, origin: pd.Timestamp, months: int, settings: ForecastSettings) -> pd.DataFrame:
-    """Monthly forecast of `months` months from `origin`, using only orders before it."""
+def fit_fingerprint(summary: pd.DataFrame, settings: clv_models.ClvSettings) -> str:
+    """A digest (SHA-256) of all a fit reads: the customer summary (in its order), the settings, and the code
+    and library versions that fit."""
+    digest = hashlib.sha256()
+    digest.update(pd.util.hash_pandas_object(summary, index=False).to_numpy().tobytes())
+    digest.update(repr((list(summary.columns), settings)).encode())
+    digest.update(_FIT_CODE)
+    digest.update(_FIT_LIBRARIES)
+    return digest.hexdigest()
+
+
+def fit_to_json(fit: clv_models.Fit) -> str:
+    """A fit as text that gives back the same floats (Python's shortest round-trip repr)."""
+    return json.dumps(dataclasses.asdict(fit), sort_keys=True)
+
+
+def fit_from_json(text: str) -> clv_models.Fit:
+    values = json.loads(text)
+    return clv_models.Fit(
+        values["status"], values["message"],
+        clv.BgNbdParams(**values["bgnbd"]) if values["bgnbd"] else None,
+        clv.GammaGammaParams(**values["gamma_gamma"]) if values["gamma_gamma"] else None,
+    )
+
+
+def known_fits(rows: pd.DataFrame | None) -> dict[str, clv_models.Fit]:
+    """The fits a table of an earlier build holds (its fit_fingerprint and fit_parameters columns), by
+    fingerprint."""
+    if rows is None or rows.empty:
+        return {}
+    pairs = rows[list(FIT_COLUMNS)].dropna().drop_duplicates("fit_fingerprint")
+    return {key: fit_from_json(text)
+            for key, text in zip(pairs["fit_fingerprint"], pairs["fit_parameters"], strict=True)}
+
+
+def forecast_from(orders: pd.DataFrame, origin: pd.Timestamp, months: int, settings: ForecastSettings,
+                  fits: dict[str, clv_models.Fit] | None = None) -> pd.DataFrame:
+    """Monthly forecast of `months` months from `origin`, using only orders before it; the fit is taken from
+    `fits` when one there has this origin's fingerprint."""
     history = orders[pd.to_datetime(orders["order_date"]) < origin]
     future = _months(origin, months)
     frame = pd.DataFrame({"forecast_month": future, "horizon_months": np.arange(1, months + 1)})
@@ -101,7 +154,10 @@ def forecast_from(orders: pd.DataFrame, origin: pd.Timestamp, months: int, setti
     order_days = (customers.groupby(["customer_id", "order_date"], as_index=False)["net_revenue"].sum())
     observation_end = origin - pd.Timedelta(days=1)
     summary = clv.rfm_summary(clv_models.purchases_from_order_days(order_days), observation_end)
-    fit = clv_models.fit(summary, settings.clv)
+    key = fit_fingerprint(summary, settings.clv)
+    fit = (fits or {}).get(key) or clv_models.fit(summary, settings.clv)
+    frame["fit_fingerprint"] = key
+    frame["fit_parameters"] = fit_to_json(fit)
     frame["status"] = fit.status
     frame["message"] = fit.message
     if fit.status != clv_models.FITTED:
@@ -143,7 +199,8 @@ def forecast_from(orders: pd.DataFrame, origin: pd.Timestamp, months: int, setti
     return frame
 
 
-def backtest(orders: pd.DataFrame, settings: ForecastSettings) -> pd.DataFrame:
+def backtest(orders: pd.DataFrame, settings: ForecastSettings,
+             fits: dict[str, clv_models.Fit] | None = None) -> pd.DataFrame:
     """Forecasts from each of the last `backtest_months` complete months to the last complete month,
     against the actual net revenue."""
     last = last_complete_month(orders)
@@ -151,7 +208,7 @@ def backtest(orders: pd.DataFrame, settings: ForecastSettings) -> pd.DataFrame:
     frames = []
     for back in range(settings.backtest_months - 1, -1, -1):
         origin = last - pd.DateOffset(months=back)
-        frame = forecast_from(orders, origin, back + 1, settings)
+        frame = forecast_from(orders, origin, back + 1, settings, fits)
         frame.insert(0, "origin_month", origin)
         frames.append(frame)
     result = pd.concat(frames, ignore_index=True)
@@ -162,8 +219,10 @@ def backtest(orders: pd.DataFrame, settings: ForecastSettings) -> pd.DataFrame:
     return result
 
 
-def forecast_tables(orders: pd.DataFrame, settings: ForecastSettings) -> pd.DataFrame:
-    """Backtest rows and forecast rows in one table (column kind), with the interval on the forecast. A store
+def forecast_tables(orders: pd.DataFrame, settings: ForecastSettings,
+                    fits: dict[str, clv_models.Fit] | None = None) -> pd.DataFrame:
+    """Backtest rows and forecast rows in one table (column kind), with the interval on the forecast; `fits`,
+    those of an earlier build by fingerprint (known_fits), spare refitting an origin whose data is the same. A store
     without a valid order (every order a test or cancelled, which the raw-data contract allows) has no month
     to forecast from: the table has no rows, its columns typed as always."""
     if orders.empty:
@@ -171,10 +230,10 @@ def forecast_tables(orders: pd.DataFrame, settings: ForecastSettings) -> pd.Data
     orders = orders.copy()
     orders["order_date"] = pd.to_datetime(orders["order_date"])
     orders["net_revenue"] = orders["net_revenue"].astype(float)
-    tested = backtest(orders, settings)
+    tested = backtest(orders, settings, fits)
     tested.insert(0, "kind", BACKTEST)
     origin = last_complete_month(orders) + pd.DateOffset(months=1)
-    ahead = forecast_from(orders, origin, settings.months, settings)
+    ahead = forecast_from(orders, origin, settings.months, settings, fits)
     ahead.insert(0, "origin_month", origin)
     ahead.insert(0, "kind", FORECAST)
     errors = tested["absolute_percentage_error"].dropna()
@@ -190,4 +249,4 @@ def forecast_tables(orders: pd.DataFrame, settings: ForecastSettings) -> pd.Data
         table[column] = clv_models._nullable(table[column].astype(float))
     table["origin_month"] = pd.to_datetime(table["origin_month"]).dt.date
     table["forecast_month"] = pd.to_datetime(table["forecast_month"]).dt.date
-    return table
+    return table[list(TABLE_COLUMNS)]

@@ -33,3 +33,22 @@ def model_output(frame: pd.DataFrame, session):
     if hasattr(session, "createDataFrame"):
         return session.createDataFrame(pa.Table.from_pandas(frame, preserve_index=False))
     return frame
+
+
+
+def previous_rows(dbt, session, columns) -> pd.DataFrame | None:
+    """These columns of this model's table as the last build left it, for a model that reuses work from it
+    (it must give the same rows as when computed afresh). None on a first build, when the table lacks one
+    of the columns (an older build), and on engines other than DuckDB (its session is a SparkSession)."""
+    if hasattr(session, "createDataFrame"):
+        return None
+    this = dbt.this
+    found = session.execute(
+        "select count(*) from duckdb_columns() where database_name = ? and schema_name = ? and table_name = ? "
+        f"and column_name in ({', '.join('?' for _ in columns)})",
+        [this.database, this.schema, this.identifier, *columns],
+    ).fetchall()[0][0]
+    if found < len(columns):
+        return None
+    table = f"{sql_identifier(this.database)}.{sql_identifier(this.schema)}.{sql_identifier(this.identifier)}"
+    return session.sql(f"select {', '.join(sql_identifier(c) for c in columns)} from {table}").df()
